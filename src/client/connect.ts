@@ -1,0 +1,178 @@
+import { type Socket as NetSocket, connect as netConnect } from 'node:net';
+import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from 'node:tls';
+import { DEFAULT_SOCKET_SETTINGS, Socket, type SocketHandlers, type SocketSettings } from '../node/socket.js';
+import { HandshakeError, UsageError } from '../protocol/errors.js';
+import { generateKey } from '../protocol/handshake/accept.js';
+import { buildUpgradeRequest, validateUpgradeResponse } from '../protocol/handshake/client.js';
+import { type HeadLimits, ResponseHeadReader } from '../protocol/handshake/http-head.js';
+import { type ConnectionLimits, resolveLimits } from '../protocol/limits.js';
+
+/** Options of `connect`; every field has a default. */
+export interface ConnectOptions<Data = unknown>
+  extends Partial<ConnectionLimits>,
+    Partial<SocketSettings>,
+    Partial<HeadLimits> {
+  /** Subprotocols to offer, most preferred first. */
+  readonly protocols?: readonly string[];
+  /** Extra request headers (Authorization, Cookie, User-Agent...). */
+  readonly headers?: Readonly<Record<string, string | readonly string[]>>;
+  /** Origin header to send; none by default. */
+  readonly origin?: string;
+  /** Time for TCP, TLS and the HTTP upgrade together. Default 10,000 ms. */
+  readonly handshakeTimeout?: number;
+  /** TLS options for wss:// (ca, cert, key, rejectUnauthorized, servername...). */
+  readonly tls?: TlsConnectionOptions;
+  /** The socket's event handlers. */
+  readonly handlers?: SocketHandlers<Data>;
+  /** Data to attach to the socket. */
+  readonly data?: Data;
+  /** Cancels the handshake. */
+  readonly signal?: AbortSignal;
+}
+
+const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+const NO_HANDLERS: SocketHandlers<never> = Object.freeze({});
+
+interface Target {
+  readonly secure: boolean;
+  readonly hostname: string;
+  readonly port: number;
+  readonly hostHeader: string;
+  readonly path: string;
+  readonly href: string;
+}
+
+/** Checks a ws:// or wss:// URL (http and https are taken as their WebSocket equivalents). */
+export function parseWebSocketUrl(input: string | URL): Target {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new UsageError(`invalid URL: ${String(input)}`);
+  }
+  const scheme = url.protocol === 'http:' ? 'ws:' : url.protocol === 'https:' ? 'wss:' : url.protocol;
+  if (scheme !== 'ws:' && scheme !== 'wss:')
+    throw new UsageError(`URL scheme must be ws: or wss:, not ${url.protocol}`);
+  // RFC 6455 §3: fragment identifiers are meaningless in WebSocket URIs and MUST NOT be used.
+  if (url.hash !== '' || String(input).includes('#'))
+    throw new UsageError('a WebSocket URL cannot have a fragment');
+  const secure = scheme === 'wss:';
+  const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port);
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  return {
+    secure,
+    hostname,
+    port,
+    hostHeader: url.host,
+    path: `${url.pathname || '/'}${url.search}`,
+    href: `${scheme}//${url.host}${url.pathname || '/'}${url.search}`,
+  };
+}
+
+/**
+ * Opens a WebSocket connection (RFC 6455 §4.1) and resolves with the open socket, whose
+ * events go to `options.handlers`. Rejects with a HandshakeError (its `status` is the
+ * server's HTTP status, or 0 when there was none) or the transport's error.
+ */
+export function connect<Data = unknown>(
+  url: string | URL,
+  options: ConnectOptions<Data> = {},
+): Promise<Socket<Data>> {
+  const target = parseWebSocketUrl(url);
+  const limits = resolveLimits(options);
+  const protocols = options.protocols ?? [];
+  const key = generateKey();
+  const request = buildUpgradeRequest({
+    host: target.hostHeader,
+    path: target.path,
+    key,
+    protocols,
+    origin: options.origin,
+    headers: options.headers,
+  });
+  const settings: SocketSettings = {
+    closeTimeout: options.closeTimeout ?? DEFAULT_SOCKET_SETTINGS.closeTimeout,
+    backpressureLimit: options.backpressureLimit ?? DEFAULT_SOCKET_SETTINGS.backpressureLimit,
+  };
+  const reader = new ResponseHeadReader({
+    maxHeaderBytes: options.maxHeaderBytes ?? 16 * 1024,
+    maxHeaders: options.maxHeaders ?? 100,
+  });
+
+  return new Promise<Socket<Data>>((resolve, reject) => {
+    if (options.signal?.aborted) {
+      reject(options.signal.reason);
+      return;
+    }
+    const transport: NetSocket = target.secure
+      ? tlsConnect({
+          host: target.hostname,
+          port: target.port,
+          servername: isIp(target.hostname) ? undefined : target.hostname,
+          ALPNProtocols: ['http/1.1'],
+          ...options.tls,
+        })
+      : netConnect({ host: target.hostname, port: target.port });
+
+    const timer = setTimeout(
+      () => fail(new HandshakeError(0, 'opening handshake timed out')),
+      options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+    );
+    const onAbort = () => fail(options.signal!.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const cleanup = () => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      transport.off('data', onData);
+      transport.off('error', fail);
+      transport.off('close', onClose);
+      transport.off(target.secure ? 'secureConnect' : 'connect', onConnect);
+    };
+    function fail(error: unknown): void {
+      cleanup();
+      transport.destroy();
+      reject(error);
+    }
+    function onConnect(): void {
+      transport.write(request, 'latin1');
+    }
+    function onClose(): void {
+      fail(new HandshakeError(0, 'connection closed during the opening handshake'));
+    }
+    function onData(chunk: Buffer): void {
+      let head: ReturnType<ResponseHeadReader['push']>;
+      let result: ReturnType<typeof validateUpgradeResponse>;
+      try {
+        head = reader.push(chunk);
+        if (head === null) return;
+        result = validateUpgradeResponse(head, key, protocols, []);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      cleanup();
+      const socket = new Socket<Data>({
+        role: 'client',
+        transport,
+        handlers: options.handlers ?? (NO_HANDLERS as SocketHandlers<Data>),
+        data: options.data as Data,
+        protocol: result.protocol,
+        extensions: '',
+        url: target.href,
+        settings,
+        limits,
+      });
+      resolve(socket);
+      socket.start(head.rest);
+    }
+    transport.on(target.secure ? 'secureConnect' : 'connect', onConnect);
+    transport.on('data', onData);
+    transport.on('error', fail);
+    transport.on('close', onClose);
+  });
+}
+
+function isIp(hostname: string): boolean {
+  return hostname.includes(':') || /^\d+\.\d+\.\d+\.\d+$/.test(hostname);
+}

@@ -1,0 +1,297 @@
+import { type CloseInfo, encodeClosePayload, parseClosePayload, validateCloseToSend } from './close.js';
+import { CloseCode, type ProtocolViolation, toViolation, UsageError } from './errors.js';
+import { type ConnectionLimits, resolveLimits } from './limits.js';
+import { nextMaskingKey } from './mask.js';
+import { MessageAssembler } from './message.js';
+import { Opcode } from './opcodes.js';
+import { DISCARDING_PARSER, FrameParser, type FrameSink, type Parser } from './parser.js';
+import { encodeFrame, encodeHeader, encodeTextFrame } from './serializer.js';
+
+/** Which end of the connection this is. */
+export type Role = 'server' | 'client';
+
+/**
+ * What a Connection asks of its I/O layer. The protocol core never touches a socket or a
+ * timer: it calls these, and the layer above does the I/O.
+ */
+export interface ConnectionEvents {
+  /** Bytes to write to the transport, in order. */
+  write(data: Uint8Array): void;
+  /** A whole message: `data` is valid UTF-8 when `isBinary` is false. */
+  messageReceived(data: Buffer, isBinary: boolean): void;
+  /** A ping arrived (the pong has already been queued). */
+  pingReceived(payload: Buffer): void;
+  pongReceived(payload: Buffer): void;
+  /** The peer's close frame arrived; a reply has been queued if one was due. */
+  closeReceived(info: CloseInfo): void;
+  /** The connection failed because of `error`; a close frame with its code has been queued. */
+  failed(error: ProtocolViolation): void;
+  /**
+   * Close the transport now. The server closes TCP first (RFC 6455 §7.1.1); a client is
+   * asked only when it fails the connection, and otherwise waits for the server.
+   */
+  endTransport(): void;
+}
+
+/** A permessage extension that claims RSV1 (permessage-deflate). */
+export interface MessageExtension {
+  /** Feeds compressed payload; decoded bytes go to `output`. `end` marks the message's last piece. */
+  decode(piece: Buffer, end: boolean, output: (decoded: Buffer) => void): void;
+}
+
+export interface ConnectionOptions extends Partial<ConnectionLimits> {
+  /** Payloads up to this size are copied next to their frame header in one buffer; larger ones are written as they are. */
+  readonly copyThreshold?: number;
+}
+
+/** The closing handshake's progress (RFC 6455 §7). */
+export type ConnectionState = 'open' | 'closing' | 'closed';
+
+const DEFAULT_COPY_THRESHOLD = 16 * 1024;
+const MAX_REASON_CHARS = 100;
+
+/**
+ * One WebSocket connection after the opening handshake, with no I/O: `receive` takes bytes
+ * and emits events; `send*`, `ping`, `close` produce bytes through `events.write`.
+ */
+export class Connection implements FrameSink {
+  readonly role: Role;
+  private readonly events: ConnectionEvents;
+  private readonly assembler: MessageAssembler;
+  private readonly copyThreshold: number;
+  private readonly masking: boolean;
+  private parser: Parser;
+  private extension: MessageExtension | null = null;
+
+  /** Received message state: type, and whether it arrived compressed. */
+  private messageBinary = false;
+  private messageCompressed = false;
+  /** Outgoing fragmented message in progress (a continuation comes next). */
+  private sendingFragments = false;
+  /** Whether the data frame being read is the last of its message. */
+  private frameFin = false;
+
+  /** The close frames sent and received, and whether we failed the connection. */
+  closeSent: CloseInfo | null = null;
+  closeReceived: CloseInfo | null = null;
+  failure: ProtocolViolation | null = null;
+  /** The peer closed its side of the transport. */
+  eofReceived = false;
+
+  constructor(role: Role, events: ConnectionEvents, options: ConnectionOptions = {}) {
+    const limits = resolveLimits(options);
+    this.role = role;
+    this.events = events;
+    this.masking = role === 'client';
+    this.copyThreshold = options.copyThreshold ?? DEFAULT_COPY_THRESHOLD;
+    this.assembler = new MessageAssembler(limits.maxMessageSize);
+    this.parser = new FrameParser(this, {
+      expectMasked: role === 'server',
+      maxFrameSize: limits.maxFrameSize,
+      maxFragments: limits.maxFragments,
+    });
+  }
+
+  /** Installs a negotiated extension that uses RSV1 for compressed messages. */
+  useExtension(extension: MessageExtension): void {
+    this.extension = extension;
+    if (this.parser instanceof FrameParser) this.parser.allowRsv1 = true;
+  }
+
+  get state(): ConnectionState {
+    if (
+      this.closeSent === null &&
+      this.closeReceived === null &&
+      this.failure === null &&
+      !this.eofReceived
+    ) {
+      return 'open';
+    }
+    return this.closeSent !== null && this.closeReceived !== null ? 'closed' : 'closing';
+  }
+
+  /** Whether data can still be sent: no close frame has been sent. */
+  canWrite(): boolean {
+    return this.closeSent === null && this.failure === null;
+  }
+
+  /** Whether incoming data is still processed: no close frame or failure yet. */
+  canRead(): boolean {
+    return this.parser !== DISCARDING_PARSER;
+  }
+
+  /** Whether the closing handshake completed: both close frames went across. */
+  get wasClean(): boolean {
+    return this.closeSent !== null && this.closeReceived !== null && this.failure === null;
+  }
+
+  /** The close code and reason to report once the transport has closed (RFC 6455 §7.1.5). */
+  closeResult(): CloseInfo & { wasClean: boolean } {
+    if (this.closeReceived !== null) return { ...this.closeReceived, wasClean: this.wasClean };
+    if (this.failure !== null)
+      return { code: this.failure.closeCode, reason: this.failure.message, wasClean: false };
+    return { code: CloseCode.Abnormal, reason: '', wasClean: false };
+  }
+
+  // ---- input ----
+
+  /** Feeds bytes read from the transport. Violations fail the connection; nothing is thrown. */
+  receive(chunk: Buffer): void {
+    try {
+      this.parser.receive(chunk);
+    } catch (error) {
+      this.fail(toViolation(error));
+    }
+  }
+
+  /** The peer closed its side of the transport: nothing more will arrive. */
+  receiveEof(): void {
+    this.eofReceived = true;
+    this.stopReading();
+  }
+
+  dataFrameStart(opcode: number, fin: boolean, rsv1: boolean, length: number): void {
+    if (opcode !== Opcode.Continuation) {
+      this.messageBinary = opcode === Opcode.Binary;
+      this.messageCompressed = rsv1;
+      // Compressed text is validated after inflating, as it comes out of the decoder.
+      this.assembler.begin(!this.messageBinary);
+    }
+    this.frameFin = fin;
+    if (!this.messageCompressed) this.assembler.frameStart(length, fin);
+  }
+
+  dataFramePayload(piece: Buffer, frameEnd: boolean): void {
+    const messageEnd = frameEnd && this.frameFin;
+    if (this.messageCompressed) {
+      this.extension!.decode(piece, messageEnd, this.appendDecoded);
+    } else {
+      this.assembler.append(piece, frameEnd);
+    }
+    if (messageEnd) this.events.messageReceived(this.assembler.take(), this.messageBinary);
+  }
+
+  private readonly appendDecoded = (decoded: Buffer): void => this.assembler.appendDecoded(decoded);
+
+  controlFrame(opcode: number, payload: Buffer): void {
+    if (opcode === Opcode.Ping) {
+      // RFC 6455 §5.5.2: a Pong is sent in response, with the Ping's application data —
+      // unless a Close frame has already been sent.
+      if (this.canWrite()) this.writeFrame(Opcode.Pong, true, payload);
+      this.events.pingReceived(payload);
+    } else if (opcode === Opcode.Pong) {
+      this.events.pongReceived(payload);
+    } else {
+      this.onCloseFrame(payload);
+    }
+  }
+
+  private onCloseFrame(payload: Buffer): void {
+    const info = parseClosePayload(payload);
+    this.closeReceived = info;
+    this.stopReading();
+    // RFC 6455 §5.5.1: an endpoint that receives a Close frame and has not sent one MUST
+    // send one in response, typically echoing the status code it received.
+    if (this.closeSent === null) this.sendClose(info.code, Buffer.alloc(0));
+    this.events.closeReceived(info);
+    // RFC 6455 §7.1.1: the server closes the TCP connection first.
+    if (this.role === 'server') this.events.endTransport();
+  }
+
+  // ---- output ----
+
+  /** Sends a whole text message (a string is encoded as UTF-8; bytes are sent as they are). */
+  sendText(data: string | Uint8Array): boolean {
+    return this.sendData(Opcode.Text, data, true);
+  }
+
+  sendBinary(data: Uint8Array): boolean {
+    return this.sendData(Opcode.Binary, data, true);
+  }
+
+  /**
+   * Sends one fragment of a message: the first call for a message gives its type, later
+   * calls continue it, and `fin` ends it. Control frames may be sent in between.
+   */
+  sendFragment(isBinary: boolean, data: string | Uint8Array, fin: boolean): boolean {
+    return this.sendData(isBinary ? Opcode.Binary : Opcode.Text, data, fin);
+  }
+
+  /** Returns false (and sends nothing) once a close frame has been sent. */
+  private sendData(opcode: number, data: string | Uint8Array, fin: boolean): boolean {
+    if (!this.canWrite()) return false;
+    const frameOpcode = this.sendingFragments ? Opcode.Continuation : opcode;
+    this.sendingFragments = !fin;
+    this.writeFrame(frameOpcode, fin, data);
+    return true;
+  }
+
+  ping(payload: Uint8Array = EMPTY): boolean {
+    return this.sendControl(Opcode.Ping, payload);
+  }
+
+  pong(payload: Uint8Array = EMPTY): boolean {
+    return this.sendControl(Opcode.Pong, payload);
+  }
+
+  private sendControl(opcode: number, payload: Uint8Array): boolean {
+    if (payload.length > 125)
+      throw new UsageError(`control frame payload is ${payload.length} bytes; the limit is 125`);
+    if (!this.canWrite()) return false;
+    this.writeFrame(opcode, true, payload);
+    return true;
+  }
+
+  /**
+   * Starts the closing handshake (RFC 6455 §7.1.2). `code` 1005 sends a close frame with no
+   * status. Does nothing if a close frame was already sent.
+   */
+  close(code = 1000, reason = ''): void {
+    const reasonBytes = code === 1005 ? EMPTY : validateCloseToSend(code, reason);
+    if (this.closeSent !== null || this.failure !== null) return;
+    this.sendClose(code, reasonBytes);
+    if (this.closeReceived !== null && this.role === 'server') this.events.endTransport();
+  }
+
+  /**
+   * _Fail the WebSocket Connection_ (RFC 6455 §7.1.7): send a close frame with the error's
+   * code if none was sent, stop reading, and close the transport.
+   */
+  fail(error: ProtocolViolation): void {
+    if (this.failure !== null) return;
+    this.failure = error;
+    this.stopReading();
+    if (this.closeSent === null && !this.eofReceived) {
+      // Details of internal errors stay here; the peer only learns the code.
+      const reason =
+        error.closeCode === CloseCode.InternalError ? '' : error.message.slice(0, MAX_REASON_CHARS);
+      this.sendClose(error.closeCode, Buffer.from(reason, 'utf8'));
+    }
+    this.events.failed(error);
+    this.events.endTransport();
+  }
+
+  private sendClose(code: number, reasonBytes: Uint8Array): void {
+    this.writeFrame(Opcode.Close, true, encodeClosePayload(code, reasonBytes));
+    this.closeSent = { code, reason: Buffer.from(reasonBytes).toString('utf8') };
+  }
+
+  private stopReading(): void {
+    this.parser.halt();
+    this.parser = DISCARDING_PARSER;
+  }
+
+  private writeFrame(opcode: number, fin: boolean, payload: string | Uint8Array): void {
+    const maskKey = this.masking ? nextMaskingKey() : null;
+    if (typeof payload === 'string') {
+      this.events.write(encodeTextFrame(opcode, fin, false, payload, maskKey));
+    } else if (maskKey !== null || payload.length <= this.copyThreshold) {
+      this.events.write(encodeFrame(opcode, fin, false, payload, maskKey));
+    } else {
+      this.events.write(encodeHeader(opcode, fin, false, payload.length));
+      this.events.write(payload);
+    }
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -1,0 +1,114 @@
+import { HandshakeError, UsageError } from '../errors.js';
+import { acceptKey } from './accept.js';
+import { type ExtensionOffer, formatExtensions, isToken, listHasToken, parseExtensions } from './headers.js';
+import type { ResponseHead } from './http-head.js';
+import { formatHeaderLines } from './server.js';
+
+/** What goes into a client's opening handshake (RFC 6455 §4.1). */
+export interface UpgradeRequestOptions {
+  /** Host header value: host, with `:port` when not the scheme's default. */
+  readonly host: string;
+  /** Path and query: the request-target. */
+  readonly path: string;
+  readonly key: string;
+  readonly protocols?: readonly string[];
+  readonly extensions?: readonly ExtensionOffer[];
+  readonly origin?: string | undefined;
+  readonly headers?: Readonly<Record<string, string | readonly string[]>> | undefined;
+}
+
+/** Header fields the handshake sets itself; an application cannot override them. */
+const RESERVED_REQUEST_HEADERS = new Set([
+  'upgrade',
+  'connection',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+]);
+
+/** Checks subprotocol names: tokens, each offered once (RFC 6455 §4.1, item 10). */
+export function validateProtocols(protocols: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const protocol of protocols) {
+    if (!isToken(protocol)) throw new UsageError(`subprotocol ${JSON.stringify(protocol)} is not a token`);
+    if (seen.has(protocol)) throw new UsageError(`subprotocol ${protocol} is offered twice`);
+    seen.add(protocol);
+  }
+}
+
+/** The GET request that opens a WebSocket connection. */
+export function buildUpgradeRequest(options: UpgradeRequestOptions): string {
+  const protocols = options.protocols ?? [];
+  validateProtocols(protocols);
+  const custom = options.headers ?? {};
+  let hostLine = `Host: ${options.host}\r\n`;
+  for (const name of Object.keys(custom)) {
+    const lower = name.toLowerCase();
+    if (RESERVED_REQUEST_HEADERS.has(lower)) throw new UsageError(`header ${name} is set by the handshake`);
+    if (lower === 'host') hostLine = '';
+  }
+  let head =
+    `GET ${options.path} HTTP/1.1\r\n${hostLine}Upgrade: websocket\r\nConnection: Upgrade\r\n` +
+    `Sec-WebSocket-Key: ${options.key}\r\nSec-WebSocket-Version: 13\r\n`;
+  if (protocols.length > 0) head += `Sec-WebSocket-Protocol: ${protocols.join(', ')}\r\n`;
+  if (options.extensions !== undefined && options.extensions.length > 0) {
+    head += `Sec-WebSocket-Extensions: ${formatExtensions(options.extensions)}\r\n`;
+  }
+  if (options.origin !== undefined) head += `Origin: ${options.origin}\r\n`;
+  return `${head}${formatHeaderLines(custom)}\r\n`;
+}
+
+/** What the server agreed to. */
+export interface UpgradeResult {
+  readonly protocol: string;
+  readonly extensions: readonly ExtensionOffer[];
+}
+
+/**
+ * Validates the server's response (RFC 6455 §4.1, items 1-6 of the client's checks):
+ * status 101, Upgrade and Connection, the Accept value, a subprotocol among those offered,
+ * and no extension that was not offered. Throws a HandshakeError carrying the status.
+ */
+export function validateUpgradeResponse(
+  head: ResponseHead,
+  key: string,
+  offeredProtocols: readonly string[],
+  offeredExtensions: readonly string[],
+): UpgradeResult {
+  const fail = (message: string): never => {
+    throw new HandshakeError(head.status, message);
+  };
+  if (head.status !== 101) fail(`server answered ${head.status} ${head.reason}`.trim());
+  const headers = head.headers;
+  if (!listHasToken(headers.list('upgrade'), 'websocket')) fail('response Upgrade header is not websocket');
+  if (!listHasToken(headers.list('connection'), 'upgrade')) fail('response Connection header lacks Upgrade');
+  const accept = headers.all('sec-websocket-accept');
+  if (accept.length !== 1 || accept[0] !== acceptKey(key))
+    fail('Sec-WebSocket-Accept does not match the key');
+  const protocolValues = headers.all('sec-websocket-protocol');
+  let protocol = '';
+  if (protocolValues.length > 0) {
+    if (protocolValues.length > 1) fail('server selected more than one subprotocol');
+    protocol = protocolValues[0];
+    if (!offeredProtocols.includes(protocol))
+      fail(`server selected subprotocol ${JSON.stringify(protocol)} that was not offered`);
+  }
+  const extensionList = headers.list('sec-websocket-extensions');
+  let extensions: ExtensionOffer[] = [];
+  if (extensionList !== undefined) {
+    try {
+      extensions = parseExtensions(extensionList);
+    } catch (error) {
+      throw new HandshakeError(
+        head.status,
+        `malformed Sec-WebSocket-Extensions: ${(error as Error).message}`,
+      );
+    }
+    for (const extension of extensions) {
+      if (!offeredExtensions.includes(extension.name))
+        fail(`server accepted extension ${extension.name} that was not offered`);
+    }
+  }
+  return { protocol, extensions };
+}

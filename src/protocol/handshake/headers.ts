@@ -1,0 +1,212 @@
+/**
+ * Header field parsing for the opening handshake, per the grammars of RFC 7230 §3.2.6 and
+ * RFC 6455 §9.1. Each parser is one left-to-right pass over the value: linear time on any
+ * input, with no regular expression that could backtrack.
+ */
+
+/** Header fields of a request or response, looked up case-insensitively. */
+export class HeaderMap {
+  private readonly fields = new Map<string, string[]>();
+
+  /** Builds a map from alternating names and values, as in Node's `rawHeaders`. */
+  static fromRaw(raw: readonly string[]): HeaderMap {
+    const map = new HeaderMap();
+    for (let i = 0; i + 1 < raw.length; i += 2) map.add(raw[i], raw[i + 1]);
+    return map;
+  }
+
+  add(name: string, value: string): void {
+    const key = name.toLowerCase();
+    const values = this.fields.get(key);
+    if (values === undefined) this.fields.set(key, [value]);
+    else values.push(value);
+  }
+
+  /** All values of a field, in order (empty when absent). */
+  all(name: string): readonly string[] {
+    return this.fields.get(name.toLowerCase()) ?? NONE;
+  }
+
+  /** The field's values joined as one comma-separated list (RFC 7230 §3.2.2), or undefined. */
+  list(name: string): string | undefined {
+    const values = this.fields.get(name.toLowerCase());
+    return values === undefined ? undefined : values.join(', ');
+  }
+
+  /** The value of a field that must appear at most once; throws `DuplicateHeader` otherwise. */
+  single(name: string): string | undefined {
+    const values = this.fields.get(name.toLowerCase());
+    if (values === undefined) return undefined;
+    if (values.length > 1) throw new HeaderSyntaxError(`${name} appears ${values.length} times`);
+    return values[0];
+  }
+
+  get size(): number {
+    return this.fields.size;
+  }
+}
+
+const NONE: readonly string[] = Object.freeze([]);
+
+export class HeaderSyntaxError extends Error {}
+
+// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
+
+function isTchar(code: number): boolean {
+  return code < 128 && TCHAR[code] === 1;
+}
+
+/** Whether `value` is a non-empty RFC 7230 token. */
+export function isToken(value: string): boolean {
+  if (value.length === 0) return false;
+  for (let i = 0; i < value.length; i++) if (!isTchar(value.charCodeAt(i))) return false;
+  return true;
+}
+
+function isOws(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
+/**
+ * Splits `#element` lists on commas, trimming optional white space and skipping empty
+ * elements (RFC 7230 §7). Elements are returned as written, without checking their syntax.
+ */
+export function splitList(value: string): string[] {
+  const items: string[] = [];
+  let start = 0;
+  for (let i = 0; i <= value.length; i++) {
+    if (i === value.length || value.charCodeAt(i) === 0x2c) {
+      let a = start;
+      let b = i;
+      while (a < b && isOws(value.charCodeAt(a))) a++;
+      while (b > a && isOws(value.charCodeAt(b - 1))) b--;
+      if (b > a) items.push(value.slice(a, b));
+      start = i + 1;
+    }
+  }
+  return items;
+}
+
+/** Parses `1#token`; throws on an element that is not a token. */
+export function parseTokenList(value: string): string[] {
+  const items = splitList(value);
+  for (const item of items) if (!isToken(item)) throw new HeaderSyntaxError(`not a token: ${clip(item)}`);
+  return items;
+}
+
+/** Whether a comma-separated header value contains `token`, compared case-insensitively. */
+export function listHasToken(value: string | undefined, token: string): boolean {
+  if (value === undefined) return false;
+  const wanted = token.toLowerCase();
+  for (const item of splitList(value)) if (item.toLowerCase() === wanted) return true;
+  return false;
+}
+
+/** One offered or accepted extension: its name and parameters in order (`true` for no value). */
+export interface ExtensionOffer {
+  readonly name: string;
+  readonly params: ReadonlyArray<readonly [name: string, value: string | true]>;
+}
+
+/**
+ * Parses `Sec-WebSocket-Extensions` (RFC 6455 §9.1):
+ *   1#( extension-token *( ";" param ) ),  param = token [ "=" ( token / quoted-string ) ]
+ * A quoted value must be a token once unescaped. Throws on any syntax error.
+ */
+export function parseExtensions(value: string): ExtensionOffer[] {
+  const offers: ExtensionOffer[] = [];
+  const scanner = new Scanner(value);
+  for (;;) {
+    scanner.skipOws();
+    if (scanner.done()) break;
+    if (scanner.peek() === 0x2c) {
+      scanner.pos++; // empty list element
+      continue;
+    }
+    const name = scanner.token('extension name');
+    const params: Array<readonly [string, string | true]> = [];
+    scanner.skipOws();
+    while (scanner.peek() === 0x3b) {
+      scanner.pos++;
+      scanner.skipOws();
+      const paramName = scanner.token('parameter name');
+      scanner.skipOws();
+      let paramValue: string | true = true;
+      if (scanner.peek() === 0x3d) {
+        scanner.pos++;
+        scanner.skipOws();
+        paramValue = scanner.peek() === 0x22 ? scanner.quotedToken() : scanner.token('parameter value');
+        scanner.skipOws();
+      }
+      params.push([paramName, paramValue]);
+    }
+    offers.push({ name, params });
+    if (scanner.done()) break;
+    if (scanner.peek() !== 0x2c) throw new HeaderSyntaxError(`unexpected character at ${scanner.pos}`);
+    scanner.pos++;
+  }
+  return offers;
+}
+
+/** Serializes extensions for a `Sec-WebSocket-Extensions` header. */
+export function formatExtensions(offers: readonly ExtensionOffer[]): string {
+  return offers
+    .map((offer) =>
+      [offer.name, ...offer.params.map(([name, value]) => (value === true ? name : `${name}=${value}`))].join(
+        '; ',
+      ),
+    )
+    .join(', ');
+}
+
+class Scanner {
+  pos = 0;
+  constructor(private readonly text: string) {}
+
+  done(): boolean {
+    return this.pos >= this.text.length;
+  }
+
+  peek(): number {
+    return this.pos < this.text.length ? this.text.charCodeAt(this.pos) : -1;
+  }
+
+  skipOws(): void {
+    while (this.pos < this.text.length && isOws(this.text.charCodeAt(this.pos))) this.pos++;
+  }
+
+  token(what: string): string {
+    const start = this.pos;
+    while (this.pos < this.text.length && isTchar(this.text.charCodeAt(this.pos))) this.pos++;
+    if (this.pos === start) throw new HeaderSyntaxError(`expected ${what} at ${start}`);
+    return this.text.slice(start, this.pos);
+  }
+
+  /** quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE, whose content must be a token. */
+  quotedToken(): string {
+    this.pos++; // opening quote
+    let content = '';
+    for (;;) {
+      if (this.done()) throw new HeaderSyntaxError('unterminated quoted string');
+      const code = this.text.charCodeAt(this.pos++);
+      if (code === 0x22) break;
+      if (code === 0x5c) {
+        if (this.done()) throw new HeaderSyntaxError('unterminated quoted string');
+        content += this.text[this.pos++];
+      } else {
+        content += this.text[this.pos - 1];
+      }
+    }
+    if (!isToken(content)) throw new HeaderSyntaxError(`quoted value is not a token: ${clip(content)}`);
+    return content;
+  }
+}
+
+function clip(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+}

@@ -1,0 +1,18 @@
+/** The sans-I/O protocol core: bytes in, events out; calls in, bytes out. */
+export { type CloseInfo, isValidWireCloseCode, parseClosePayload } from './close.js';
+export {
+  Connection,
+  type ConnectionEvents,
+  type ConnectionOptions,
+  type ConnectionState,
+  type Role,
+} from './connection.js';
+export * from './errors.js';
+export { acceptKey, generateKey, isValidKey } from './handshake/accept.js';
+export { buildUpgradeRequest, validateUpgradeResponse } from './handshake/client.js';
+export { type ExtensionOffer, HeaderMap, parseExtensions, parseTokenList } from './handshake/headers.js';
+export { type HeadLimits, ResponseHeadReader } from './handshake/http-head.js';
+export { buildAcceptResponse, buildRejectResponse, validateUpgradeRequest } from './handshake/server.js';
+export { type ConnectionLimits, DEFAULT_LIMITS } from './limits.js';
+export { Opcode } from './opcodes.js';
+export { Utf8Validator } from './utf8.js';

@@ -1,0 +1,108 @@
+import { isUtf8 } from 'node:buffer';
+import { InvalidUtf8Error, MessageTooBigError } from './errors.js';
+import { Utf8Validator } from './utf8.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Assembles one message from the payload pieces of its frames.
+ *
+ * A message that arrives whole in one chunk is passed on as a view, with no copy. Otherwise
+ * bytes are copied once into a buffer sized from the frame lengths announced so far (a
+ * single frame split across reads gets a buffer of exactly its final size; a fragmented
+ * message grows by doubling), so memory stays within twice the message size and no
+ * per-fragment objects are kept.
+ *
+ * Text is validated as it arrives: the whole-message case with the native validator, every
+ * other case piece by piece, so invalid UTF-8 fails before the rest of the message arrives.
+ */
+export class MessageAssembler {
+  private readonly maxMessageSize: number;
+  private readonly utf8 = new Utf8Validator();
+  /** Whether the current message is text, and validated piece by piece rather than at the end. */
+  private text = false;
+  private incremental = false;
+  /** The message so far: a single view until a second piece needs a buffer. */
+  private first: Buffer | null = null;
+  private buffer: Buffer | null = null;
+  private size = 0;
+  /** Bytes promised by the frame headers seen so far. */
+  private announced = 0;
+  /** Whether the current frame is the message's last one. */
+  private finalFrame = false;
+
+  constructor(maxMessageSize: number) {
+    this.maxMessageSize = maxMessageSize;
+  }
+
+  /** A new message begins; `validateText` is false for text that arrives compressed. */
+  begin(text: boolean): void {
+    this.text = text;
+    this.incremental = false;
+    this.utf8.reset();
+  }
+
+  /** A frame of the current message begins. */
+  frameStart(length: number, fin: boolean): void {
+    this.announced = this.size + length;
+    if (this.announced > this.maxMessageSize) {
+      throw new MessageTooBigError(`over ${this.maxMessageSize} bytes`);
+    }
+    this.finalFrame = fin;
+  }
+
+  /** Adds payload bytes; `frameEnd` is true for the current frame's last piece. */
+  append(piece: Buffer, frameEnd: boolean): void {
+    if (this.text) {
+      if (this.size === 0 && frameEnd && this.finalFrame && !this.incremental) {
+        // The whole message in one piece: checked natively when it is taken.
+      } else {
+        this.incremental = true;
+        if (!this.utf8.write(piece)) throw new InvalidUtf8Error();
+      }
+    }
+    if (piece.length === 0) return;
+    if (this.size === 0) {
+      this.first = piece;
+      this.size = piece.length;
+      return;
+    }
+    const needed = this.size + piece.length;
+    if (this.buffer === null || this.buffer.length < needed) this.grow(needed);
+    piece.copy(this.buffer!, this.size);
+    this.size = needed;
+  }
+
+  /** Appends bytes produced elsewhere (an inflater): checked against the limit as they come. */
+  appendDecoded(piece: Buffer): void {
+    if (this.size + piece.length > this.maxMessageSize) {
+      throw new MessageTooBigError(`over ${this.maxMessageSize} bytes`);
+    }
+    this.announced = this.size + piece.length;
+    this.finalFrame = false;
+    this.append(piece, false);
+  }
+
+  /** Ends the message and returns its bytes; text is fully validated by now. */
+  take(): Buffer {
+    const data = this.buffer !== null ? this.buffer.subarray(0, this.size) : (this.first ?? EMPTY);
+    if (this.text) {
+      const valid = this.incremental ? this.utf8.complete : isUtf8(data);
+      if (!valid) throw new InvalidUtf8Error();
+    }
+    this.first = null;
+    this.buffer = null;
+    this.size = 0;
+    this.announced = 0;
+    return data;
+  }
+
+  private grow(needed: number): void {
+    const doubled = this.buffer === null ? 0 : Math.min(this.buffer.length * 2, this.maxMessageSize);
+    const next = Buffer.allocUnsafe(Math.max(needed, this.announced, doubled));
+    if (this.buffer !== null) this.buffer.copy(next, 0, 0, this.size);
+    else if (this.first !== null) this.first.copy(next, 0);
+    this.first = null;
+    this.buffer = next;
+  }
+}

@@ -1,0 +1,234 @@
+import {
+  ControlFrameTooLongError,
+  ExpectedContinuationError,
+  FragmentedControlFrameError,
+  FrameTooBigError,
+  LengthOverflowError,
+  MaskedServerFrameError,
+  ReservedBitsError,
+  ReservedOpcodeError,
+  TooManyFragmentsError,
+  UnexpectedContinuationError,
+  UnmaskedClientFrameError,
+} from './errors.js';
+import { unmaskInPlace } from './mask.js';
+import { isControlOpcode, isKnownOpcode, Opcode } from './opcodes.js';
+
+/** Where the parser sends what it reads. Throwing a ProtocolViolation from here fails the connection. */
+export interface FrameSink {
+  /** A text, binary or continuation frame begins; `length` is its payload length. */
+  dataFrameStart(opcode: number, fin: boolean, rsv1: boolean, length: number): void;
+  /**
+   * Unmasked payload bytes of the current data frame, in order; `frameEnd` marks the last
+   * piece (an empty frame gives one empty piece). A piece is a view into the received
+   * chunk: it stays valid, and the parser never touches it again.
+   */
+  dataFramePayload(piece: Buffer, frameEnd: boolean): void;
+  /** A whole control frame (its payload is at most 125 bytes and owned by the sink). */
+  controlFrame(opcode: number, payload: Buffer): void;
+}
+
+export interface ParserOptions {
+  /** True on the server: client frames must be masked; on the client, server frames must not be. */
+  readonly expectMasked: boolean;
+  readonly maxFrameSize: number;
+  readonly maxFragments: number;
+}
+
+/** Reads frames from bytes as they arrive, in any split. Owns frame-level rules of RFC 6455 §5. */
+export interface Parser {
+  receive(chunk: Buffer): void;
+  /** Stops the parser: the rest of the current chunk and all later input are ignored. */
+  halt(): void;
+}
+
+/** After a close or a failure, the connection swaps its parser for this one (RFC 6455 §7.1.7). */
+export const DISCARDING_PARSER: Parser = Object.freeze({
+  receive() {},
+  halt() {},
+});
+
+enum State {
+  Header,
+  Payload,
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export class FrameParser implements Parser {
+  private readonly sink: FrameSink;
+  private readonly expectMasked: boolean;
+  private readonly maxFrameSize: number;
+  private readonly maxFragments: number;
+  /** RSV1 is allowed on the first frame of a message once an extension claims it. */
+  allowRsv1 = false;
+
+  private state = State.Header;
+  private halted = false;
+  /** A header split across chunks is gathered here (at most 14 bytes). */
+  private readonly headerBytes = Buffer.allocUnsafe(14);
+  private headerFill = 0;
+  private readonly maskKey = Buffer.allocUnsafe(4);
+  private masked = false;
+  private maskPhase = 0;
+  private opcode = 0;
+  private remaining = 0;
+  /** Control frame payloads are gathered whole (at most 125 bytes). */
+  private control: Buffer | null = null;
+  private controlFill = 0;
+  /** Whether a fragmented message is in progress, and how many frames it has had. */
+  private inMessage = false;
+  private fragments = 0;
+
+  constructor(sink: FrameSink, options: ParserOptions) {
+    this.sink = sink;
+    this.expectMasked = options.expectMasked;
+    this.maxFrameSize = options.maxFrameSize;
+    this.maxFragments = options.maxFragments;
+  }
+
+  halt(): void {
+    this.halted = true;
+  }
+
+  receive(chunk: Buffer): void {
+    let pos = 0;
+    const end = chunk.length;
+    while (pos < end && !this.halted) {
+      if (this.state === State.Payload) {
+        pos = this.readPayload(chunk, pos, end);
+        continue;
+      }
+      // Header: decode straight from the chunk when it is all there, else gather it.
+      let source: Buffer;
+      let at: number;
+      if (this.headerFill === 0 && end - pos >= 2 && end - pos >= frameHeaderLength(chunk[pos + 1])) {
+        source = chunk;
+        at = pos;
+        pos += frameHeaderLength(chunk[pos + 1]);
+      } else {
+        const before = pos;
+        pos = this.gatherHeader(chunk, pos, end);
+        if (
+          pos === before ||
+          this.headerFill < 2 ||
+          this.headerFill < frameHeaderLength(this.headerBytes[1])
+        ) {
+          continue;
+        }
+        source = this.headerBytes;
+        at = 0;
+        this.headerFill = 0;
+      }
+      this.decodeHeader(source, at);
+      if (this.remaining === 0 && !this.halted) this.finishEmptyFrame();
+    }
+  }
+
+  private gatherHeader(chunk: Buffer, pos: number, end: number): number {
+    // Take the first two bytes, then as many more as the header turns out to need.
+    const wanted = this.headerFill < 2 ? 2 : frameHeaderLength(this.headerBytes[1]);
+    const take = Math.min(wanted - this.headerFill, end - pos);
+    chunk.copy(this.headerBytes, this.headerFill, pos, pos + take);
+    this.headerFill += take;
+    return pos + take;
+  }
+
+  private decodeHeader(bytes: Buffer, at: number): void {
+    const first = bytes[at];
+    const second = bytes[at + 1];
+    const fin = (first & 0x80) !== 0;
+    const rsv1 = (first & 0x40) !== 0;
+    const opcode = first & 0x0f;
+    this.masked = (second & 0x80) !== 0;
+    let length = second & 0x7f;
+    let offset = at + 2;
+    if (length === 126) {
+      length = (bytes[offset] << 8) | bytes[offset + 1];
+      offset += 2;
+    } else if (length === 127) {
+      const high = bytes.readUInt32BE(offset);
+      // RFC 6455 §5.2: the most significant bit of a 64-bit length MUST be 0.
+      if (high & 0x80000000) throw new LengthOverflowError();
+      length = high * 0x100000000 + bytes.readUInt32BE(offset + 4);
+      offset += 8;
+    }
+    if (this.masked) {
+      this.maskKey[0] = bytes[offset];
+      this.maskKey[1] = bytes[offset + 1];
+      this.maskKey[2] = bytes[offset + 2];
+      this.maskKey[3] = bytes[offset + 3];
+    }
+    this.maskPhase = 0;
+
+    // RFC 6455 §5.2: RSV bits MUST be 0 unless an extension defines their meaning.
+    if ((first & 0x30) !== 0 || (rsv1 && (!this.allowRsv1 || isControlOpcode(opcode) || opcode === 0))) {
+      throw new ReservedBitsError(`opcode ${opcode}`);
+    }
+    if (!isKnownOpcode(opcode)) throw new ReservedOpcodeError(String(opcode));
+    // RFC 6455 §5.1: a client MUST mask the frames it sends; a server MUST NOT.
+    if (this.masked !== this.expectMasked) {
+      throw this.expectMasked ? new UnmaskedClientFrameError() : new MaskedServerFrameError();
+    }
+    this.opcode = opcode;
+    this.remaining = length;
+    this.state = State.Payload;
+
+    if (isControlOpcode(opcode)) {
+      // RFC 6455 §5.5: control frames have payloads of at most 125 bytes and are never fragmented.
+      if (length > 125) throw new ControlFrameTooLongError(`${length} bytes`);
+      if (!fin) throw new FragmentedControlFrameError();
+      this.control = length === 0 ? EMPTY : Buffer.allocUnsafe(length);
+      this.controlFill = 0;
+      return;
+    }
+    if (opcode === Opcode.Continuation) {
+      if (!this.inMessage) throw new UnexpectedContinuationError();
+    } else if (this.inMessage) {
+      throw new ExpectedContinuationError();
+    }
+    if (length > this.maxFrameSize) throw new FrameTooBigError(`${length} > ${this.maxFrameSize} bytes`);
+    this.fragments = opcode === Opcode.Continuation ? this.fragments + 1 : 1;
+    if (this.fragments > this.maxFragments) throw new TooManyFragmentsError(`more than ${this.maxFragments}`);
+    this.inMessage = !fin;
+    this.sink.dataFrameStart(opcode, fin, rsv1, length);
+  }
+
+  private readPayload(chunk: Buffer, pos: number, end: number): number {
+    const take = Math.min(this.remaining, end - pos);
+    const stop = pos + take;
+    if (this.masked) {
+      unmaskInPlace(chunk, pos, stop, this.maskKey, this.maskPhase);
+      this.maskPhase = (this.maskPhase + take) & 3;
+    }
+    this.remaining -= take;
+    const frameEnd = this.remaining === 0;
+    if (frameEnd) this.state = State.Header;
+    if (this.control !== null) {
+      chunk.copy(this.control, this.controlFill, pos, stop);
+      this.controlFill += take;
+      if (frameEnd) this.finishControlFrame();
+    } else {
+      this.sink.dataFramePayload(chunk.subarray(pos, stop), frameEnd);
+    }
+    return stop;
+  }
+
+  private finishEmptyFrame(): void {
+    this.state = State.Header;
+    if (this.control !== null) this.finishControlFrame();
+    else this.sink.dataFramePayload(EMPTY, true);
+  }
+
+  private finishControlFrame(): void {
+    const payload = this.control!;
+    this.control = null;
+    this.sink.controlFrame(this.opcode, payload);
+  }
+}
+
+/** Header length implied by the second header byte: 2, plus 2 or 8 for the length, plus 4 for a mask. */
+function frameHeaderLength(second: number): number {
+  const length = second & 0x7f;
+  return 2 + (length === 126 ? 2 : length === 127 ? 8 : 0) + (second & 0x80 ? 4 : 0);
+}

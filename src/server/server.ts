@@ -1,0 +1,321 @@
+import {
+  createServer as createHttpServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
+import type { AddressInfo, Socket as NetSocket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import {
+  DEFAULT_SOCKET_SETTINGS,
+  Socket,
+  type SocketHandlers,
+  type SocketOwner,
+  type SocketSettings,
+} from '../node/socket.js';
+import { HandshakeError } from '../protocol/errors.js';
+import { HeaderMap } from '../protocol/handshake/headers.js';
+import { DEFAULT_HEAD_LIMITS } from '../protocol/handshake/http-head.js';
+import {
+  buildAcceptResponse,
+  buildRejectResponse,
+  validateUpgradeRequest,
+} from '../protocol/handshake/server.js';
+import { type ConnectionLimits, resolveLimits } from '../protocol/limits.js';
+import { Router } from './router.js';
+import {
+  selectProtocol,
+  type UpgradeAcceptance,
+  type UpgradeContext,
+  type UpgradeHook,
+  UpgradeRejection,
+} from './upgrade.js';
+
+/** Options of a server; every field has a default. */
+export interface ServerOptions extends Partial<ConnectionLimits>, Partial<SocketSettings> {
+  /**
+   * Origins allowed to connect (exact `Origin` values such as `https://example.com`), or a
+   * function deciding. Others get 403. Default: any origin (non-browser clients send none).
+   */
+  readonly origins?: readonly string[] | ((origin: string | undefined) => boolean);
+  /** Time for the whole upgrade (including the upgrade hook) before 503. Default 10,000 ms. */
+  readonly handshakeTimeout?: number;
+  /** Most header fields in an upgrade request; more get 431. Default 100. */
+  readonly maxHeaders?: number;
+  /** Subprotocols every route supports unless it lists its own. */
+  readonly protocols?: readonly string[];
+}
+
+/** A route: the handlers for its sockets, its upgrade hook, and what it supports. */
+export interface RouteOptions<Data = unknown> extends SocketHandlers<Data> {
+  /** Decides each upgrade: accept (with data, a subprotocol, headers) or reject with a status. */
+  readonly upgrade?: UpgradeHook<Data>;
+  /** Subprotocols this route supports: the first one the client offers is selected. */
+  readonly protocols?: readonly string[];
+}
+
+/** Where `listen` binds, and what it serves to plain HTTP requests. */
+export interface ListenOptions {
+  readonly port?: number;
+  readonly host?: string;
+  /** TLS options (`cert`, `key`, ...): listen for wss:// with an https server. */
+  readonly tls?: HttpsServerOptions;
+  /** Handles plain HTTP requests; default answers 426 Upgrade Required. */
+  readonly request?: (request: IncomingMessage, response: ServerResponse) => void;
+}
+
+interface ResolvedRoute {
+  readonly options: RouteOptions<unknown>;
+}
+
+const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+
+/**
+ * A WebSocket server: routes upgrade requests by path to shared handler objects. It can
+ * listen by itself (`listen`), attach to an existing http/https server (`attach`), or take
+ * upgrades from a framework (`handleUpgrade`).
+ */
+export class WebSocketServer implements SocketOwner {
+  private readonly router = new Router<ResolvedRoute>();
+  private readonly limits: ConnectionLimits;
+  private readonly settings: SocketSettings;
+  private readonly handshakeTimeout: number;
+  private readonly maxHeaders: number;
+  private readonly originAllowed: (origin: string | undefined) => boolean;
+  private readonly defaultProtocols: readonly string[] | undefined;
+  private readonly sockets = new Set<Socket<unknown>>();
+  private readonly httpServers: HttpServer[] = [];
+  private closing: Promise<void> | null = null;
+  private emptied: (() => void) | null = null;
+
+  constructor(options: ServerOptions = {}) {
+    this.limits = resolveLimits(options);
+    this.settings = {
+      closeTimeout: options.closeTimeout ?? DEFAULT_SOCKET_SETTINGS.closeTimeout,
+      backpressureLimit: options.backpressureLimit ?? DEFAULT_SOCKET_SETTINGS.backpressureLimit,
+    };
+    this.handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+    this.maxHeaders = options.maxHeaders ?? DEFAULT_HEAD_LIMITS.maxHeaders;
+    this.defaultProtocols = options.protocols;
+    const origins = options.origins;
+    this.originAllowed =
+      origins === undefined
+        ? () => true
+        : typeof origins === 'function'
+          ? origins
+          : (origin) => origin !== undefined && origins.includes(origin);
+  }
+
+  /** Adds a route. Patterns: `/chat`, `/rooms/:id`, `/files/*`, `/*` for every path. */
+  route<Data = unknown>(pattern: string, options: RouteOptions<Data>): this {
+    this.router.add(pattern, { options: options as RouteOptions<unknown> });
+    return this;
+  }
+
+  /** Open sockets. */
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  /** Creates an http (or, with `tls`, https) server, attaches to it and listens. */
+  async listen(options: ListenOptions = {}): Promise<{ port: number; host: string }> {
+    const onRequest = options.request ?? answerUpgradeRequired;
+    const server = options.tls ? createHttpsServer(options.tls, onRequest) : createHttpServer(onRequest);
+    // Slow senders of the request head are cut off by the handshake timeout.
+    server.headersTimeout = this.handshakeTimeout;
+    server.requestTimeout = this.handshakeTimeout;
+    this.attach(server);
+    this.httpServers.push(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address() as AddressInfo;
+    return { port: address.port, host: address.address };
+  }
+
+  /** Takes the upgrade requests of an existing http or https server. */
+  attach(server: HttpServer): this {
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.handleUpgrade(request, socket, head);
+    });
+    return this;
+  }
+
+  /**
+   * Handles one upgrade request from any framework: validates it (RFC 6455 §4.2.1), routes
+   * it, runs the route's upgrade hook, then answers 101 and opens the socket — or answers
+   * with the status of whatever refused it.
+   */
+  handleUpgrade(request: IncomingMessage, transport: Duplex, head: Buffer): void {
+    const socket = transport as NetSocket;
+    socket.on('error', ignoreError);
+    this.upgrade(request, socket, head).catch((error: unknown) => {
+      refuse(socket, new HandshakeError(500, 'upgrade failed', { cause: error }));
+    });
+  }
+
+  private async upgrade(request: IncomingMessage, socket: NetSocket, head: Buffer): Promise<void> {
+    if (this.closing !== null) return refuse(socket, new HandshakeError(503, 'server is shutting down'));
+    if (request.rawHeaders.length / 2 > this.maxHeaders) {
+      return refuse(socket, new HandshakeError(431, `more than ${this.maxHeaders} header fields`));
+    }
+    const headers = HeaderMap.fromRaw(request.rawHeaders);
+    const target = request.url ?? '/';
+    const queryStart = target.indexOf('?');
+    const path = queryStart === -1 ? target : target.slice(0, queryStart);
+    let offer: ReturnType<typeof validateUpgradeRequest>;
+    try {
+      offer = validateUpgradeRequest({
+        method: request.method ?? '',
+        httpVersion: request.httpVersion,
+        headers,
+      });
+    } catch (error) {
+      if (error instanceof HandshakeError) return refuse(socket, error);
+      throw error;
+    }
+    const match = this.router.match(path);
+    if (match === null) return refuse(socket, new HandshakeError(404, `no WebSocket route for ${path}`));
+    if (!this.originAllowed(offer.origin))
+      return refuse(socket, new HandshakeError(403, 'origin not allowed'));
+    const route = match.value.options;
+
+    let acceptance: UpgradeAcceptance<unknown> | undefined;
+    if (route.upgrade !== undefined) {
+      const context: UpgradeContext = {
+        request,
+        path,
+        query: new URLSearchParams(queryStart === -1 ? '' : target.slice(queryStart + 1)),
+        params: match.params,
+        headers,
+        origin: offer.origin,
+        protocols: offer.protocols,
+        remoteAddress: socket.remoteAddress ?? '',
+      };
+      const decision = await withTimeout(route.upgrade(context), this.handshakeTimeout);
+      if (decision === TIMED_OUT) return refuse(socket, new HandshakeError(503, 'upgrade hook timed out'));
+      if (decision instanceof UpgradeRejection) {
+        return refuse(
+          socket,
+          new HandshakeError(decision.status, decision.body, {
+            headers: decision.headers as Record<string, string>,
+          }),
+          decision.body,
+        );
+      }
+      acceptance = decision;
+    }
+    if (socket.destroyed) return;
+
+    let protocol: string | null;
+    if (acceptance?.protocol !== undefined) {
+      protocol = acceptance.protocol;
+      if (protocol !== null && !offer.protocols.includes(protocol)) {
+        throw new Error(`upgrade hook chose subprotocol ${protocol}, which the client did not offer`);
+      }
+    } else {
+      protocol = selectProtocol(offer.protocols, route.protocols ?? this.defaultProtocols);
+    }
+
+    socket.write(
+      buildAcceptResponse({ key: offer.key, protocol: protocol ?? undefined, headers: acceptance?.headers }),
+      'latin1',
+    );
+    socket.off('error', ignoreError);
+    const ws = new Socket<unknown>({
+      role: 'server',
+      transport: socket,
+      handlers: route,
+      data: acceptance?.data,
+      protocol: protocol ?? '',
+      extensions: '',
+      url: target,
+      settings: this.settings,
+      limits: this.limits,
+      owner: this,
+    });
+    this.sockets.add(ws);
+    ws.start(head);
+  }
+
+  /** @internal */
+  socketClosed(socket: Socket<unknown>): void {
+    this.sockets.delete(socket);
+    if (this.sockets.size === 0 && this.emptied !== null) this.emptied();
+  }
+
+  /**
+   * Shuts down: stops accepting, sends `code` (1001 Going Away) to every socket, waits for
+   * their closing handshakes up to `timeout` ms, then drops whatever is left.
+   */
+  close(options: { code?: number; reason?: string; timeout?: number } = {}): Promise<void> {
+    this.closing ??= this.shutdown(
+      options.code ?? 1001,
+      options.reason ?? 'server shutting down',
+      options.timeout ?? this.settings.closeTimeout,
+    );
+    return this.closing;
+  }
+
+  private async shutdown(code: number, reason: string, timeout: number): Promise<void> {
+    const stopped = this.httpServers.map(
+      (server) => new Promise<void>((resolve) => server.close(() => resolve())),
+    );
+    if (this.sockets.size > 0) {
+      const allClosed = new Promise<void>((resolve) => {
+        this.emptied = resolve;
+      });
+      for (const socket of this.sockets) socket.close(code, reason);
+      const outcome = await withTimeout(allClosed, timeout);
+      if (outcome === TIMED_OUT) for (const socket of this.sockets) socket.terminate();
+    }
+    for (const server of this.httpServers) server.closeAllConnections();
+    await Promise.all(stopped);
+  }
+}
+
+/** Creates a WebSocket server. */
+export function createServer(options: ServerOptions = {}): WebSocketServer {
+  return new WebSocketServer(options);
+}
+
+function answerUpgradeRequired(_request: IncomingMessage, response: ServerResponse): void {
+  response.writeHead(426, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    Upgrade: 'websocket',
+    Connection: 'Upgrade',
+  });
+  response.end('This is a WebSocket endpoint: connect with a WebSocket client.\n');
+}
+
+function refuse(socket: NetSocket, error: HandshakeError, body = error.message): void {
+  if (socket.destroyed) return;
+  socket.end(buildRejectResponse(error.status, `${body}\n`, error.headers));
+  socket.setTimeout(2_000, () => socket.destroy());
+}
+
+function ignoreError(): void {}
+
+const TIMED_OUT = Symbol('timed out');
+
+function withTimeout<T>(value: T | Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  return new Promise<T | typeof TIMED_OUT>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms, TIMED_OUT);
+    timer.unref();
+    Promise.resolve(value).then(
+      (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,67 @@
+import type { IncomingMessage } from 'node:http';
+import type { HeaderMap } from '../protocol/handshake/headers.js';
+
+/** What the upgrade hook sees of a request that passed the RFC 6455 checks. */
+export interface UpgradeContext {
+  /** The HTTP request as Node parsed it. */
+  readonly request: IncomingMessage;
+  /** The request path without the query, and the query. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  /** Values captured by `:name` segments of the route pattern. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly headers: HeaderMap;
+  readonly origin: string | undefined;
+  /** Subprotocols the client offered, in its order of preference. */
+  readonly protocols: readonly string[];
+  readonly remoteAddress: string;
+}
+
+/** Accepts the upgrade, optionally with data for the socket and a chosen subprotocol. */
+export interface UpgradeAcceptance<Data> {
+  readonly data?: Data;
+  /** One of the offered subprotocols, `null` for none; when absent the route's `protocols` decide. */
+  readonly protocol?: string | null;
+  /** Extra headers for the 101 response. */
+  readonly headers?: Readonly<Record<string, string | readonly string[]>>;
+}
+
+/** Refuses the upgrade with an HTTP status (4xx or 5xx), optional body and headers. */
+export class UpgradeRejection {
+  constructor(
+    readonly status: number,
+    readonly body: string = '',
+    readonly headers: Readonly<Record<string, string | readonly string[]>> = {},
+  ) {
+    if (!Number.isInteger(status) || status < 400 || status > 599) {
+      throw new RangeError(`a rejection needs a 4xx or 5xx status, got ${status}`);
+    }
+  }
+}
+
+/** Builds an UpgradeRejection: `return reject(401, { body: 'token required' })`. */
+export function reject(
+  status: number,
+  options: { body?: string; headers?: Readonly<Record<string, string | readonly string[]>> } = {},
+): UpgradeRejection {
+  return new UpgradeRejection(status, options.body, options.headers);
+}
+
+/** The upgrade hook: accept (return nothing or an acceptance), or reject. May be async. */
+export type UpgradeHook<Data> = (
+  context: UpgradeContext,
+) =>
+  | UpgradeAcceptance<Data>
+  | UpgradeRejection
+  | undefined
+  | Promise<UpgradeAcceptance<Data> | UpgradeRejection | undefined>;
+
+/** The server's default choice: the client's most preferred subprotocol that the route supports. */
+export function selectProtocol(
+  offered: readonly string[],
+  supported: readonly string[] | undefined,
+): string | null {
+  if (supported === undefined) return null;
+  for (const protocol of offered) if (supported.includes(protocol)) return protocol;
+  return null;
+}
