@@ -243,13 +243,13 @@ export class Connection implements FrameSink {
   }
 
   /**
-   * Starts the closing handshake (RFC 6455 §7.1.2). `code` 1005 sends a close frame with no
-   * status. Does nothing if a close frame was already sent.
+   * Starts the closing handshake (RFC 6455 §7.1.2). Without a code the close frame carries
+   * no status (the peer sees 1005). Does nothing if a close frame was already sent.
    */
-  close(code = 1000, reason = ''): void {
-    const reasonBytes = code === 1005 ? EMPTY : validateCloseToSend(code, reason);
+  close(code?: number, reason = ''): void {
+    const reasonBytes = code === undefined ? EMPTY : validateCloseToSend(code, reason);
     if (this.closeSent !== null || this.failure !== null) return;
-    this.sendClose(code, reasonBytes);
+    this.sendClose(code ?? CloseCode.NoStatus, reasonBytes);
     if (this.closeReceived !== null && this.role === 'server') this.events.endTransport();
   }
 

@@ -36,7 +36,9 @@ import {
 export interface ServerOptions extends Partial<ConnectionLimits>, Partial<SocketSettings> {
   /**
    * Origins allowed to connect (exact `Origin` values such as `https://example.com`), or a
-   * function deciding. Others get 403. Default: any origin (non-browser clients send none).
+   * function deciding. Others get 403. With a list, requests without an Origin header are
+   * let through: browsers always send one, and other clients can send any value they like,
+   * so authenticate those in the upgrade hook. Default: any origin.
    */
   readonly origins?: readonly string[] | ((origin: string | undefined) => boolean);
   /** Time for the whole upgrade (including the upgrade hook) before 503. Default 10,000 ms. */
@@ -104,7 +106,7 @@ export class WebSocketServer implements SocketOwner {
         ? () => true
         : typeof origins === 'function'
           ? origins
-          : (origin) => origin !== undefined && origins.includes(origin);
+          : (origin) => origin === undefined || origins.includes(origin);
   }
 
   /** Adds a route. Patterns: `/chat`, `/rooms/:id`, `/files/*`, `/*` for every path. */
