@@ -2,7 +2,7 @@ import { HandshakeError, UsageError } from '../errors.js';
 import { acceptKey } from './accept.js';
 import { type ExtensionOffer, formatExtensions, isToken, listHasToken, parseExtensions } from './headers.js';
 import type { ResponseHead } from './http-head.js';
-import { formatHeaderLines } from './server.js';
+import { checkFieldValue, formatHeaderLines } from './server.js';
 
 /** What goes into a client's opening handshake (RFC 6455 §4.1). */
 export interface UpgradeRequestOptions {
@@ -42,7 +42,7 @@ export function buildUpgradeRequest(options: UpgradeRequestOptions): string {
   const protocols = options.protocols ?? [];
   validateProtocols(protocols);
   const custom = options.headers ?? {};
-  let hostLine = `Host: ${options.host}\r\n`;
+  let hostLine = `Host: ${checkFieldValue('Host', options.host)}\r\n`;
   for (const name of Object.keys(custom)) {
     const lower = name.toLowerCase();
     if (RESERVED_REQUEST_HEADERS.has(lower)) throw new UsageError(`header ${name} is set by the handshake`);
@@ -55,7 +55,7 @@ export function buildUpgradeRequest(options: UpgradeRequestOptions): string {
   if (options.extensions !== undefined && options.extensions.length > 0) {
     head += `Sec-WebSocket-Extensions: ${formatExtensions(options.extensions)}\r\n`;
   }
-  if (options.origin !== undefined) head += `Origin: ${options.origin}\r\n`;
+  if (options.origin !== undefined) head += `Origin: ${checkFieldValue('Origin', options.origin)}\r\n`;
   return `${head}${formatHeaderLines(custom)}\r\n`;
 }
 

@@ -28,7 +28,8 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
  */
 export class ResponseHeadReader {
   private readonly limits: HeadLimits;
-  private chunks: Buffer[] = [];
+  /** Bytes so far, in a buffer that doubles as needed: linear however the head is split. */
+  private buffer: Buffer = Buffer.alloc(0);
   private size = 0;
 
   constructor(limits: HeadLimits = DEFAULT_HEAD_LIMITS) {
@@ -38,19 +39,27 @@ export class ResponseHeadReader {
   /** Returns the head once complete, or null while more bytes are needed. Throws HandshakeError. */
   push(chunk: Buffer): ResponseHead | null {
     const searchFrom = Math.max(0, this.size - 3);
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-    const all = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks, this.size);
-    this.chunks = [all];
-    const end = all.indexOf(CRLFCRLF, searchFrom);
-    if (end === -1) {
-      if (this.size > this.limits.maxHeaderBytes) {
-        throw new HandshakeError(0, `response head over ${this.limits.maxHeaderBytes} bytes`);
+    if (this.size === 0 && this.buffer.length === 0) {
+      this.buffer = chunk;
+    } else {
+      if (this.buffer.length < this.size + chunk.length) {
+        const grown = Buffer.allocUnsafe(Math.max(this.size + chunk.length, this.buffer.length * 2));
+        this.buffer.copy(grown, 0, 0, this.size);
+        this.buffer = grown;
       }
-      return null;
+      chunk.copy(this.buffer, this.size);
     }
-    if (end > this.limits.maxHeaderBytes) {
+    this.size += chunk.length;
+    const all = this.buffer.subarray(0, this.size);
+    const end = all.indexOf(CRLFCRLF, searchFrom);
+    // The limit counts the head before its blank line; up to 3 bytes of that line may be here already.
+    if ((end === -1 ? this.size - 3 : end) > this.limits.maxHeaderBytes) {
       throw new HandshakeError(0, `response head over ${this.limits.maxHeaderBytes} bytes`);
+    }
+    if (end === -1) {
+      // Keep our own copy: the transport's chunk must not be written into.
+      if (this.buffer === chunk) this.buffer = Buffer.from(chunk);
+      return null;
     }
     return parseResponseHead(all.toString('latin1', 0, end), all.subarray(end + 4), this.limits);
   }
@@ -63,7 +72,9 @@ function parseResponseHead(text: string, rest: Buffer, limits: HeadLimits): Resp
   const firstSpace = statusLine.indexOf(' ');
   const version = statusLine.slice(0, firstSpace);
   const code = statusLine.slice(firstSpace + 1, firstSpace + 4);
-  if (!version.startsWith('HTTP/') || firstSpace < 0 || !/^[1-5]\d\d$/.test(code)) {
+  const afterCode = statusLine.charCodeAt(firstSpace + 4);
+  const codeEnds = Number.isNaN(afterCode) || afterCode === 0x20;
+  if (!version.startsWith('HTTP/') || firstSpace < 0 || !/^[1-5]\d\d$/.test(code) || !codeEnds) {
     throw new HandshakeError(0, `malformed status line ${JSON.stringify(statusLine.slice(0, 80))}`);
   }
   if (lines.length - 1 > limits.maxHeaders) {

@@ -99,7 +99,10 @@ export function buildAcceptResponse(options: AcceptOptions): string {
   let head =
     'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
     `Sec-WebSocket-Accept: ${acceptKey(options.key)}\r\n`;
-  if (options.protocol !== undefined) head += `Sec-WebSocket-Protocol: ${options.protocol}\r\n`;
+  if (options.protocol !== undefined) {
+    if (!isToken(options.protocol)) throw new TypeError(`subprotocol ${JSON.stringify(options.protocol)} is not a token`);
+    head += `Sec-WebSocket-Protocol: ${options.protocol}\r\n`;
+  }
   if (options.extensions !== undefined && options.extensions.length > 0) {
     head += `Sec-WebSocket-Extensions: ${formatExtensions(options.extensions)}\r\n`;
   }
@@ -147,10 +150,22 @@ export function formatHeaderLines(
   for (const [name, value] of Object.entries(headers)) {
     if (!isToken(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
     if (skip.includes(name.toLowerCase())) continue;
-    for (const item of typeof value === 'string' ? [value] : value) {
-      if (/[\r\n\0]/.test(item)) throw new TypeError(`invalid value for header ${name}`);
-      lines += `${name}: ${item}\r\n`;
-    }
+    for (const item of typeof value === 'string' ? [value] : value) lines += `${name}: ${checkFieldValue(name, item)}\r\n`;
   }
   return lines;
+}
+
+/**
+ * Returns `value` if it can be written as a header field value: heads are written as
+ * latin1, so besides CR, LF and NUL, any character above U+00FF is refused too (it would
+ * be truncated to a byte, and U+010A would become LF).
+ */
+export function checkFieldValue(name: string, value: string): string {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code === 0x0d || code === 0x0a || code === 0 || code > 0xff) {
+      throw new TypeError(`invalid character in the value of header ${name}`);
+    }
+  }
+  return value;
 }
