@@ -100,7 +100,8 @@ export function buildAcceptResponse(options: AcceptOptions): string {
     'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
     `Sec-WebSocket-Accept: ${acceptKey(options.key)}\r\n`;
   if (options.protocol !== undefined) {
-    if (!isToken(options.protocol)) throw new TypeError(`subprotocol ${JSON.stringify(options.protocol)} is not a token`);
+    if (!isToken(options.protocol))
+      throw new TypeError(`subprotocol ${JSON.stringify(options.protocol)} is not a token`);
     head += `Sec-WebSocket-Protocol: ${options.protocol}\r\n`;
   }
   if (options.extensions !== undefined && options.extensions.length > 0) {
@@ -150,7 +151,8 @@ export function formatHeaderLines(
   for (const [name, value] of Object.entries(headers)) {
     if (!isToken(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
     if (skip.includes(name.toLowerCase())) continue;
-    for (const item of typeof value === 'string' ? [value] : value) lines += `${name}: ${checkFieldValue(name, item)}\r\n`;
+    for (const item of typeof value === 'string' ? [value] : value)
+      lines += `${name}: ${checkFieldValue(name, item)}\r\n`;
   }
   return lines;
 }
