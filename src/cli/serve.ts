@@ -56,17 +56,17 @@ export async function serve(argv: string[]): Promise<void> {
   const server = createServer({ maxMessageSize, protocols: values.subprotocol ?? [] });
   server.route('/*', { message: echo });
   const request = values.echo ? undefined : servePage;
-  const address = await server.listen({ port, host, tls, request });
-  const scheme = tls ? 'wss' : 'ws';
-  const shownHost = address.host.includes(':') ? `[${address.host}]` : address.host;
-  process.stdout.write(`wsx listening on ${scheme}://${shownHost}:${address.port}/\n`);
-
+  // Signal handlers go in before the URL is printed: whoever reads it may signal at once.
   const stop = (signal: string) => {
     process.stderr.write(`wsx: ${signal}, closing ${server.connections} connection(s) with 1001\n`);
     server.close({ code: 1001, reason: 'server shutting down' }).then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  const address = await server.listen({ port, host, tls, request });
+  const scheme = tls ? 'wss' : 'ws';
+  const shownHost = address.host.includes(':') ? `[${address.host}]` : address.host;
+  process.stdout.write(`wsx listening on ${scheme}://${shownHost}:${address.port}/\n`);
 }
 
 function servePage(request: IncomingMessage, response: ServerResponse): void {
