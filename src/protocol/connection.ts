@@ -95,6 +95,7 @@ export class Connection implements FrameSink {
   /** Installs a negotiated extension that uses RSV1 for compressed messages. */
   useExtension(extension: MessageExtension): void {
     this.extension = extension;
+    this.appendDecoded = (decoded) => this.assembler.appendDecoded(decoded);
     if (this.parser instanceof FrameParser) this.parser.allowRsv1 = true;
   }
 
@@ -164,14 +165,15 @@ export class Connection implements FrameSink {
   dataFramePayload(piece: Buffer, frameEnd: boolean): void {
     const messageEnd = frameEnd && this.frameFin;
     if (this.messageCompressed) {
-      this.extension!.decode(piece, messageEnd, this.appendDecoded);
+      this.extension!.decode(piece, messageEnd, this.appendDecoded!);
     } else {
       this.assembler.append(piece, frameEnd);
     }
     if (messageEnd) this.events.messageReceived(this.assembler.take(), this.messageBinary);
   }
 
-  private readonly appendDecoded = (decoded: Buffer): void => this.assembler.appendDecoded(decoded);
+  /** Where the extension's decoded bytes go; made only when an extension is in use. */
+  private appendDecoded: ((decoded: Buffer) => void) | null = null;
 
   controlFrame(opcode: number, payload: Buffer): void {
     if (opcode === Opcode.Ping) {
