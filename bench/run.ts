@@ -1,0 +1,801 @@
+/**
+ * Side-by-side WebSocket server benchmark.
+ *
+ *   npm run bench -- [--quick] [--only=w1,w2] [--servers=s1,s2] [--runs=N]
+ *                    [--duration=S] [--warmup=S] [--server-cpu=N] [--gen-cpu=N] [--out=FILE]
+ *
+ * Every server is a small script in bench/servers/, started fresh for every
+ * sample and pinned to one core; the C load generator (bench/loadgen) is
+ * pinned to another. Repetitions are round-robin across the servers (with a
+ * rotating start) so drift on the machine lands on all of them alike. The
+ * report gives medians, the ratio to `ws` (as installed from npm, without
+ * bufferutil), and the CPU used by the server and by the generator.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+// ---------------------------------------------------------------- paths
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const LOADGEN_SRC = fileURLToPath(new URL('../../bench/loadgen/loadgen.c', import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+const LOADGEN_BIN = `${RESULTS_DIR}loadgen`;
+const SERVERS_DIR = fileURLToPath(new URL('./servers/', import.meta.url));
+
+// ---------------------------------------------------------------- options
+
+interface Options {
+  quick: boolean;
+  runs: number;
+  duration: number;
+  warmup: number;
+  only: string[] | null;
+  servers: string[] | null;
+  serverCpu: number;
+  genCpu: number;
+  out: string;
+  waitQuiet: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = {
+    quick: false,
+    runs: 5,
+    duration: 2,
+    warmup: 1,
+    only: null,
+    servers: null,
+    serverCpu: 0,
+    genCpu: 1,
+    out: `${RESULTS_DIR}latest.json`,
+    waitQuiet: 0,
+  };
+  let runsGiven = false;
+  let durationGiven = false;
+  let warmupGiven = false;
+  for (const arg of argv) {
+    const [key, value = ''] = arg.split(/=(.*)/s, 2);
+    switch (key) {
+      case '--quick':
+        o.quick = true;
+        break;
+      case '--runs':
+        o.runs = positive(key, value);
+        runsGiven = true;
+        break;
+      case '--duration':
+        o.duration = positive(key, value);
+        durationGiven = true;
+        break;
+      case '--warmup':
+        o.warmup = Number(value);
+        warmupGiven = true;
+        break;
+      case '--only':
+        o.only = value.split(',').filter(Boolean);
+        break;
+      case '--servers':
+        o.servers = value.split(',').filter(Boolean);
+        break;
+      case '--server-cpu':
+        o.serverCpu = Number(value);
+        break;
+      case '--gen-cpu':
+        o.genCpu = Number(value);
+        break;
+      case '--out':
+        o.out = value;
+        break;
+      case '--wait-quiet':
+        o.waitQuiet = Number(value);
+        if (!Number.isFinite(o.waitQuiet) || o.waitQuiet < 0)
+          throw new Error('--wait-quiet needs seconds >= 0');
+        break;
+      case '--help':
+      case '-h':
+        process.stdout.write(
+          `${readFileSync(fileURLToPath(new URL('../../bench/README.md', import.meta.url)), 'utf8')}\n`,
+        );
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown option ${arg} (see bench/README.md)`);
+    }
+  }
+  if (o.quick) {
+    if (!runsGiven) o.runs = 1;
+    if (!durationGiven) o.duration = 0.5;
+    if (!warmupGiven) o.warmup = 0.3;
+  }
+  if (!Number.isFinite(o.warmup) || o.warmup < 0) throw new Error('--warmup must be >= 0');
+  return o;
+}
+
+function positive(key: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${key} needs a positive number`);
+  return n;
+}
+
+// ---------------------------------------------------------------- servers
+
+interface ServerDef {
+  name: string;
+  label: string;
+  script: string;
+  env: Record<string, string>;
+  /** raw = node:net echo, speaks no WebSocket */
+  raw: boolean;
+}
+
+const SERVERS: ServerDef[] = [
+  { name: 'wsx', label: 'wsx', script: 'wsx.js', env: {}, raw: false },
+  { name: 'ws', label: 'ws', script: 'ws.js', env: { WS_NO_BUFFER_UTIL: '1' }, raw: false },
+  { name: 'ws+bufferutil', label: 'ws+bufferutil', script: 'ws.js', env: {}, raw: false },
+  { name: 'uws', label: 'uWebSockets.js', script: 'uws.js', env: {}, raw: false },
+  { name: 'net', label: 'node:net (raw)', script: 'net.js', env: {}, raw: true },
+];
+const BASELINE = 'ws';
+/** --wait-quiet retakes a sample when the rest of the machine used more than this (% of a core). */
+const OTHER_CPU_RETRY = 60;
+
+// ---------------------------------------------------------------- workloads
+
+type Kind = 'echo' | 'handshake' | 'idle' | 'broadcast';
+
+interface Workload {
+  name: string;
+  title: string;
+  kind: Kind;
+  unit: 'msg/s' | 'B/s' | 'conn/s' | 'B/conn';
+  higherIsBetter: boolean;
+  /** generator arguments (besides port/pid/proto) */
+  args: (o: Options) => string[];
+  /** the raw node:net peer can take part */
+  raw: boolean;
+  /** connections the workload holds at once (for the fd check) */
+  conns: (o: Options) => number;
+}
+
+function echo(
+  name: string,
+  title: string,
+  conns: number,
+  inflight: number,
+  size: number,
+  extra: string[] = [],
+) {
+  const w: Workload = {
+    name,
+    title,
+    kind: 'echo',
+    unit: size >= 1 << 20 ? 'B/s' : 'msg/s',
+    higherIsBetter: true,
+    raw: true,
+    conns: () => conns,
+    args: (o) => [
+      '--mode=echo',
+      `--conns=${conns}`,
+      `--inflight=${inflight}`,
+      `--size=${size}`,
+      `--warmup=${o.warmup}`,
+      `--duration=${o.duration}`,
+      ...extra,
+    ],
+  };
+  return w;
+}
+
+const IDLE_CONNS = (o: Options) => (o.quick ? 2000 : 10000);
+const BROADCAST_CONNS = (o: Options) => (o.quick ? 2000 : 10000);
+const HANDSHAKES = (o: Options) => (o.quick ? 3000 : 20000);
+
+const WORKLOADS: Workload[] = [
+  echo('echo-32b-100x16', 'echo 32 B binary, 100 conns x 16 in flight', 100, 16, 32),
+  echo('echo-32b-1000x1', 'echo 32 B binary, 1000 conns x 1 in flight', 1000, 1, 32),
+  echo('echo-4k-50x8', 'echo 4 KiB binary, 50 conns x 8 in flight', 50, 8, 4096),
+  echo('echo-1m-4x2', 'echo 1 MiB binary, 4 conns x 2 in flight', 4, 2, 1 << 20),
+  echo('text-1k-100x8', 'echo 1 KiB UTF-8 text, 100 conns x 8 in flight', 100, 8, 1024, ['--text']),
+  {
+    name: 'handshake',
+    title: 'handshakes (open, upgrade, close), 200 at a time',
+    kind: 'handshake',
+    unit: 'conn/s',
+    higherIsBetter: true,
+    raw: true,
+    conns: () => 200,
+    args: (o) => ['--mode=handshake', `--total=${HANDSHAKES(o)}`, '--concurrency=200'],
+  },
+  {
+    name: 'idle-memory',
+    title: 'server RSS per idle connection',
+    kind: 'idle',
+    unit: 'B/conn',
+    higherIsBetter: false,
+    raw: true,
+    conns: IDLE_CONNS,
+    args: (o) => ['--mode=idle', `--conns=${IDLE_CONNS(o)}`, '--concurrency=200', '--hold=120'],
+  },
+  {
+    name: 'broadcast',
+    title: 'broadcast one 64 B text message to every connection',
+    kind: 'broadcast',
+    unit: 'msg/s',
+    higherIsBetter: true,
+    raw: false,
+    conns: BROADCAST_CONNS,
+    args: (o) => [
+      '--mode=broadcast',
+      `--conns=${BROADCAST_CONNS(o)}`,
+      '--concurrency=200',
+      `--rounds=${o.quick ? 5 : 15}`,
+      '--warm-rounds=2',
+      '--payload=64',
+    ],
+  },
+];
+
+// ---------------------------------------------------------------- processes
+
+const children = new Set<ChildProcess>();
+
+/** Signals one of our own children by pid; it may have exited meanwhile. */
+function signal(child: ChildProcess, sig: NodeJS.Signals): void {
+  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
+  try {
+    process.kill(child.pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+function killChildren(): void {
+  for (const c of children) signal(c, 'SIGKILL');
+}
+process.on('exit', killChildren);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    killChildren();
+    process.exit(130);
+  });
+}
+
+let taskset = false;
+function pinned(cpu: number, argv: string[]): string[] {
+  return taskset && cpu >= 0 ? ['taskset', '-c', String(cpu), ...argv] : argv;
+}
+
+/** Spawn through sh so the fd limit can be raised to the hard limit first; exec keeps the pid. */
+function spawnWithLimits(argv: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn('/bin/sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', ...argv], {
+    cwd: ROOT,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+/** Collects a child's stdout lines; waitFor resolves on the first line matching a pattern. */
+class Lines {
+  readonly all: string[] = [];
+  stderr = '';
+  private waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void; reject: (e: Error) => void }[] = [];
+  private closed = false;
+
+  constructor(readonly child: ChildProcess) {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      this.all.push(line);
+      for (const w of [...this.waiters]) {
+        const m = line.match(w.re);
+        if (m) {
+          this.waiters.splice(this.waiters.indexOf(w), 1);
+          w.resolve(m);
+        }
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
+    child.on('exit', (code, signal) => {
+      this.closed = true;
+      const err = new Error(
+        `exited (${signal ?? code}) ${this.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+      );
+      for (const w of this.waiters.splice(0)) w.reject(err);
+    });
+  }
+
+  waitFor(re: RegExp, timeoutMs: number, what: string): Promise<RegExpMatchArray> {
+    for (const line of this.all) {
+      const m = line.match(re);
+      if (m) return Promise.resolve(m);
+    }
+    if (this.closed)
+      return Promise.reject(new Error(`${what}: process already exited ${this.stderr.trim()}`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.resolve !== done);
+        reject(new Error(`${what}: timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = (m: RegExpMatchArray) => {
+        clearTimeout(timer);
+        resolve(m);
+      };
+      this.waiters.push({
+        re,
+        resolve: done,
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(new Error(`${what}: ${e.message}`));
+        },
+      });
+    });
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
+  signal(child, 'SIGTERM');
+  const timer = setTimeout(() => signal(child, 'SIGKILL'), 3000);
+  await exited(child);
+  clearTimeout(timer);
+}
+
+interface RunningServer {
+  child: ChildProcess;
+  lines: Lines;
+  port: number;
+  pid: number;
+  notes: string;
+}
+
+/** The server never got to its ready line (e.g. its library does not build yet). */
+class StartError extends Error {}
+
+async function startServer(def: ServerDef, o: Options): Promise<RunningServer> {
+  const argv = pinned(o.serverCpu, [
+    process.execPath,
+    '--expose-gc',
+    `${SERVERS_DIR}${def.script}`,
+    '--port=0',
+  ]);
+  const env = { ...process.env, ...def.env };
+  if (!('WS_NO_BUFFER_UTIL' in def.env)) delete env.WS_NO_BUFFER_UTIL;
+  const child = spawnWithLimits(argv, env);
+  const lines = new Lines(child);
+  try {
+    const m = await lines.waitFor(/^READY port=(\d+) pid=(\d+)\s*(.*)$/, 20000, `${def.name} start`);
+    // the pid the server reports is the node process itself (sh and taskset exec into it)
+    return { child, lines, port: Number(m[1]), pid: Number(m[2]), notes: m[3] ?? '' };
+  } catch (e) {
+    await stop(child);
+    throw new StartError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = status.match(/^VmRSS:\s+(\d+)\s+kB/m);
+  if (!m) throw new Error(`no VmRSS for ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+async function gcAndRss(server: RunningServer, seq: number): Promise<number> {
+  // each GC request produces one "GC rss=" line; wait for the seq-th one
+  process.kill(server.pid, 'SIGUSR2');
+  const deadline = Date.now() + 10000;
+  while (server.lines.all.filter((l) => l.startsWith('GC ')).length < seq) {
+    if (Date.now() > deadline) throw new Error('server did not answer the GC request');
+    await sleep(20);
+  }
+  await sleep(100);
+  return rssBytes(server.pid);
+}
+
+/** Busy CPU seconds of the whole machine so far (all CPUs), from /proc/stat. */
+function machineBusySeconds(): number {
+  const first = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+  const v = first.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (interrupt time left out, as in the generator)
+  const busy = v[0] + v[1] + v[2] + v[7];
+  return busy / 100; // USER_HZ is 100 on Linux
+}
+
+/**
+ * Waits (at most maxSeconds) until the machine is quiet: under 25% of one core busy over
+ * 250 ms while none of our processes run. Returns the seconds waited and the last reading.
+ */
+async function waitQuiet(maxSeconds: number): Promise<{ waited: number; busyPct: number }> {
+  const start = Date.now();
+  let busyPct = 0;
+  for (;;) {
+    const b0 = machineBusySeconds();
+    const t0 = Date.now();
+    await sleep(250);
+    busyPct = ((machineBusySeconds() - b0) / ((Date.now() - t0) / 1000)) * 100;
+    const waited = (Date.now() - start) / 1000;
+    if (busyPct < 25 || waited >= maxSeconds) return { waited, busyPct };
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// ---------------------------------------------------------------- one sample
+
+interface Sample {
+  value: number;
+  serverCpu: number | null;
+  genCpu: number | null;
+  otherCpu: number | null;
+  detail: Record<string, unknown>;
+}
+
+async function runGenerator(args: string[], o: Options, timeoutMs: number): Promise<Record<string, unknown>> {
+  const gen = spawnWithLimits(pinned(o.genCpu, [LOADGEN_BIN, ...args]), process.env);
+  const lines = new Lines(gen);
+  gen.stdin!.end();
+  const timer = setTimeout(() => {
+    signal(gen, 'SIGKILL');
+  }, timeoutMs);
+  await exited(gen);
+  clearTimeout(timer);
+  return parseResult(lines, gen);
+}
+
+function parseResult(lines: Lines, gen: ChildProcess): Record<string, unknown> {
+  const last = [...lines.all].reverse().find((l) => l.startsWith('{'));
+  if (!last)
+    throw new Error(`load generator gave no result (exit ${gen.exitCode ?? gen.signalCode}) ${lines.stderr}`);
+  const r = JSON.parse(last) as Record<string, unknown>;
+  if (r.ok !== true) throw new Error(`verification/run failed: ${String(r.error)}`);
+  return r;
+}
+
+async function sample(w: Workload, def: ServerDef, o: Options): Promise<Sample> {
+  const server = await startServer(def, o);
+  try {
+    const common = [`--port=${server.port}`, `--pid=${server.pid}`, `--proto=${def.raw ? 'raw' : 'ws'}`];
+    if (w.kind === 'idle') return await idleSample(w, server, common, o);
+    const r = await runGenerator([...w.args(o), ...common], o, 300_000);
+    r.serverNotes = server.notes;
+    const value = Number(w.unit === 'B/s' ? r.bytes_per_sec : r.per_sec);
+    return {
+      value,
+      serverCpu: cpu(r.server_cpu_pct),
+      genCpu: cpu(r.gen_cpu_pct),
+      otherCpu: cpu(r.other_cpu_pct),
+      detail: r,
+    };
+  } finally {
+    await stop(server.child);
+  }
+}
+
+function cpu(v: unknown): number | null {
+  const n = Number(v);
+  return Number.isFinite(n) && n >= 0 ? n : null;
+}
+
+function openFds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+async function idleSample(w: Workload, server: RunningServer, common: string[], o: Options): Promise<Sample> {
+  await sleep(300);
+  const before = await gcAndRss(server, 1);
+  const fdsBefore = openFds(server.pid);
+  const gen = spawnWithLimits(pinned(o.genCpu, [LOADGEN_BIN, ...w.args(o), ...common]), process.env);
+  const lines = new Lines(gen);
+  const timer = setTimeout(() => {
+    signal(gen, 'SIGKILL');
+  }, 180_000);
+  try {
+    const m = await lines.waitFor(/^READY (\d+)$/, 150_000, 'idle connections');
+    const conns = Number(m[1]);
+    // the server must hold every connection (a raw TCP connection is established before it is accepted)
+    const deadline = Date.now() + 15000;
+    while (openFds(server.pid) < fdsBefore + conns) {
+      if (Date.now() > deadline)
+        throw new Error(`server holds only ${openFds(server.pid) - fdsBefore} connections`);
+      await sleep(50);
+    }
+    await sleep(500);
+    const after = await gcAndRss(server, 2);
+    gen.stdin!.end('\n');
+    await exited(gen);
+    const r = parseResult(lines, gen);
+    return {
+      value: (after - before) / conns,
+      serverCpu: null,
+      genCpu: null,
+      otherCpu: null,
+      detail: { ...r, rss_before: before, rss_after: after, serverNotes: server.notes },
+    };
+  } finally {
+    clearTimeout(timer);
+    if (gen.exitCode === null) await stop(gen);
+  }
+}
+
+// ---------------------------------------------------------------- stats and report
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  if (n === 0) return Number.NaN;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+interface Cell {
+  workload: string;
+  server: string;
+  unit: string;
+  higherIsBetter: boolean;
+  samples: Sample[];
+  errors: string[];
+  median: number | null;
+  ratioToWs: number | null;
+  serverCpuMedian: number | null;
+  genCpuMedian: number | null;
+  otherCpuMedian: number | null;
+}
+
+function fmtValue(v: number | null, unit: string): string {
+  if (v === null || !Number.isFinite(v)) return '-';
+  switch (unit) {
+    case 'B/s':
+      return `${(v / (1 << 20)).toFixed(1)} MiB/s`;
+    case 'B/conn':
+      return `${(v / 1024).toFixed(2)} KiB/conn`;
+    case 'conn/s':
+      return `${Math.round(v).toLocaleString('en-US')} conn/s`;
+    default:
+      return `${Math.round(v).toLocaleString('en-US')} ${unit}`;
+  }
+}
+
+function fmtShort(v: number, unit: string): string {
+  if (unit === 'B/s') return `${(v / (1 << 20)).toFixed(0)}M`;
+  if (unit === 'B/conn') return `${(v / 1024).toFixed(1)}K`;
+  return v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : v.toFixed(0);
+}
+
+function table(cells: Cell[]): string {
+  const head = ['workload', 'server', 'median', 'vs ws', 'srv CPU', 'gen CPU', 'other', 'runs (min..max)'];
+  const rows: string[][] = [];
+  let lastWorkload = '';
+  for (const c of cells) {
+    const values = c.samples.map((s) => s.value);
+    const spread =
+      values.length > 0
+        ? `${values.length} (${fmtShort(Math.min(...values), c.unit)}..${fmtShort(Math.max(...values), c.unit)})`
+        : '0';
+    const ratio =
+      c.ratioToWs === null ? '-' : `${c.ratioToWs.toFixed(2)}x${c.higherIsBetter ? '' : ' (lower=better)'}`;
+    rows.push([
+      c.workload === lastWorkload ? '' : c.workload,
+      c.server,
+      c.errors.length && !c.samples.length ? `FAILED` : fmtValue(c.median, c.unit),
+      ratio,
+      c.serverCpuMedian === null ? '-' : `${c.serverCpuMedian.toFixed(0)}%`,
+      c.genCpuMedian === null ? '-' : `${c.genCpuMedian.toFixed(0)}%`,
+      c.otherCpuMedian === null ? '-' : `${c.otherCpuMedian.toFixed(0)}%`,
+      spread + (c.errors.length ? ` ${c.errors.length} failed` : ''),
+    ]);
+    lastWorkload = c.workload;
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const right = new Set([2, 3, 4, 5, 6]);
+  const line = (r: string[]) =>
+    r
+      .map((x, i) => (right.has(i) ? x.padStart(widths[i]) : x.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  const out = [line(head), widths.map((n) => '-'.repeat(n)).join('  ')];
+  for (let i = 0; i < rows.length; i++) {
+    if (i > 0 && rows[i][0] !== '') out.push('');
+    out.push(line(rows[i]));
+  }
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------- main
+
+function buildLoadgen(): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const fresh = existsSync(LOADGEN_BIN) && statSync(LOADGEN_BIN).mtimeMs >= statSync(LOADGEN_SRC).mtimeMs;
+  if (!fresh) {
+    const cc = process.env.CC || 'cc';
+    execFileSync(cc, ['-O2', '-Wall', '-o', LOADGEN_BIN, LOADGEN_SRC], { stdio: 'inherit' });
+  }
+  const self = JSON.parse(execFileSync(LOADGEN_BIN, ['--selftest'], { encoding: 'utf8' })) as { ok: boolean };
+  if (!self.ok) throw new Error('load generator self-test (SHA-1/accept) failed');
+}
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function fdLimits(): { soft: number; hard: number } {
+  const soft = Number(execFileSync('/bin/sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim());
+  const hard = Number(execFileSync('/bin/sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim());
+  return { soft: Number.isFinite(soft) ? soft : Infinity, hard: Number.isFinite(hard) ? hard : Infinity };
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const workloads = o.only ? WORKLOADS.filter((w) => o.only!.includes(w.name)) : WORKLOADS;
+  if (o.only)
+    for (const n of o.only) if (!WORKLOADS.some((w) => w.name === n)) throw new Error(`no workload ${n}`);
+  const servers = o.servers
+    ? o.servers.map((n) => {
+        const d = SERVERS.find((s) => s.name === n);
+        if (!d) throw new Error(`no server ${n} (have ${SERVERS.map((s) => s.name).join(', ')})`);
+        return d;
+      })
+    : SERVERS;
+
+  buildLoadgen();
+  taskset = os.availableParallelism() >= 2 && hasTaskset();
+  const lim = fdLimits();
+  const needFds = Math.max(...workloads.map((w) => w.conns(o))) + 200;
+  if (lim.hard < needFds) {
+    throw new Error(
+      `fd hard limit ${lim.hard} < ${needFds}: raise it (e.g. ulimit -Hn ${needFds * 2}) and retry`,
+    );
+  }
+
+  const started = Date.now();
+  process.stderr.write(
+    `bench: ${workloads.length} workloads x ${servers.length} servers x ${o.runs} runs` +
+      ` (duration ${o.duration}s, warmup ${o.warmup}s${o.quick ? ', quick' : ''});` +
+      (taskset ? ` server on cpu ${o.serverCpu}, generator on cpu ${o.genCpu}\n` : ' no CPU pinning\n'),
+  );
+
+  const cells: Cell[] = [];
+  const unavailable = new Map<string, string>();
+  const notes = new Map<string, string>();
+  for (const w of workloads) {
+    const peers = servers.filter((s) => w.raw || !s.raw);
+    const byServer = new Map<string, Cell>();
+    for (const s of peers) {
+      byServer.set(s.name, {
+        workload: w.name,
+        server: s.name,
+        unit: w.unit,
+        higherIsBetter: w.higherIsBetter,
+        samples: [],
+        errors: [],
+        median: null,
+        ratioToWs: null,
+        serverCpuMedian: null,
+        genCpuMedian: null,
+        otherCpuMedian: null,
+      });
+    }
+    for (let rep = 0; rep < o.runs; rep++) {
+      // round-robin with a rotating start: every server goes first once in a while
+      const order = peers.map((_, i) => peers[(i + rep) % peers.length]);
+      for (const s of order) {
+        const cell = byServer.get(s.name)!;
+        if (unavailable.has(s.name)) {
+          if (!cell.errors.length) cell.errors.push(unavailable.get(s.name)!);
+          continue;
+        }
+        const tag = `[${w.name}] run ${rep + 1}/${o.runs} ${s.name}`;
+        try {
+          let r: Sample;
+          let retries = 0;
+          for (;;) {
+            const quiet = o.waitQuiet > 0 ? await waitQuiet(o.waitQuiet) : null;
+            r = await sample(w, s, o);
+            if (quiet) r.detail.quiet = quiet;
+            // with --wait-quiet, a sample that shared the machine with other work is taken again (twice at most)
+            if (!quiet || r.otherCpu === null || r.otherCpu <= OTHER_CPU_RETRY || retries === 2) break;
+            retries++;
+            process.stderr.write(`${tag}: other load ${r.otherCpu.toFixed(0)}% during the sample, again\n`);
+          }
+          r.detail.retries = retries;
+          cell.samples.push(r);
+          if (typeof r.detail.serverNotes === 'string' && r.detail.serverNotes)
+            notes.set(s.name, r.detail.serverNotes);
+          const cpuNote =
+            r.serverCpu === null
+              ? ''
+              : ` (server ${r.serverCpu.toFixed(0)}%, gen ${r.genCpu?.toFixed(0)}%, other ${r.otherCpu?.toFixed(0)}%)`;
+          process.stderr.write(`${tag}: ${fmtValue(r.value, w.unit)}${cpuNote}\n`);
+        } catch (e) {
+          const msg = e instanceof Error ? e.message : String(e);
+          cell.errors.push(msg);
+          process.stderr.write(`${tag}: FAILED ${msg}\n`);
+          if (e instanceof StartError && !cell.samples.length) unavailable.set(s.name, msg);
+        }
+        await sleep(150);
+      }
+    }
+    for (const cell of byServer.values()) {
+      const vals = cell.samples.map((s) => s.value);
+      cell.median = vals.length ? median(vals) : null;
+      const sc = cell.samples.map((s) => s.serverCpu).filter((x): x is number => x !== null);
+      const gc = cell.samples.map((s) => s.genCpu).filter((x): x is number => x !== null);
+      const oc = cell.samples.map((s) => s.otherCpu).filter((x): x is number => x !== null);
+      cell.serverCpuMedian = sc.length ? median(sc) : null;
+      cell.genCpuMedian = gc.length ? median(gc) : null;
+      cell.otherCpuMedian = oc.length ? median(oc) : null;
+    }
+    const base = byServer.get(BASELINE)?.median ?? null;
+    for (const cell of byServer.values()) {
+      cell.ratioToWs = base && cell.median !== null ? cell.median / base : null;
+      cells.push(cell);
+    }
+  }
+
+  const elapsed = (Date.now() - started) / 1000;
+  const report = table(cells);
+  const legend = [
+    '',
+    'median of the runs; "vs ws" = median / median of ws (npm install ws, no bufferutil);',
+    'CPU = utime+stime over the measured window as % of one core (server: /proc/PID/stat, generator: getrusage);',
+    '"other" = rest of the machine busy time in that window (/proc/stat user+nice+system+steal: other processes),',
+    '  also in % of one core: a high value means the sample shared the machine with other work;',
+    'node:net (raw) echoes bytes without WebSocket framing: the ceiling for a Node server (idle-memory: net.Socket floor).',
+    `server notes: ${[...notes].map(([k, v]) => `${k}: ${v}`).join('; ') || '-'}`,
+    `workloads: ${workloads.map((w) => `${w.name} = ${w.title}`).join('; ')}`,
+    `${elapsed.toFixed(0)} s total; command: node .build/bench/run.js ${process.argv.slice(2).join(' ')}`.trimEnd(),
+  ].join('\n');
+  process.stdout.write(`\n${report}\n${legend}\n`);
+
+  const serverInfo = Object.fromEntries(
+    servers.map((s) => [s.name, { label: s.label, script: s.script, env: s.env }]),
+  );
+  const json = {
+    generatedAt: new Date().toISOString(),
+    elapsedSeconds: elapsed,
+    command: process.argv.slice(2),
+    options: o,
+    machine: {
+      node: process.version,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      kernel: os.release(),
+      pinning: taskset ? { server: o.serverCpu, generator: o.genCpu } : null,
+      fdLimit: lim,
+    },
+    servers: serverInfo,
+    serverNotes: Object.fromEntries(notes),
+    workloads: workloads.map((w) => ({
+      name: w.name,
+      title: w.title,
+      unit: w.unit,
+      higherIsBetter: w.higherIsBetter,
+    })),
+    results: cells,
+    table: report,
+  };
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(o.out, `${JSON.stringify(json, null, 2)}\n`);
+  process.stderr.write(`wrote ${o.out}\n`);
+  if (cells.some((c) => c.errors.length)) process.exitCode = 1;
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
