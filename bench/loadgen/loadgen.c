@@ -362,8 +362,7 @@ static void setup_tables(void) {
 
 enum { ST_FREE, ST_CONNECTING, ST_HS, ST_OPEN, ST_CLOSING };
 
-#define INL 640      /* inline bytes per queued item: control frames, headers, small messages */
-#define SMALL_MSG 128 /* whole messages up to this size (on the wire) are copied inline */
+#define INL 144 /* inline bytes per queued item: frame header + message header, control frames */
 typedef struct item {
   const uint8_t *ext; /* external bytes sent after the inline ones (not owned) */
   size_t elen;
@@ -525,30 +524,9 @@ static void send_small_frame(conn *c, int opcode, const uint8_t *payload, size_t
 static void send_msg(conn *c) {
   uint32_t seq = c->send_seq++;
   int v = (int)(seq % NVAR);
+  item *it = q_push(c);
   uint8_t mh[16];
   make_msghdr(mh, c->id, seq);
-  c->inflight++;
-  g_inflight++;
-  /* Small messages are copied whole into the inline bytes of the last queued item when it
-     has room: one iovec (and one copy) for a burst of them instead of two per message. */
-  size_t full = (cfg.proto == PROTO_WS ? ws_client_frame_len(msg_len) : msg_len);
-  if (full <= SMALL_MSG) {
-    item *it = c->qn > 0 ? &c->q[(c->qhead + c->qn - 1) % c->qcap] : NULL;
-    if (!it || it->elen != 0 || it->ilen + full > INL) it = q_push(c);
-    uint8_t *p = it->inl + it->ilen;
-    if (cfg.proto == PROTO_WS) {
-      int k = (int)(rng() % NKEY);
-      size_t h = frame_header(p, cfg.text ? 1 : 2, msg_len, keys[k]);
-      for (size_t i = 0; i < hdr_len; i++) p[h + i] = mh[i] ^ keys[k][i & 3];
-      memcpy(p + h + hdr_len, mbody[v][k], msg_len - hdr_len);
-    } else {
-      memcpy(p, mh, hdr_len);
-      memcpy(p + hdr_len, body[v], msg_len - hdr_len);
-    }
-    it->ilen = (uint16_t)(it->ilen + full);
-    return;
-  }
-  item *it = q_push(c);
   if (cfg.proto == PROTO_WS) {
     int k = (int)(rng() % NKEY);
     size_t h = frame_header(it->inl, cfg.text ? 1 : 2, msg_len, keys[k]);
@@ -561,6 +539,8 @@ static void send_msg(conn *c) {
     it->ext = body[v];
   }
   it->elen = msg_len - hdr_len;
+  c->inflight++;
+  g_inflight++;
 }
 
 /* compare received bytes with message (c->id, seq) at offset off */
