@@ -27,9 +27,14 @@ if (files.length === 0) {
   console.error(`no test files matched under ${testRoot}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], {
-  stdio: 'inherit',
-  cwd: root,
-  env: { ...process.env, WSX_NODE: process.execPath },
-});
+// No single test may hang a run: each gets two minutes at most.
+const result = spawnSync(
+  process.execPath,
+  ['--test', '--test-reporter=spec', '--test-timeout=120000', ...files],
+  {
+    stdio: 'inherit',
+    cwd: root,
+    env: { ...process.env, WSX_NODE: process.execPath },
+  },
+);
 process.exit(result.status ?? 1);

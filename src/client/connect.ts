@@ -2,8 +2,17 @@ import { type Socket as NetSocket, connect as netConnect } from 'node:net';
 import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { DEFAULT_SOCKET_SETTINGS, Socket, type SocketHandlers, type SocketSettings } from '../node/socket.js';
 import { HandshakeError, UsageError } from '../protocol/errors.js';
+import {
+  acceptResponse,
+  buildOffer,
+  type DeflateParams,
+  deflateOptions,
+  EXTENSION_NAME,
+  type PerMessageDeflateOptions,
+} from '../protocol/extensions/negotiation.js';
 import { generateKey } from '../protocol/handshake/accept.js';
 import { buildUpgradeRequest, validateUpgradeResponse } from '../protocol/handshake/client.js';
+import { formatExtensions } from '../protocol/handshake/headers.js';
 import { type HeadLimits, ResponseHeadReader } from '../protocol/handshake/http-head.js';
 import { type ConnectionLimits, resolveLimits } from '../protocol/limits.js';
 
@@ -28,6 +37,17 @@ export interface ConnectOptions<Data = unknown>
   readonly data?: Data;
   /** Cancels the handshake. */
   readonly signal?: AbortSignal;
+  /**
+   * An already connected transport to speak the handshake over instead of opening a TCP or
+   * TLS connection (a proxy tunnel, a unix socket, TLS over either): the request is written
+   * at once. Used by `dial`, `WebSocket` and `WebSocketStream`.
+   */
+  readonly transport?: NetSocket;
+  /**
+   * permessage-deflate (RFC 7692): `true` (the default) offers it the way browsers do
+   * (`permessage-deflate; client_max_window_bits`), `false` does not offer it.
+   */
+  readonly perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
@@ -82,11 +102,14 @@ export function connect<Data = unknown>(
   const limits = resolveLimits(options);
   const protocols = options.protocols ?? [];
   const key = generateKey();
+  const deflate = deflateOptions(options.perMessageDeflate);
+  const deflateOffer = buildOffer(deflate);
   const request = buildUpgradeRequest({
     host: target.hostHeader,
     path: target.path,
     key,
     protocols,
+    extensions: deflateOffer === null ? [] : [deflateOffer],
     origin: options.origin,
     headers: options.headers,
   });
@@ -101,18 +124,21 @@ export function connect<Data = unknown>(
 
   return new Promise<Socket<Data>>((resolve, reject) => {
     if (options.signal?.aborted) {
+      options.transport?.destroy();
       reject(options.signal.reason);
       return;
     }
-    const transport: NetSocket = target.secure
-      ? tlsConnect({
-          host: target.hostname,
-          port: target.port,
-          servername: isIp(target.hostname) ? undefined : target.hostname,
-          ALPNProtocols: ['http/1.1'],
-          ...options.tls,
-        })
-      : netConnect({ host: target.hostname, port: target.port });
+    const transport: NetSocket =
+      options.transport ??
+      (target.secure
+        ? tlsConnect({
+            host: target.hostname,
+            port: target.port,
+            servername: isIp(target.hostname) ? undefined : target.hostname,
+            ALPNProtocols: ['http/1.1'],
+            ...options.tls,
+          })
+        : netConnect({ host: target.hostname, port: target.port }));
 
     const timer = setTimeout(
       () => fail(new HandshakeError(0, 'opening handshake timed out')),
@@ -143,10 +169,12 @@ export function connect<Data = unknown>(
     function onData(chunk: Buffer): void {
       let head: ReturnType<ResponseHeadReader['push']>;
       let result: ReturnType<typeof validateUpgradeResponse>;
+      let deflateParams: DeflateParams | null;
       try {
         head = reader.push(chunk);
         if (head === null) return;
-        result = validateUpgradeResponse(head, key, protocols, []);
+        result = validateUpgradeResponse(head, key, protocols, deflateOffer === null ? [] : [EXTENSION_NAME]);
+        deflateParams = acceptResponse(result.extensions, deflate, head.status);
       } catch (error) {
         fail(error);
         return;
@@ -158,7 +186,8 @@ export function connect<Data = unknown>(
         handlers: options.handlers ?? (NO_HANDLERS as SocketHandlers<Data>),
         data: options.data as Data,
         protocol: result.protocol,
-        extensions: '',
+        extensions: formatExtensions(result.extensions),
+        deflate: deflateParams,
         url: target.href,
         settings,
         limits,
@@ -166,10 +195,18 @@ export function connect<Data = unknown>(
       resolve(socket);
       socket.start(head.rest);
     }
-    transport.on(target.secure ? 'secureConnect' : 'connect', onConnect);
+    if (options.transport === undefined) transport.on(target.secure ? 'secureConnect' : 'connect', onConnect);
     transport.on('data', onData);
     transport.on('error', fail);
     transport.on('close', onClose);
+    if (options.transport !== undefined) {
+      // A given transport is connected already (and may have been paused by whoever opened it).
+      if (transport.destroyed) fail(new HandshakeError(0, 'the given transport is closed'));
+      else {
+        transport.resume();
+        onConnect();
+      }
+    }
   });
 }
 

@@ -6,7 +6,16 @@ import {
   type ConnectionOptions,
   type Role,
 } from '../protocol/connection.js';
-import { InternalError, type ProtocolViolation, type WebSocketError } from '../protocol/errors.js';
+import {
+  InternalError,
+  type ProtocolViolation,
+  UsageError,
+  type WebSocketError,
+} from '../protocol/errors.js';
+import type { DeflateParams } from '../protocol/extensions/negotiation.js';
+import { PerMessageDeflate } from '../protocol/extensions/permessage-deflate.js';
+import { DEFAULT_LIMITS } from '../protocol/limits.js';
+import type { PreparedMessage } from '../server/prepared.js';
 
 /**
  * What an application does with a socket's events. One handlers object is shared by every
@@ -26,6 +35,8 @@ export interface SocketHandlers<Data = unknown> {
   pong?(socket: Socket<Data>, payload: Buffer): void;
   /** The connection failed (protocol violation, limit, handler exception, transport error); `close` follows. */
   error?(socket: Socket<Data>, error: WebSocketError | Error): void;
+  /** The peer's close frame arrived (the closing handshake has started, or is complete); `close` follows when TCP closes. */
+  closing?(socket: Socket<Data>, code: number, reason: string): void;
 }
 
 /** What `send` did: written (`sent`), written but the buffer is past its limit (`backpressure`), or not written because the socket is closing (`dropped`). */
@@ -47,6 +58,67 @@ export const DEFAULT_SOCKET_SETTINGS: SocketSettings = Object.freeze({
   backpressureLimit: 1024 * 1024,
 });
 
+/** What happens to a socket whose buffer is over `maxBackpressure`: its messages are dropped, or it is closed with 1013. */
+export type BackpressurePolicy = 'drop' | 'close';
+
+/** Counters a socket adds its traffic to: one object per server, shared by its sockets. */
+export interface TrafficCounters {
+  messagesIn: number;
+  bytesIn: number;
+  messagesOut: number;
+  bytesOut: number;
+  /** Messages not written because the socket was over `maxBackpressure`. */
+  droppedBackpressure: number;
+  /** Messages not written because the socket was closing. */
+  droppedClosing: number;
+  /** Sockets closed with 1013 by the 'close' policy. */
+  slowConsumerCloses: number;
+}
+
+/**
+ * What a server applies to the sockets of a route: one frozen object per route, shared.
+ * The socket enforces `maxBackpressure` itself and counts its traffic in `counters`; the
+ * heartbeat and idle timeout are kept here for the server's sweep (`src/server/heartbeat.ts`).
+ */
+export interface SocketPolicies {
+  /** Buffered bytes past which messages are not written (Infinity: no limit). */
+  readonly maxBackpressure: number;
+  readonly backpressurePolicy: BackpressurePolicy;
+  readonly heartbeat: { readonly interval: number; readonly timeout: number } | null;
+  /** Milliseconds without a message either way before the socket is closed; 0: never. */
+  readonly idleTimeout: number;
+  readonly counters: TrafficCounters;
+}
+
+/** What a socket's topic methods use: the server's topic registry (`src/server/topics.ts`). */
+export interface TopicHub {
+  subscribe(socket: Socket<unknown>, topic: string): boolean;
+  unsubscribe(socket: Socket<unknown>, topic: string): boolean;
+  publish(
+    topic: string,
+    data: string | Uint8Array,
+    binary: boolean | undefined,
+    origin: Socket<unknown> | null,
+  ): number;
+}
+
+/** Policies of sockets that have none (clients): no limit, traffic counted nowhere in particular. */
+const NO_POLICIES: SocketPolicies = Object.freeze({
+  maxBackpressure: Number.POSITIVE_INFINITY,
+  backpressurePolicy: 'drop',
+  heartbeat: null,
+  idleTimeout: 0,
+  counters: {
+    messagesIn: 0,
+    bytesIn: 0,
+    messagesOut: 0,
+    bytesOut: 0,
+    droppedBackpressure: 0,
+    droppedClosing: 0,
+    slowConsumerCloses: 0,
+  },
+});
+
 /** Facts fixed at the handshake. */
 export interface SocketInit<Data> {
   readonly role: Role;
@@ -58,12 +130,19 @@ export interface SocketInit<Data> {
   readonly url: string;
   readonly settings: SocketSettings;
   readonly limits: ConnectionOptions;
+  /** permessage-deflate parameters, when it was negotiated. */
+  readonly deflate?: DeflateParams | null | undefined;
   /** Told when the socket has closed (the server uses it to track its sockets). */
   readonly owner?: SocketOwner | undefined;
+  /** The route's policies (servers); none by default. */
+  readonly policies?: SocketPolicies | undefined;
 }
 
 export interface SocketOwner {
-  socketClosed(socket: Socket<unknown>): void;
+  /** `code` is what the close handler saw. */
+  socketClosed(socket: Socket<unknown>, code: number): void;
+  /** Topics, for the sockets of a server. */
+  readonly topicHub?: TopicHub;
 }
 
 const kSocket = Symbol('wsx.socket');
@@ -97,8 +176,19 @@ export class Socket<Data = unknown> implements ConnectionEvents {
   private transportError: Error | null = null;
   /** Set after `send` reported backpressure, so `drain` is told. */
   private awaitingDrain = false;
+  /** @internal The route's policies (shared). */
+  readonly policies: SocketPolicies;
+  /** @internal Heartbeat sweeps since bytes last arrived from the peer. */
+  silentSweeps = 0;
+  /** @internal Sweeps since a message went either way (idle timeout). */
+  idleSweeps = 0;
+  /** @internal This socket's topics; null until its first subscribe. */
+  topics: Set<string> | null = null;
+  /** Prepared frames waiting for an outgoing fragmented message to end. */
+  private held: Uint8Array[] | null = null;
 
   constructor(init: SocketInit<Data>) {
+    this.policies = init.policies ?? NO_POLICIES;
     this.data = init.data;
     this.protocol = init.protocol;
     this.extensions = init.extensions;
@@ -110,6 +200,10 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     this.remoteAddress = this.transport.remoteAddress ?? '';
     this.remotePort = this.transport.remotePort ?? 0;
     this.connection = new Connection(init.role, this, init.limits);
+    if (init.deflate) {
+      const maxMessageSize = init.limits.maxMessageSize ?? DEFAULT_LIMITS.maxMessageSize;
+      this.connection.useExtension(new PerMessageDeflate(init.deflate, maxMessageSize));
+    }
     this.transport[kSocket] = this as Socket<unknown>;
     this.transport.setNoDelay(true);
     this.transport.on('data', onTransportData);
@@ -135,35 +229,120 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     return this.closed && this.connection.wasClean;
   }
 
-  /** Bytes written but not yet handed to the operating system. */
+  /** Bytes written but not yet handed to the operating system (with prepared frames held back by a fragmented message). */
   get bufferedAmount(): number {
-    return this.transport.writableLength;
+    let amount = this.transport.writableLength;
+    if (this.held !== null) for (const frame of this.held) amount += frame.length;
+    return amount;
   }
 
-  /** Sends a message: a string as text, bytes as binary (unless `binary: false`). */
-  send(data: string | ArrayBufferView | ArrayBuffer, options?: { readonly binary?: boolean }): SendStatus {
+  /**
+   * Sends a message: a string as text, bytes as binary (unless `binary: false`). With
+   * permessage-deflate, `compress` overrides the size threshold for this message.
+   */
+  send(
+    data: string | ArrayBufferView | ArrayBuffer,
+    options?: { readonly binary?: boolean; readonly compress?: boolean },
+  ): SendStatus {
+    const compress = options?.compress;
     if (typeof data === 'string') {
-      return options?.binary === true ? this.sendBinary(Buffer.from(data)) : this.sendText(data);
+      return options?.binary === true
+        ? this.sendBinary(Buffer.from(data), compress)
+        : this.sendText(data, compress);
     }
     const bytes = toBytes(data);
-    return options?.binary === false ? this.sendText(bytes) : this.sendBinary(bytes);
+    return options?.binary === false ? this.sendText(bytes, compress) : this.sendBinary(bytes, compress);
   }
 
   /** Sends a text message. Bytes given here must be valid UTF-8; they are sent as they are. */
-  sendText(data: string | Uint8Array): SendStatus {
-    return this.status(this.connection.sendText(data));
+  sendText(data: string | Uint8Array, compress?: boolean): SendStatus {
+    return this.admit() ?? this.sent(this.connection.sendText(data, compress));
   }
 
-  sendBinary(data: Uint8Array): SendStatus {
-    return this.status(this.connection.sendBinary(data));
+  sendBinary(data: Uint8Array, compress?: boolean): SendStatus {
+    return this.admit() ?? this.sent(this.connection.sendBinary(data, compress));
   }
 
-  /** Sends one fragment of a message; the last one has `fin` true. Other messages must wait until then. */
+  /**
+   * Sends one fragment of a message; the last one has `fin` true. Other messages must wait until then.
+   * Only a message's first fragment is subject to `maxBackpressure`: a message once begun is finished.
+   */
   sendFragment(
     data: string | Uint8Array,
     options: { readonly binary: boolean; readonly fin: boolean },
   ): SendStatus {
-    return this.status(this.connection.sendFragment(options.binary, data, options.fin));
+    const refused = this.connection.isSendingFragments ? null : this.admit();
+    if (refused !== null) return refused;
+    const written = this.connection.sendFragment(options.binary, data, options.fin);
+    if (!options.fin) return this.status(written);
+    if (this.held !== null) this.releaseHeld();
+    return this.sent(written);
+  }
+
+  /**
+   * Sends a message framed once for many sockets (a topic publish builds one and every
+   * subscriber writes the same Buffer). Subject to `maxBackpressure` like any message. While
+   * a fragmented message is being sent, the frame is held and written right after its final
+   * fragment (a frame cannot go between fragments), and 'sent' is returned. Server sockets only.
+   */
+  sendPrepared(message: PreparedMessage): SendStatus {
+    const refused = this.admit();
+    if (refused !== null) return refused;
+    // Seam for permessage-deflate: a connection whose negotiated parameters let one compressed
+    // frame serve many sockets (no server context takeover) passes its SharedCompression here,
+    // and the message is compressed once per parameter set. Until then, prepared frames go
+    // uncompressed, which permessage-deflate allows for any message (RFC 7692 §6: RSV1 clear).
+    const frame = message.frame(null);
+    if (this.connection.isSendingFragments && this.connection.canWrite()) {
+      (this.held ??= []).push(frame);
+      return this.sent(true);
+    }
+    return this.sent(this.connection.sendPrepared(frame));
+  }
+
+  // ---- topics (server sockets) ----
+
+  /** Subscribes to `topic`: messages published to it are sent to this socket. False if it already was. */
+  subscribe(topic: string): boolean {
+    return this.topicHub().subscribe(this as Socket<unknown>, topic);
+  }
+
+  /** Unsubscribes from `topic`; false if it was not subscribed. Closing unsubscribes from everything. */
+  unsubscribe(topic: string): boolean {
+    return this.topicHub().unsubscribe(this as Socket<unknown>, topic);
+  }
+
+  isSubscribed(topic: string): boolean {
+    return this.topics !== null && this.topics.has(topic);
+  }
+
+  /** The topics this socket is subscribed to. */
+  get subscriptions(): string[] {
+    return this.topics === null ? [] : [...this.topics];
+  }
+
+  /**
+   * Publishes to every subscriber of `topic` (this socket too if it is one, unless
+   * `exceptSelf`). Types as in `send`. The message is framed once for all of them. Returns
+   * how many sockets of this server it was written to.
+   */
+  publish(
+    topic: string,
+    data: string | ArrayBufferView | ArrayBuffer,
+    options?: { readonly binary?: boolean; readonly exceptSelf?: boolean },
+  ): number {
+    return this.topicHub().publish(
+      topic,
+      typeof data === 'string' ? data : toBytes(data),
+      options?.binary,
+      options?.exceptSelf === true ? (this as Socket<unknown>) : null,
+    );
+  }
+
+  private topicHub(): TopicHub {
+    const hub = this.owner?.topicHub;
+    if (hub === undefined) throw new UsageError('topics are available on server sockets only');
+    return hub;
   }
 
   /** Sends a ping (payload at most 125 bytes). */
@@ -192,12 +371,42 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     this.transport.destroy();
   }
 
+  /**
+   * Starts the closing handshake with a close frame that carries no status code (the peer
+   * sees 1005), as the WHATWG `close()` does when called without arguments.
+   */
+  closeWithoutStatus(): void {
+    if (this.closed) return;
+    this.connection.close();
+    this.armCloseTimer();
+  }
+
+  /**
+   * Stops reading from the transport: once its small read buffer is full, the operating
+   * system's receive window fills and the peer's writes back up (TCP flow control).
+   * Messages already read are still delivered. `resume` reads again.
+   */
+  pause(): void {
+    this.transport.pause();
+  }
+
+  /** Reads from the transport again after `pause`. */
+  resume(): void {
+    this.transport.resume();
+  }
+
+  /** Whether reading is paused by `pause`. */
+  get isPaused(): boolean {
+    return this.transport.isPaused();
+  }
+
   // ---- ConnectionEvents: called by the protocol core ----
 
   /** @internal */
   write(data: Uint8Array): void {
     const transport = this.transport;
     if (transport.destroyed || transport.writableEnded) return;
+    this.policies.counters.bytesOut += data.length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       transport.cork();
@@ -208,6 +417,8 @@ export class Socket<Data = unknown> implements ConnectionEvents {
 
   /** @internal */
   messageReceived(data: Buffer, isBinary: boolean): void {
+    this.policies.counters.messagesIn++;
+    this.idleSweeps = 0;
     const handler = this.handlers.message;
     if (handler === undefined) return;
     try {
@@ -228,9 +439,10 @@ export class Socket<Data = unknown> implements ConnectionEvents {
   }
 
   /** @internal */
-  closeReceived(_info: CloseInfo): void {
+  closeReceived(info: CloseInfo): void {
     // The server closes TCP itself (endTransport); a client waits for it, but not forever.
     if (this.connection.role === 'client') this.armCloseTimer();
+    this.call(this.handlers.closing, info.code, info.reason);
   }
 
   /** @internal */
@@ -253,6 +465,44 @@ export class Socket<Data = unknown> implements ConnectionEvents {
       return 'backpressure';
     }
     return 'sent';
+  }
+
+  /** The status of a whole message, counted. */
+  private sent(written: boolean): SendStatus {
+    const counters = this.policies.counters;
+    if (written) {
+      counters.messagesOut++;
+      this.idleSweeps = 0;
+    } else {
+      counters.droppedClosing++;
+    }
+    return this.status(written);
+  }
+
+  /**
+   * Applies `maxBackpressure` before a message is written: null lets it through; otherwise
+   * the message is dropped ('drop'), or the socket is closed with 1013 ('close').
+   */
+  private admit(): SendStatus | null {
+    const policies = this.policies;
+    if (this.transport.writableLength <= policies.maxBackpressure || !this.connection.canWrite()) return null;
+    this.awaitingDrain = true;
+    policies.counters.droppedBackpressure++;
+    if (policies.backpressurePolicy === 'close') {
+      policies.counters.slowConsumerCloses++;
+      this.held = null;
+      this.close(1013, 'slow consumer');
+    }
+    return 'dropped';
+  }
+
+  /** Writes the prepared frames held back while a fragmented message was being sent. */
+  private releaseHeld(): void {
+    const held = this.held!;
+    this.held = null;
+    for (const frame of held) {
+      if (!this.connection.sendPrepared(frame)) break;
+    }
   }
 
   private armCloseTimer(): void {
@@ -284,6 +534,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     this.closed = true;
     if (this.closeTimer !== null) clearTimeout(this.closeTimer);
     if (!this.connection.eofReceived) this.connection.receiveEof();
+    this.connection.dispose();
     const result = this.connection.closeResult();
     if (
       this.transportError !== null &&
@@ -293,11 +544,14 @@ export class Socket<Data = unknown> implements ConnectionEvents {
       this.call(this.handlers.error, this.transportError);
     }
     this.call(this.handlers.close, result.code, result.reason);
-    this.owner?.socketClosed(this as unknown as Socket<unknown>);
+    this.held = null;
+    this.owner?.socketClosed(this as unknown as Socket<unknown>, result.code);
   }
 
   /** @internal */
   onData(chunk: Buffer): void {
+    this.silentSweeps = 0;
+    this.policies.counters.bytesIn += chunk.length;
     this.connection.receive(chunk);
   }
 

@@ -37,6 +37,12 @@ export interface ConnectionEvents {
 export interface MessageExtension {
   /** Feeds compressed payload; decoded bytes go to `output`. `end` marks the message's last piece. */
   decode(piece: Buffer, end: boolean, output: (decoded: Buffer) => void): void;
+  /** Whether to send a message of `size` bytes compressed; `force` is the caller's per-send choice. */
+  shouldCompress(size: number, force: boolean | undefined): boolean;
+  /** Compresses a whole message. */
+  encode(payload: Uint8Array): Buffer;
+  /** Frees what the extension holds (zlib contexts). */
+  release(): void;
 }
 
 export interface ConnectionOptions extends Partial<ConnectionLimits> {
@@ -114,6 +120,11 @@ export class Connection implements FrameSink {
   /** Whether data can still be sent: no close frame has been sent. */
   canWrite(): boolean {
     return this.closeSent === null && this.failure === null;
+  }
+
+  /** Whether an outgoing fragmented message is in progress (its next frame is a continuation). */
+  get isSendingFragments(): boolean {
+    return this.sendingFragments;
   }
 
   /** Whether incoming data is still processed: no close frame or failure yet. */
@@ -202,13 +213,16 @@ export class Connection implements FrameSink {
 
   // ---- output ----
 
-  /** Sends a whole text message (a string is encoded as UTF-8; bytes are sent as they are). */
-  sendText(data: string | Uint8Array): boolean {
-    return this.sendData(Opcode.Text, data, true);
+  /**
+   * Sends a whole text message (a string is encoded as UTF-8; bytes are sent as they are).
+   * With a compression extension, `compress` overrides its size threshold for this message.
+   */
+  sendText(data: string | Uint8Array, compress?: boolean): boolean {
+    return this.sendData(Opcode.Text, data, true, compress);
   }
 
-  sendBinary(data: Uint8Array): boolean {
-    return this.sendData(Opcode.Binary, data, true);
+  sendBinary(data: Uint8Array, compress?: boolean): boolean {
+    return this.sendData(Opcode.Binary, data, true, compress);
   }
 
   /**
@@ -219,13 +233,41 @@ export class Connection implements FrameSink {
     return this.sendData(isBinary ? Opcode.Binary : Opcode.Text, data, fin);
   }
 
+  /**
+   * Writes a whole data frame encoded elsewhere, as it is: a message framed once for many
+   * connections (a topic publish). Server role only, since a client's frames each need a fresh
+   * masking key. Returns false, writing nothing, once a close frame has been sent, and while a
+   * fragmented message is being sent: a frame cannot go between its fragments (RFC 6455 §5.4),
+   * so the caller holds it until the final fragment (the Node `Socket` does).
+   */
+  sendPrepared(frame: Uint8Array): boolean {
+    if (this.masking) throw new UsageError('prepared frames are unmasked: only a server can send them');
+    if (!this.canWrite() || this.sendingFragments) return false;
+    this.events.write(frame);
+    return true;
+  }
+
   /** Returns false (and sends nothing) once a close frame has been sent. */
-  private sendData(opcode: number, data: string | Uint8Array, fin: boolean): boolean {
+  private sendData(opcode: number, data: string | Uint8Array, fin: boolean, compress?: boolean): boolean {
     if (!this.canWrite()) return false;
+    // Whole messages may go compressed (RSV1 on their only frame); fragments are sent as they are.
+    if (this.extension !== null && fin && !this.sendingFragments) {
+      const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+      if (this.extension.shouldCompress(size, compress)) {
+        const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+        this.writeFrame(opcode, true, this.extension.encode(bytes), true);
+        return true;
+      }
+    }
     const frameOpcode = this.sendingFragments ? Opcode.Continuation : opcode;
     this.sendingFragments = !fin;
     this.writeFrame(frameOpcode, fin, data);
     return true;
+  }
+
+  /** Frees what the connection holds beyond itself (an extension's zlib contexts); call once the transport is gone. */
+  dispose(): void {
+    this.extension?.release();
   }
 
   ping(payload: Uint8Array = EMPTY): boolean {
@@ -283,14 +325,14 @@ export class Connection implements FrameSink {
     this.parser = DISCARDING_PARSER;
   }
 
-  private writeFrame(opcode: number, fin: boolean, payload: string | Uint8Array): void {
+  private writeFrame(opcode: number, fin: boolean, payload: string | Uint8Array, rsv1 = false): void {
     const maskKey = this.masking ? nextMaskingKey() : null;
     if (typeof payload === 'string') {
-      this.events.write(encodeTextFrame(opcode, fin, false, payload, maskKey));
+      this.events.write(encodeTextFrame(opcode, fin, rsv1, payload, maskKey));
     } else if (maskKey !== null || payload.length <= this.copyThreshold) {
-      this.events.write(encodeFrame(opcode, fin, false, payload, maskKey));
+      this.events.write(encodeFrame(opcode, fin, rsv1, payload, maskKey));
     } else {
-      this.events.write(encodeHeader(opcode, fin, false, payload.length));
+      this.events.write(encodeHeader(opcode, fin, rsv1, payload.length));
       this.events.write(payload);
     }
   }

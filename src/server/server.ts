@@ -12,10 +12,16 @@ import {
   Socket,
   type SocketHandlers,
   type SocketOwner,
+  type SocketPolicies,
   type SocketSettings,
 } from '../node/socket.js';
 import { HandshakeError } from '../protocol/errors.js';
-import { HeaderMap } from '../protocol/handshake/headers.js';
+import {
+  acceptOffer,
+  deflateOptions,
+  type PerMessageDeflateOptions,
+} from '../protocol/extensions/negotiation.js';
+import { formatExtensions, HeaderMap } from '../protocol/handshake/headers.js';
 import { DEFAULT_HEAD_LIMITS } from '../protocol/handshake/http-head.js';
 import {
   buildAcceptResponse,
@@ -23,7 +29,15 @@ import {
   validateUpgradeRequest,
 } from '../protocol/handshake/server.js';
 import { type ConnectionLimits, resolveLimits } from '../protocol/limits.js';
+import { prometheusText } from './metrics.js';
+import {
+  Realtime,
+  type RealtimeRouteOptions,
+  type RealtimeServerOptions,
+  type ShutdownReport,
+} from './realtime.js';
 import { Router } from './router.js';
+import type { ServerStats } from './stats.js';
 import {
   selectProtocol,
   type UpgradeAcceptance,
@@ -33,7 +47,10 @@ import {
 } from './upgrade.js';
 
 /** Options of a server; every field has a default. */
-export interface ServerOptions extends Partial<ConnectionLimits>, Partial<SocketSettings> {
+export interface ServerOptions
+  extends Partial<ConnectionLimits>,
+    Partial<SocketSettings>,
+    RealtimeServerOptions {
   /**
    * Origins allowed to connect (exact `Origin` values such as `https://example.com`), or a
    * function deciding. Others get 403. With a list, requests without an Origin header are
@@ -47,14 +64,22 @@ export interface ServerOptions extends Partial<ConnectionLimits>, Partial<Socket
   readonly maxHeaders?: number;
   /** Subprotocols every route supports unless it lists its own. */
   readonly protocols?: readonly string[];
+  /**
+   * permessage-deflate (RFC 7692): `true` (the default) accepts clients' offers with the
+   * defaults below, `false` declines them, an object sets what is accepted. zlib contexts
+   * are made on a socket's first compressed message, so idle sockets cost nothing extra.
+   */
+  readonly perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
 /** A route: the handlers for its sockets, its upgrade hook, and what it supports. */
-export interface RouteOptions<Data = unknown> extends SocketHandlers<Data> {
+export interface RouteOptions<Data = unknown> extends SocketHandlers<Data>, RealtimeRouteOptions {
   /** Decides each upgrade: accept (with data, a subprotocol, headers) or reject with a status. */
   readonly upgrade?: UpgradeHook<Data>;
   /** Subprotocols this route supports: the first one the client offers is selected. */
   readonly protocols?: readonly string[];
+  /** permessage-deflate for this route; defaults to the server's setting. */
+  readonly perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
 /** Where `listen` binds, and what it serves to plain HTTP requests. */
@@ -69,6 +94,7 @@ export interface ListenOptions {
 
 interface ResolvedRoute {
   readonly options: RouteOptions<unknown>;
+  readonly policies: SocketPolicies;
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
@@ -86,10 +112,12 @@ export class WebSocketServer implements SocketOwner {
   private readonly maxHeaders: number;
   private readonly originAllowed: (origin: string | undefined) => boolean;
   private readonly defaultProtocols: readonly string[] | undefined;
+  private readonly perMessageDeflate: boolean | PerMessageDeflateOptions;
   private readonly sockets = new Set<Socket<unknown>>();
   private readonly httpServers: HttpServer[] = [];
-  private closing: Promise<void> | null = null;
+  private closing: Promise<ShutdownReport> | null = null;
   private emptied: (() => void) | null = null;
+  private readonly realtime: Realtime;
 
   constructor(options: ServerOptions = {}) {
     this.limits = resolveLimits(options);
@@ -100,6 +128,8 @@ export class WebSocketServer implements SocketOwner {
     this.handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
     this.maxHeaders = options.maxHeaders ?? DEFAULT_HEAD_LIMITS.maxHeaders;
     this.defaultProtocols = options.protocols;
+    this.perMessageDeflate = options.perMessageDeflate ?? true;
+    this.realtime = new Realtime(options, this.sockets);
     const origins = options.origins;
     this.originAllowed =
       origins === undefined
@@ -111,13 +141,65 @@ export class WebSocketServer implements SocketOwner {
 
   /** Adds a route. Patterns: `/chat`, `/rooms/:id`, `/files/*`, `/*` for every path. */
   route<Data = unknown>(pattern: string, options: RouteOptions<Data>): this {
-    this.router.add(pattern, { options: options as RouteOptions<unknown> });
+    this.router.add(pattern, {
+      options: options as RouteOptions<unknown>,
+      policies: this.realtime.policiesFor(options),
+    });
     return this;
   }
 
   /** Open sockets. */
   get connections(): number {
     return this.sockets.size;
+  }
+
+  /** @internal The topic registry, for the sockets' topic methods. */
+  get topicHub(): Realtime['topics'] {
+    return this.realtime.topics;
+  }
+
+  /**
+   * Publishes to every subscriber of `topic` (framed once for all). A string goes as text
+   * unless `binary` is true; bytes go as binary unless `binary` is false. Returns how many
+   * sockets of this server it was written to; a topic adapter carries it to other processes.
+   */
+  publish(
+    topic: string,
+    data: string | ArrayBufferView | ArrayBuffer,
+    options?: { readonly binary?: boolean },
+  ): number {
+    const payload =
+      typeof data === 'string'
+        ? data
+        : ArrayBuffer.isView(data)
+          ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+          : new Uint8Array(data);
+    return this.realtime.topics.publish(topic, payload, options?.binary, null);
+  }
+
+  /** Subscribers of `topic` on this server. */
+  subscribers(topic: string): number {
+    return this.realtime.topics.subscribers(topic);
+  }
+
+  /** The sockets of this server subscribed to `topic` (a live view: do not change it). */
+  subscribersOf(topic: string): ReadonlySet<Socket<unknown>> {
+    return this.realtime.topics.subscribersOf(topic);
+  }
+
+  /** Topics with at least one subscriber on this server. */
+  topics(): string[] {
+    return this.realtime.topics.topicNames();
+  }
+
+  /** Counters and gauges: connections, messages and bytes, drops, heartbeats, topics, closes by code. */
+  stats(): ServerStats {
+    return this.realtime.snapshot(this.sockets.size);
+  }
+
+  /** `stats()` in the Prometheus text exposition format, metric names starting with `prefix`. */
+  metrics(prefix = 'wsx'): string {
+    return prometheusText(this.stats(), prefix);
   }
 
   /** Creates an http (or, with `tls`, https) server, attaches to it and listens. */
@@ -163,6 +245,8 @@ export class WebSocketServer implements SocketOwner {
 
   private async upgrade(request: IncomingMessage, socket: NetSocket, head: Buffer): Promise<void> {
     if (this.closing !== null) return refuse(socket, new HandshakeError(503, 'server is shutting down'));
+    const limited = this.realtime.refusal(socket.remoteAddress ?? '');
+    if (limited !== null) return refuse(socket, limited);
     if (request.rawHeaders.length / 2 > this.maxHeaders) {
       return refuse(socket, new HandshakeError(431, `more than ${this.maxHeaders} header fields`));
     }
@@ -213,6 +297,9 @@ export class WebSocketServer implements SocketOwner {
       acceptance = decision;
     }
     if (socket.destroyed) return;
+    // Checked again now that the hook has run: from here to the 101 nothing waits.
+    const overLimit = this.realtime.refusal(socket.remoteAddress ?? '');
+    if (overLimit !== null) return refuse(socket, overLimit);
 
     let protocol: string | null;
     if (acceptance?.protocol !== undefined) {
@@ -224,8 +311,18 @@ export class WebSocketServer implements SocketOwner {
       protocol = selectProtocol(offer.protocols, route.protocols ?? this.defaultProtocols);
     }
 
+    const deflate = acceptOffer(
+      offer.extensions,
+      deflateOptions(route.perMessageDeflate ?? this.perMessageDeflate),
+    );
+    const extensions = deflate === null ? [] : [deflate.response];
     socket.write(
-      buildAcceptResponse({ key: offer.key, protocol: protocol ?? undefined, headers: acceptance?.headers }),
+      buildAcceptResponse({
+        key: offer.key,
+        protocol: protocol ?? undefined,
+        extensions,
+        headers: acceptance?.headers,
+      }),
       'latin1',
     );
     socket.off('error', ignoreError);
@@ -235,27 +332,34 @@ export class WebSocketServer implements SocketOwner {
       handlers: route,
       data: acceptance?.data,
       protocol: protocol ?? '',
-      extensions: '',
+      extensions: formatExtensions(extensions),
+      deflate: deflate?.params,
       url: target,
       settings: this.settings,
       limits: this.limits,
       owner: this,
+      policies: match.value.policies,
     });
+    this.realtime.opened(ws);
     this.sockets.add(ws);
     ws.start(head);
   }
 
   /** @internal */
-  socketClosed(socket: Socket<unknown>): void {
-    this.sockets.delete(socket);
+  socketClosed(socket: Socket<unknown>, code: number): void {
+    if (!this.sockets.delete(socket)) return;
+    this.realtime.closed(socket, code);
     if (this.sockets.size === 0 && this.emptied !== null) this.emptied();
   }
 
   /**
-   * Shuts down: stops accepting, sends `code` (1001 Going Away) to every socket, waits for
-   * their closing handshakes up to `timeout` ms, then drops whatever is left.
+   * Shuts down: stops accepting, sends `code` (1001 Going Away) to every socket behind what
+   * is already queued for it, waits for their closing handshakes up to `timeout` ms, then
+   * drops whatever is left. Resolves with a report: sockets closed cleanly (they received
+   * everything sent before the close), closed uncleanly, terminated at the deadline, and the
+   * bytes that were still buffered for sockets dropped without a clean close.
    */
-  close(options: { code?: number; reason?: string; timeout?: number } = {}): Promise<void> {
+  close(options: { code?: number; reason?: string; timeout?: number } = {}): Promise<ShutdownReport> {
     this.closing ??= this.shutdown(
       options.code ?? 1001,
       options.reason ?? 'server shutting down',
@@ -264,7 +368,8 @@ export class WebSocketServer implements SocketOwner {
     return this.closing;
   }
 
-  private async shutdown(code: number, reason: string, timeout: number): Promise<void> {
+  private async shutdown(code: number, reason: string, timeout: number): Promise<ShutdownReport> {
+    const report = this.realtime.beginShutdown();
     const stopped = this.httpServers.map(
       (server) => new Promise<void>((resolve) => server.close(() => resolve())),
     );
@@ -274,10 +379,12 @@ export class WebSocketServer implements SocketOwner {
       });
       for (const socket of this.sockets) socket.close(code, reason);
       const outcome = await withTimeout(allClosed, timeout);
-      if (outcome === TIMED_OUT) for (const socket of this.sockets) socket.terminate();
+      if (outcome === TIMED_OUT) this.realtime.terminate(this.sockets);
     }
     for (const server of this.httpServers) server.closeAllConnections();
     await Promise.all(stopped);
+    await this.realtime.stop();
+    return report;
   }
 }
 

@@ -50,7 +50,10 @@ async function expectHandshakeFailure(
     3000,
     'the handshake to fail',
     connect(`ws://127.0.0.1:${port}/`, options).then(
-      () => assert.fail('handshake should fail'),
+      (socket) => {
+        socket.terminate();
+        assert.fail('handshake should fail');
+      },
       (e: unknown) => e,
     ),
   );
@@ -111,6 +114,11 @@ describe('client handshake', () => {
   it('fails when the server accepts an extension that was not offered', async () => {
     await expectHandshakeFailure(
       (request, socket) => socket.write(accept(request, 'Sec-WebSocket-Extensions: permessage-deflate\r\n')),
+      /extension/,
+      { perMessageDeflate: false },
+    );
+    await expectHandshakeFailure(
+      (request, socket) => socket.write(accept(request, 'Sec-WebSocket-Extensions: x-unknown\r\n')),
       /extension/,
     );
   });

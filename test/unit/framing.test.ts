@@ -468,6 +468,9 @@ describe('RFC 6455 §5.2 RSV1 with a negotiated extension', () => {
         calls.push([piece.toString(), end]);
         if (piece.length > 0) output(Buffer.from(piece));
       },
+      shouldCompress: () => false,
+      encode: (payload: Uint8Array) => Buffer.from(payload),
+      release() {},
     };
   }
 

@@ -79,7 +79,12 @@ export function validateUpgradeResponse(
   const fail = (message: string): never => {
     throw new HandshakeError(head.status, message);
   };
-  if (head.status !== 101) fail(`server answered ${head.status} ${head.reason}`.trim());
+  if (head.status !== 101) {
+    // The response's headers go with the error: a client may follow a redirect's Location.
+    throw new HandshakeError(head.status, `server answered ${head.status} ${head.reason}`.trim(), {
+      headers: head.headers.toRecord(),
+    });
+  }
   const headers = head.headers;
   if (!listHasToken(headers.list('upgrade'), 'websocket')) fail('response Upgrade header is not websocket');
   if (!listHasToken(headers.list('connection'), 'upgrade')) fail('response Connection header lacks Upgrade');

@@ -44,6 +44,13 @@ export class HeaderMap {
   get size(): number {
     return this.fields.size;
   }
+
+  /** Every field as lower-case name → its values joined with ', ' (for error reports). */
+  toRecord(): Record<string, string> {
+    const record: Record<string, string> = {};
+    for (const [name, values] of this.fields) record[name] = values.join(', ');
+    return record;
+  }
 }
 
 const NONE: readonly string[] = Object.freeze([]);
