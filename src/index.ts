@@ -2,6 +2,29 @@
  * wsx: a WebSocket stack for Node.js — server, client and the protocol core under them.
  */
 export { type ConnectOptions, connect } from './client/connect.js';
+// Client: WHATWG WebSocket, WebSocketStream, reconnection, proxies, unix sockets, redirects.
+export { type DialOptions, dial } from './client/dial.js';
+export { CloseEvent, DropEvent, ErrorEvent, ReconnectEvent } from './client/events.js';
+export { HeartbeatTimeoutError } from './client/heartbeat.js';
+export { ProxyError, type ProxyOption } from './client/proxy.js';
+export {
+  Backoff,
+  type BackoffOptions,
+  type Disconnection,
+  type QueuePolicy,
+  ReconnectingWebSocket,
+  type ReconnectingWebSocketOptions,
+  type ReconnectOptions,
+} from './client/reconnect.js';
+export { type BinaryType, WebSocket, type WebSocketOptions } from './client/websocket.js';
+export {
+  type WebSocketCloseInfo,
+  type WebSocketOpenInfo,
+  WebSocketStream,
+  WebSocketStreamError,
+  type WebSocketStreamOptions,
+} from './client/websocket-stream.js';
+export type { BackpressurePolicy, TrafficCounters } from './node/socket.js';
 export {
   DEFAULT_SOCKET_SETTINGS,
   type ReadyState,
@@ -19,6 +42,10 @@ export {
   WebSocketError,
 } from './protocol/errors.js';
 export { type ConnectionLimits, DEFAULT_LIMITS } from './protocol/limits.js';
+export type { HeartbeatOptions } from './server/heartbeat.js';
+export { PROMETHEUS_CONTENT_TYPE, prometheusText } from './server/metrics.js';
+export { PreparedMessage, type SharedCompression } from './server/prepared.js';
+export type { RealtimeRouteOptions, RealtimeServerOptions, ShutdownReport } from './server/realtime.js';
 export {
   createServer,
   type ListenOptions,
@@ -26,6 +53,8 @@ export {
   type ServerOptions,
   WebSocketServer,
 } from './server/server.js';
+export type { ServerStats } from './server/stats.js';
+export { MemoryTopicBus, type TopicAdapter, TopicRegistry } from './server/topics.js';
 export {
   reject,
   type UpgradeAcceptance,

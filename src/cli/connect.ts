@@ -1,22 +1,57 @@
-import { createInterface } from 'node:readline';
-import { connect, type Socket } from '../index.js';
+import { readFileSync } from 'node:fs';
+import { createInterface, type Interface } from 'node:readline';
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { type DialOptions, dial } from '../client/dial.js';
+import { Heartbeat } from '../client/heartbeat.js';
+import { Backoff } from '../client/reconnect.js';
+import type { Socket, SocketHandlers } from '../node/socket.js';
 import { headerOptions, integerOption, parse, usageError } from './args.js';
 
 export const CONNECT_HELP = `Usage: wsx connect URL [options]
 
-Connects to a WebSocket server. Each line read from standard input is sent as a
-text message; each message received is printed (binary ones as hex). When input
-ends, the connection is closed with 1000.
+Connects to a WebSocket server (ws://, wss://, or ws+unix:/path/to.sock:/request/path).
+Each line read from standard input is sent as a text message; each message received is
+printed (binary ones as hex, or base64). When input ends, the connection is closed with 1000.
 
 Options:
   --echo               send every message received back, with its type, until the peer closes
   -H, --header 'N: V'  an extra request header (repeatable)
   --subprotocol NAME   a subprotocol to offer (repeatable), most preferred first
+  --no-deflate         do not offer permessage-deflate (offered by default)
   --max-payload BYTES  largest message accepted (default 16777216)
+  --proxy URL          tunnel through this HTTP proxy with CONNECT (http://[user:pass@]host:port);
+                       'env' uses HTTPS_PROXY / HTTP_PROXY / ALL_PROXY unless NO_PROXY lists the host
+  --ca FILE            trust this CA certificate (PEM) for wss://
+  --cert FILE          client certificate (PEM) for wss:// (needs --key)
+  --key FILE           client private key (PEM)
+  --insecure           do not verify the server's certificate
+  --ping-interval MS   ping every MS milliseconds; a pong later than that fails the connection
+  --reconnect          when the connection fails or drops, or the server closes with 1001, 1012
+                       or 1013, connect again with exponential backoff (lines typed meanwhile wait)
+  --max-retries N      with --reconnect: give up after N failed attempts in a row (default: never)
+  --follow-redirects   follow HTTP redirects (at most 10); credentials are not sent to another host
+  --binary-format F    print binary messages as hex (default) or base64
+  --commands           take /commands from standard input even when it is not a terminal
   -h, --help           show this help
+
+Commands (when standard input is a terminal, or with --commands):
+  /ping [PAYLOAD]      send a ping; its pong is reported on standard error
+  /close [CODE [REASON]]  close with CODE (default 1000) and REASON
+  //TEXT               send the line /TEXT as it is
 
 Exit status: 0 when the closing handshake completed, 1 when the connection failed.
 `;
+
+/** Close codes after which --reconnect tries again although the close was clean. */
+const RETRY_CLOSE_CODES = new Set([1001, 1012, 1013]);
+/** Lines kept while reconnecting; older ones are dropped first. */
+const MAX_PENDING_LINES = 1000;
+
+interface Closed {
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean: boolean;
+}
 
 export async function connectCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parse({
@@ -26,7 +61,19 @@ export async function connectCommand(argv: string[]): Promise<void> {
       echo: { type: 'boolean' },
       header: { type: 'string', short: 'H', multiple: true },
       subprotocol: { type: 'string', multiple: true },
+      'no-deflate': { type: 'boolean' },
       'max-payload': { type: 'string' },
+      proxy: { type: 'string' },
+      ca: { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      insecure: { type: 'boolean' },
+      'ping-interval': { type: 'string' },
+      reconnect: { type: 'boolean' },
+      'max-retries': { type: 'string' },
+      'follow-redirects': { type: 'boolean' },
+      'binary-format': { type: 'string' },
+      commands: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -35,48 +82,200 @@ export async function connectCommand(argv: string[]): Promise<void> {
     return;
   }
   if (positionals.length !== 1) usageError('connect expects one URL');
+  const url = positionals[0];
   const echoMode = values.echo === true;
-  let input: ReturnType<typeof createInterface> | null = null;
+  const binaryFormat = values['binary-format'] ?? 'hex';
+  if (binaryFormat !== 'hex' && binaryFormat !== 'base64')
+    usageError('--binary-format expects hex or base64');
+  const pingInterval = integerOption('ping-interval', values['ping-interval'], 0);
+  const reconnect = values.reconnect === true;
+  const maxRetries = integerOption('max-retries', values['max-retries'], Number.MAX_SAFE_INTEGER);
+  const commands = values.commands === true || process.stdin.isTTY === true;
+  const options: DialOptions = {
+    protocols: values.subprotocol ?? [],
+    perMessageDeflate: values['no-deflate'] !== true,
+    headers: headerOptions(values.header),
+    maxMessageSize: integerOption('max-payload', values['max-payload'], 16 * 1024 * 1024),
+    proxy: values.proxy,
+    tls: tlsOptions(values),
+    followRedirects: values['follow-redirects'] === true,
+  };
 
-  let socket: Socket;
-  try {
-    socket = await connect(positionals[0], {
-      protocols: values.subprotocol ?? [],
-      headers: headerOptions(values.header),
-      maxMessageSize: integerOption('max-payload', values['max-payload'], 16 * 1024 * 1024),
-      handlers: {
-        message(ws, data, isBinary) {
-          if (echoMode) {
-            if (isBinary) ws.sendBinary(data);
-            else ws.sendText(data);
-          } else {
-            process.stdout.write(
-              isBinary
-                ? `[binary ${data.length} bytes] ${data.toString('hex')}\n`
-                : `${data.toString('utf8')}\n`,
-            );
-          }
-        },
-        error(_ws, error) {
-          process.stderr.write(`wsx: ${error.message}\n`);
-        },
-        close(ws, code, reason) {
-          process.stderr.write(`wsx: closed ${code}${reason ? ` ${reason}` : ''}\n`);
-          process.exitCode = ws.wasClean ? 0 : 1;
-          input?.close();
-        },
-      },
+  let socket: Socket | null = null;
+  let input: Interface | null = null;
+  /** We asked for the close (input ended, /close): no reconnection. */
+  let closing = false;
+  let pingsAwaited = 0;
+  const pending: string[] = [];
+  let wake: (() => void) | null = null;
+
+  const print = (data: Buffer, isBinary: boolean) => {
+    process.stdout.write(
+      isBinary
+        ? `[binary ${data.length} bytes] ${data.toString(binaryFormat)}\n`
+        : `${data.toString('utf8')}\n`,
+    );
+  };
+
+  const startInput = () => {
+    if (input !== null || echoMode) return;
+    input = createInterface({ input: process.stdin });
+    input.on('line', (line) => {
+      if (commands && line.startsWith('/') && !line.startsWith('//')) {
+        command(line);
+        return;
+      }
+      const text = commands && line.startsWith('//') ? line.slice(1) : line;
+      if (socket !== null && socket.readyState === 'open') socket.sendText(text);
+      else if (reconnect && !closing) {
+        pending.push(text);
+        if (pending.length > MAX_PENDING_LINES) pending.shift();
+      }
     });
-  } catch (error) {
-    process.stderr.write(`wsx: ${(error as Error).message}\n`);
-    process.exitCode = 1;
-    return;
+    input.on('close', () => {
+      input = null;
+      if (closing) return;
+      closing = true;
+      if (socket !== null && socket.readyState === 'open') socket.close(1000);
+      else wake?.(); // waiting to reconnect: stop
+    });
+  };
+
+  const command = (line: string) => {
+    const [name, ...args] = line.split(' ');
+    try {
+      if (name === '/ping') {
+        if (socket === null || socket.readyState !== 'open') throw new Error('not connected');
+        socket.ping(args.join(' '));
+        pingsAwaited++;
+      } else if (name === '/close') {
+        const code = args.length > 0 && args[0] !== '' ? Number(args[0]) : 1000;
+        const reason = args.slice(1).join(' ');
+        if (socket === null || socket.readyState !== 'open') throw new Error('not connected');
+        socket.close(code, reason);
+        closing = true;
+      } else {
+        throw new Error(
+          `unknown command ${name} (try /ping [PAYLOAD], /close [CODE [REASON]], or // to send /)`,
+        );
+      }
+    } catch (error) {
+      process.stderr.write(`wsx: ${(error as Error).message}\n`);
+    }
+  };
+
+  const backoff = new Backoff({ minDelay: 250, maxDelay: 10_000 });
+  let failures = 0;
+  for (;;) {
+    let heartbeat: Heartbeat | null = null;
+    let closedResolve!: (closed: Closed) => void;
+    const closed = new Promise<Closed>((resolve) => {
+      closedResolve = resolve;
+    });
+    const handlers: SocketHandlers = {
+      open(ws) {
+        if (pingInterval > 0) {
+          heartbeat = new Heartbeat(
+            { interval: pingInterval },
+            () => ws.ping(),
+            (error) => {
+              process.stderr.write(`wsx: ${error.message}\n`);
+              ws.terminate();
+            },
+          );
+          heartbeat.start();
+        }
+      },
+      message(ws, data, isBinary) {
+        if (echoMode) {
+          if (isBinary) ws.sendBinary(data);
+          else ws.sendText(data);
+        } else {
+          print(data, isBinary);
+        }
+      },
+      pong(_ws, payload) {
+        heartbeat?.pong();
+        if (pingsAwaited > 0) {
+          pingsAwaited--;
+          process.stderr.write(`wsx: pong ${payload.toString('utf8')}\n`);
+        }
+      },
+      error(_ws, error) {
+        process.stderr.write(`wsx: ${error.message}\n`);
+      },
+      close(ws, code, reason) {
+        heartbeat?.stop();
+        process.stderr.write(`wsx: closed ${code}${reason ? ` ${reason}` : ''}\n`);
+        closedResolve({ code, reason, wasClean: ws.wasClean });
+      },
+    };
+
+    let result: Closed;
+    try {
+      socket = await dial(url, { ...options, handlers });
+    } catch (error) {
+      process.stderr.write(`wsx: ${(error as Error).message}\n`);
+      socket = null;
+      result = { code: 1006, reason: '', wasClean: false };
+    }
+    if (socket !== null) {
+      failures = 0;
+      if (socket.protocol) process.stderr.write(`wsx: connected (subprotocol ${socket.protocol})\n`);
+      if (socket.readyState === 'open') {
+        for (const line of pending.splice(0)) socket.sendText(line);
+        if (closing) socket.close(1000);
+        else startInput();
+      }
+      result = await closed;
+    }
+    const retry = reconnect && !closing && (!result!.wasClean || RETRY_CLOSE_CODES.has(result!.code));
+    if (!retry) {
+      process.exitCode = result!.wasClean ? 0 : 1;
+      break;
+    }
+    failures++;
+    if (failures > maxRetries) {
+      process.stderr.write(`wsx: giving up after ${failures} failed attempts\n`);
+      process.exitCode = 1;
+      break;
+    }
+    const delay = backoff.delay(failures);
+    process.stderr.write(`wsx: reconnecting in ${delay} ms (attempt ${failures})\n`);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delay);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    wake = null;
+    if (closing) {
+      // Input ended while disconnected: nothing was closed cleanly.
+      process.exitCode = 1;
+      break;
+    }
   }
-  if (socket.protocol) process.stderr.write(`wsx: connected (subprotocol ${socket.protocol})\n`);
-  if (echoMode || socket.readyState !== 'open') return;
-  input = createInterface({ input: process.stdin });
-  input.on('line', (line) => socket.sendText(line));
-  input.on('close', () => {
-    if (socket.readyState === 'open') socket.close(1000);
-  });
+  socket = null;
+  closing = true;
+  (input as Interface | null)?.close();
+}
+
+function tlsOptions(values: {
+  ca?: string | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
+  insecure?: boolean | undefined;
+}): TlsConnectionOptions | undefined {
+  if ((values.cert === undefined) !== (values.key === undefined)) usageError('--cert and --key go together');
+  const tls: { -readonly [K in keyof TlsConnectionOptions]: TlsConnectionOptions[K] } = {};
+  try {
+    if (values.ca !== undefined) tls.ca = readFileSync(values.ca);
+    if (values.cert !== undefined) tls.cert = readFileSync(values.cert);
+    if (values.key !== undefined) tls.key = readFileSync(values.key);
+  } catch (error) {
+    usageError((error as Error).message);
+  }
+  if (values.insecure === true) tls.rejectUnauthorized = false;
+  return Object.keys(tls).length === 0 ? undefined : tls;
 }

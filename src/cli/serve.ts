@@ -15,6 +15,7 @@ Options:
   --echo               echo only: no page, every path echoes each message with its type
   --max-payload BYTES  largest message accepted (default 16777216); larger ones close with 1009
   --subprotocol NAME   a subprotocol to accept (repeatable); the first one the client offers wins
+  --no-deflate         decline permessage-deflate (accepted by default)
   --cert FILE          TLS certificate (PEM): serve wss:// (needs --key)
   --key FILE           TLS private key (PEM)
   -h, --help           show this help
@@ -34,6 +35,7 @@ export async function serve(argv: string[]): Promise<void> {
       echo: { type: 'boolean' },
       'max-payload': { type: 'string' },
       subprotocol: { type: 'string', multiple: true },
+      'no-deflate': { type: 'boolean' },
       cert: { type: 'string' },
       key: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -53,7 +55,11 @@ export async function serve(argv: string[]): Promise<void> {
       ? { cert: readFileSync(values.cert), key: readFileSync(values.key) }
       : undefined;
 
-  const server = createServer({ maxMessageSize, protocols: values.subprotocol ?? [] });
+  const server = createServer({
+    maxMessageSize,
+    protocols: values.subprotocol ?? [],
+    perMessageDeflate: values['no-deflate'] !== true,
+  });
   server.route('/*', { message: echo });
   const request = values.echo ? undefined : servePage;
   // Signal handlers go in before the URL is printed: whoever reads it may signal at once.

@@ -1,0 +1,406 @@
+import {
+  type CloseEvent,
+  CloseEvent as CloseEventClass,
+  DropEvent,
+  ErrorEvent,
+  HandlerAttributes,
+  MessageEvent,
+  ReconnectEvent,
+} from './events.js';
+import {
+  type BinaryType,
+  checkCloseArguments,
+  parseProtocols,
+  parseUrl,
+  WebSocket,
+  type WebSocketOptions,
+} from './websocket.js';
+
+/** What `send` does while offline and the queue is full. */
+export type QueuePolicy = 'drop-oldest' | 'drop-newest' | 'error';
+
+/** How a lost connection is closed, as `shouldReconnect` sees it. */
+export interface Disconnection {
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean: boolean;
+}
+
+export interface BackoffOptions {
+  /** Wait before the first retry, in ms (default 250). */
+  readonly minDelay?: number;
+  /** Longest wait between retries, in ms (default 30,000). */
+  readonly maxDelay?: number;
+  /** Growth of the wait per failed attempt (default 2). */
+  readonly factor?: number;
+  /** Randomization, 0-1 (default 0.5): each wait is cut by up to this fraction. */
+  readonly jitter?: number;
+}
+
+export interface ReconnectOptions extends BackoffOptions {
+  /** Consecutive failed attempts before giving up (`reconnectfailed`). Default: no limit. */
+  readonly maxRetries?: number;
+  /** Messages `send` queues while offline (default 1,000). */
+  readonly maxQueuedMessages?: number;
+  /** Bytes `send` queues while offline (default 1 MiB). */
+  readonly maxQueuedBytes?: number;
+  /** What happens to a send when the queue is full (default 'drop-oldest'). */
+  readonly queuePolicy?: QueuePolicy;
+  /**
+   * Whether to reconnect after a close the application did not ask for. Default: always,
+   * except after a clean close with 1000 (the server meant it) or 1008 (policy violation).
+   */
+  readonly shouldReconnect?: (closed: Disconnection) => boolean;
+  /**
+   * Called on every (re)connection once the socket is open, before queued messages are sent
+   * and before `open` fires: re-authenticate, re-subscribe. Messages sent on `socket` here go
+   * first. When it throws or rejects, the connection is closed (4000) and retried.
+   */
+  readonly onConnect?: (
+    socket: WebSocket,
+    info: { attempt: number; reconnected: boolean },
+  ) => void | Promise<void>;
+}
+
+export interface ReconnectingWebSocketOptions extends WebSocketOptions {
+  readonly reconnect?: ReconnectOptions;
+}
+
+/** Exponential backoff with jitter: `min(maxDelay, minDelay × factor^(attempt−1)) × (1 − jitter × random)`. */
+export class Backoff {
+  readonly minDelay: number;
+  readonly maxDelay: number;
+  readonly factor: number;
+  readonly jitter: number;
+
+  constructor(options: BackoffOptions = {}) {
+    this.minDelay = options.minDelay ?? 250;
+    this.maxDelay = options.maxDelay ?? 30_000;
+    this.factor = options.factor ?? 2;
+    this.jitter = Math.min(1, Math.max(0, options.jitter ?? 0.5));
+    if (!(this.minDelay >= 0) || !(this.maxDelay >= this.minDelay) || !(this.factor >= 1)) {
+      throw new RangeError('backoff needs 0 <= minDelay <= maxDelay and factor >= 1');
+    }
+  }
+
+  /** The wait before attempt number `attempt` (1 for the first retry). */
+  delay(attempt: number, random: () => number = Math.random): number {
+    const base = Math.min(this.maxDelay, this.minDelay * this.factor ** Math.max(0, attempt - 1));
+    return Math.round(base * (1 - this.jitter * random()));
+  }
+}
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+type Sendable = string | ArrayBufferLike | ArrayBufferView | Blob;
+
+function defaultShouldReconnect(closed: Disconnection): boolean {
+  return !(closed.wasClean && (closed.code === 1000 || closed.code === 1008));
+}
+
+/**
+ * A WebSocket that reconnects. It has the WebSocket interface (`send`, `close`, `readyState`,
+ * `bufferedAmount`, `binaryType`, `open`/`message`/`error`/`close` events) over a series of
+ * connections, and:
+ *
+ * - after a connection is lost (or cannot be made), waits with exponential backoff and
+ *   jitter and tries again, up to `maxRetries` consecutive failures;
+ * - `send` while not connected queues the message (bounded in count and bytes, with a policy
+ *   when full) and sends it, in order, after the next `onConnect` hook;
+ * - fires `reconnecting` (attempt, delay, and how the connection closed), `reconnect` (a
+ *   connection is back), `reconnectfailed` (gave up), `drop` (the queue dropped a message).
+ *
+ * `open` fires for every connection; `close` fires once, when the application closed it, the
+ * server closed it for good (see `shouldReconnect`), or retries ran out. `readyState` is
+ * CONNECTING while (re)connecting and CLOSED only then. Messages sent on a connection that is
+ * lost before they reach the server are lost: delivery is at most once.
+ */
+export class ReconnectingWebSocket extends EventTarget {
+  static readonly CONNECTING = CONNECTING;
+  static readonly OPEN = OPEN;
+  static readonly CLOSING = CLOSING;
+  static readonly CLOSED = CLOSED;
+
+  readonly url: string;
+  readonly #protocols: string[];
+  readonly #options: WebSocketOptions;
+  readonly #reconnect: ReconnectOptions;
+  readonly #backoff: Backoff;
+  readonly #handlers = new HandlerAttributes(this);
+  #state: number = CONNECTING;
+  #socket: WebSocket | null = null;
+  /** The socket is open, its hook has run and the queue is flushed: sends go straight out. */
+  #ready = false;
+  /** Consecutive attempts that did not end in a usable connection. */
+  #failures = 0;
+  #everConnected = false;
+  #timer: NodeJS.Timeout | null = null;
+  #closeRequest: { code: number | undefined; reason: string | undefined } | null = null;
+  #binaryType: BinaryType = 'blob';
+  readonly #queue: Array<{ data: Sendable; size: number }> = [];
+  #queuedBytes = 0;
+
+  constructor(
+    url: string | URL,
+    protocols?: string | Iterable<string> | ReconnectingWebSocketOptions,
+    options?: ReconnectingWebSocketOptions,
+  ) {
+    super();
+    if (typeof protocols === 'object' && protocols !== null && !(Symbol.iterator in protocols)) {
+      options = protocols as ReconnectingWebSocketOptions;
+      protocols = options.protocols;
+    }
+    const { reconnect = {}, ...socketOptions } = options ?? {};
+    this.url = parseUrl(url).href;
+    this.#protocols = parseProtocols(
+      (protocols as string | Iterable<string> | undefined) ?? socketOptions.protocols,
+    );
+    this.#options = socketOptions;
+    this.#reconnect = reconnect;
+    this.#backoff = new Backoff(reconnect);
+    if (socketOptions.binaryType !== undefined) this.binaryType = socketOptions.binaryType;
+    this.#connect();
+  }
+
+  get readyState(): number {
+    return this.#state;
+  }
+
+  get protocol(): string {
+    return this.#socket?.protocol ?? '';
+  }
+
+  get extensions(): string {
+    return this.#socket?.extensions ?? '';
+  }
+
+  get binaryType(): BinaryType {
+    return this.#binaryType;
+  }
+
+  set binaryType(value: BinaryType) {
+    if (value !== 'blob' && value !== 'arraybuffer' && value !== 'nodebuffer') return;
+    this.#binaryType = value;
+    if (this.#socket !== null) this.#socket.binaryType = value;
+  }
+
+  /** The current connection's buffered bytes plus the bytes waiting in the offline queue. */
+  get bufferedAmount(): number {
+    return (this.#socket?.bufferedAmount ?? 0) + this.#queuedBytes;
+  }
+
+  /** Messages waiting for a connection. */
+  get queuedMessages(): number {
+    return this.#queue.length;
+  }
+
+  /** The current underlying WebSocket, if any. */
+  get socket(): WebSocket | null {
+    return this.#socket;
+  }
+
+  /**
+   * Sends now when connected; otherwise queues the message for the next connection. With
+   * the 'error' policy, a full queue throws a QuotaExceededError DOMException. After `close`,
+   * it does nothing.
+   */
+  send(data: Sendable): void {
+    if (this.#state === CLOSING || this.#state === CLOSED) return;
+    if (this.#ready && this.#socket !== null && this.#socket.readyState === OPEN) {
+      this.#socket.send(data);
+      return;
+    }
+    this.#enqueue(data);
+  }
+
+  /** Closes the current connection (same checks as WebSocket's) and stops reconnecting. */
+  close(code?: number, reason?: string): void {
+    const checked = checkCloseArguments(code, reason);
+    if (this.#state === CLOSING || this.#state === CLOSED) return;
+    this.#closeRequest = checked;
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    const socket = this.#socket;
+    if (socket !== null && socket.readyState !== CLOSED) {
+      this.#state = CLOSING;
+      socket.close(checked.code, checked.reason);
+      return;
+    }
+    // Waiting between attempts: nothing to close.
+    this.#state = CLOSED;
+    this.#dropQueue();
+    setImmediate(() =>
+      this.dispatchEvent(
+        new CloseEventClass('close', {
+          code: checked.code ?? 1005,
+          reason: checked.reason ?? '',
+          wasClean: false,
+        }),
+      ),
+    );
+  }
+
+  get onopen(): ((event: Event) => unknown) | null {
+    return this.#handlers.get('open');
+  }
+  set onopen(value: ((event: Event) => unknown) | null) {
+    this.#handlers.set('open', value);
+  }
+  get onmessage(): ((event: MessageEvent) => unknown) | null {
+    return this.#handlers.get('message');
+  }
+  set onmessage(value: ((event: MessageEvent) => unknown) | null) {
+    this.#handlers.set('message', value);
+  }
+  get onerror(): ((event: Event) => unknown) | null {
+    return this.#handlers.get('error');
+  }
+  set onerror(value: ((event: Event) => unknown) | null) {
+    this.#handlers.set('error', value);
+  }
+  get onclose(): ((event: CloseEvent) => unknown) | null {
+    return this.#handlers.get('close');
+  }
+  set onclose(value: ((event: CloseEvent) => unknown) | null) {
+    this.#handlers.set('close', value);
+  }
+
+  // ---- internals ----
+
+  #connect(): void {
+    this.#timer = null;
+    this.#ready = false;
+    const socket = new WebSocket(this.url, { ...this.#options, protocols: this.#protocols });
+    socket.binaryType = this.#binaryType;
+    this.#socket = socket;
+    socket.addEventListener('open', () => void this.#opened(socket));
+    socket.addEventListener('message', (event) => {
+      const message = event as MessageEvent;
+      this.dispatchEvent(new MessageEvent('message', { data: message.data, origin: message.origin }));
+    });
+    socket.addEventListener('error', (event) => {
+      const error = event as ErrorEvent;
+      this.dispatchEvent(new ErrorEvent('error', { error: error.error, message: error.message }));
+    });
+    socket.addEventListener('close', (event) => this.#lost(socket, event as CloseEvent));
+  }
+
+  async #opened(socket: WebSocket): Promise<void> {
+    const attempt = this.#failures;
+    const reconnected = this.#everConnected;
+    try {
+      await this.#reconnect.onConnect?.(socket, { attempt, reconnected });
+    } catch (error) {
+      this.dispatchEvent(
+        new ErrorEvent('error', {
+          error,
+          message: `onConnect failed: ${error instanceof Error ? error.message : error}`,
+        }),
+      );
+      if (socket.readyState === OPEN) socket.close(4000, 'onConnect failed');
+      return;
+    }
+    if (socket !== this.#socket || socket.readyState !== OPEN || this.#state !== CONNECTING) return;
+    this.#ready = true;
+    this.#state = OPEN;
+    this.#failures = 0;
+    this.#everConnected = true;
+    for (const item of this.#queue.splice(0)) socket.send(item.data);
+    this.#queuedBytes = 0;
+    if (reconnected) this.dispatchEvent(new ReconnectEvent('reconnect', { attempt }));
+    this.dispatchEvent(new Event('open'));
+  }
+
+  #lost(socket: WebSocket, event: CloseEvent): void {
+    if (socket !== this.#socket) return;
+    this.#ready = false;
+    const closed: Disconnection = { code: event.code, reason: event.reason, wasClean: event.wasClean };
+    if (this.#closeRequest !== null || !(this.#reconnect.shouldReconnect ?? defaultShouldReconnect)(closed)) {
+      this.#finish(closed);
+      return;
+    }
+    if (this.#state === OPEN) this.#state = CONNECTING;
+    this.#failures++;
+    const maxRetries = this.#reconnect.maxRetries ?? Number.POSITIVE_INFINITY;
+    if (this.#failures > maxRetries) {
+      this.dispatchEvent(new ReconnectEvent('reconnectfailed', { attempt: this.#failures - 1, ...closed }));
+      this.#finish(closed);
+      return;
+    }
+    const delay = this.#backoff.delay(this.#failures);
+    this.dispatchEvent(new ReconnectEvent('reconnecting', { attempt: this.#failures, delay, ...closed }));
+    // A listener may have called close().
+    if (this.#state !== CONNECTING) return;
+    this.#timer = setTimeout(() => this.#connect(), delay);
+  }
+
+  #finish(closed: Disconnection): void {
+    this.#state = CLOSED;
+    this.#socket = null;
+    this.#dropQueue();
+    this.dispatchEvent(new CloseEventClass('close', closed));
+  }
+
+  #dropQueue(): void {
+    this.#queue.length = 0;
+    this.#queuedBytes = 0;
+  }
+
+  #enqueue(data: Sendable): void {
+    const { item, size } = copyForQueue(data);
+    const maxMessages = this.#reconnect.maxQueuedMessages ?? 1000;
+    const maxBytes = this.#reconnect.maxQueuedBytes ?? 1024 * 1024;
+    const policy = this.#reconnect.queuePolicy ?? 'drop-oldest';
+    const fits = () => this.#queue.length + 1 <= maxMessages && this.#queuedBytes + size <= maxBytes;
+    if (!fits()) {
+      if (policy === 'error') {
+        throw new DOMException('ReconnectingWebSocket: the offline send queue is full', 'QuotaExceededError');
+      }
+      if (policy === 'drop-newest' || size > maxBytes || maxMessages < 1) {
+        this.dispatchEvent(new DropEvent('drop', { data, policy }));
+        return;
+      }
+      while (!fits() && this.#queue.length > 0) {
+        const dropped = this.#queue.shift()!;
+        this.#queuedBytes -= dropped.size;
+        this.dispatchEvent(new DropEvent('drop', { data: dropped.data, policy }));
+      }
+    }
+    this.#queue.push({ data: item, size });
+    this.#queuedBytes += size;
+  }
+}
+
+for (const [name, value] of [
+  ['CONNECTING', CONNECTING],
+  ['OPEN', OPEN],
+  ['CLOSING', CLOSING],
+  ['CLOSED', CLOSED],
+] as const) {
+  Object.defineProperty(ReconnectingWebSocket.prototype, name, { value, enumerable: true });
+}
+
+/** A private copy of what `send` was given (the caller may reuse its buffer), and its size. */
+function copyForQueue(data: Sendable): { item: Sendable; size: number } {
+  if (typeof data === 'string') return { item: data, size: Buffer.byteLength(data, 'utf8') };
+  if (data instanceof Blob) return { item: data, size: data.size };
+  if (ArrayBuffer.isView(data)) {
+    return {
+      item: new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice(),
+      size: data.byteLength,
+    };
+  }
+  if (
+    data instanceof ArrayBuffer ||
+    (typeof SharedArrayBuffer !== 'undefined' && data instanceof SharedArrayBuffer)
+  ) {
+    return { item: new Uint8Array(data).slice(), size: data.byteLength };
+  }
+  const text = String(data);
+  return { item: text, size: Buffer.byteLength(text, 'utf8') };
+}

@@ -1,0 +1,73 @@
+import { Opcode } from '../protocol/opcodes.js';
+import { encodeFrame, encodeTextFrame } from '../protocol/serializer.js';
+
+/**
+ * How a group of connections compresses a message identically: connections whose
+ * permessage-deflate parameters have no context takeover on the server's side and the same
+ * window, memLevel and level produce the same bytes for the same payload, so one compressed
+ * frame serves all of them. `key` names the parameter set (e.g. `w15.m8.l6`); `compress`
+ * returns the compressed payload (RFC 7692 §7.2.1, without the 0x00 0x00 0xff 0xff tail), or
+ * null to send this message uncompressed.
+ */
+export interface SharedCompression {
+  readonly key: string;
+  compress(payload: Uint8Array): Uint8Array | null;
+}
+
+/**
+ * A message framed once for many sockets: a topic publish builds one, and every subscriber
+ * writes the same Buffer (server frames are unmasked, so the bytes do not depend on the
+ * connection). Frames are made on first use and cached: the plain frame, and one compressed
+ * frame per `SharedCompression.key` (the seam permessage-deflate fills: compressed once per
+ * parameter set, not once per socket).
+ */
+export class PreparedMessage {
+  /** The payload as given: a string for text (encoded straight into the frame), or bytes. */
+  readonly data: string | Uint8Array;
+  readonly isBinary: boolean;
+  private plain: Buffer | null = null;
+  private compressed: Map<string, Buffer | null> | null = null;
+
+  constructor(data: string | Uint8Array, isBinary: boolean) {
+    this.data = data;
+    this.isBinary = isBinary;
+  }
+
+  /** The payload's size in bytes. */
+  get byteLength(): number {
+    const data = this.data;
+    return typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
+  }
+
+  /** The payload as bytes (what a topic adapter carries to other processes). */
+  bytes(): Uint8Array {
+    const data = this.data;
+    return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  }
+
+  /** The whole frame for a connection: plain, or compressed once per parameter set. */
+  frame(compression: SharedCompression | null = null): Buffer {
+    if (compression !== null) {
+      const cache = (this.compressed ??= new Map());
+      let frame = cache.get(compression.key);
+      if (frame === undefined) {
+        const payload = compression.compress(this.bytes());
+        frame = payload === null ? null : encodeFrame(this.opcode, true, true, payload, null);
+        cache.set(compression.key, frame);
+      }
+      if (frame !== null) return frame;
+    }
+    if (this.plain === null) {
+      const data = this.data;
+      this.plain =
+        typeof data === 'string'
+          ? encodeTextFrame(this.opcode, true, false, data, null)
+          : encodeFrame(this.opcode, true, false, data, null);
+    }
+    return this.plain;
+  }
+
+  private get opcode(): number {
+    return this.isBinary ? Opcode.Binary : Opcode.Text;
+  }
+}

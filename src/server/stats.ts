@@ -1,0 +1,81 @@
+import type { TrafficCounters } from '../node/socket.js';
+
+/** What `server.stats()` returns: counters since the server was created, and current gauges. */
+export interface ServerStats {
+  readonly connections: {
+    /** Open sockets now. */
+    readonly open: number;
+    /** Sockets opened since the start. */
+    readonly accepted: number;
+    /** Upgrades answered 503 because of `maxConnections` / `maxConnectionsPerAddress`. */
+    readonly rejected: { readonly maxConnections: number; readonly maxConnectionsPerAddress: number };
+  };
+  readonly messages: {
+    readonly in: number;
+    readonly out: number;
+    /** Messages not written: over `maxBackpressure` (policy 'drop' or 'close'), or to a closing socket. */
+    readonly dropped: { readonly backpressure: number; readonly closing: number };
+  };
+  /** Bytes on the wire (frame headers included), after the opening handshake. */
+  readonly bytes: { readonly in: number; readonly out: number };
+  /** Sockets closed with 1013 by the 'close' backpressure policy. */
+  readonly slowConsumerCloses: number;
+  readonly heartbeats: { readonly pings: number; readonly timeouts: number };
+  /** Sockets closed by `idleTimeout`. */
+  readonly idleCloses: number;
+  readonly topics: { readonly count: number; readonly subscriptions: number; readonly published: number };
+  /** Closed sockets by the code their close handler saw (1006: no close frame). */
+  readonly closes: Readonly<Record<string, number>>;
+  /** Seconds since the server was created. */
+  readonly uptime: number;
+}
+
+/** The server's counters; sockets add their traffic to it directly (it is their `TrafficCounters`). */
+export class StatsCollector implements TrafficCounters {
+  messagesIn = 0;
+  bytesIn = 0;
+  messagesOut = 0;
+  bytesOut = 0;
+  droppedBackpressure = 0;
+  droppedClosing = 0;
+  slowConsumerCloses = 0;
+  accepted = 0;
+  rejectedMaxConnections = 0;
+  rejectedPerAddress = 0;
+  heartbeatPings = 0;
+  heartbeatTimeouts = 0;
+  idleCloses = 0;
+  readonly closes = new Map<number, number>();
+  private readonly started = Date.now();
+
+  closed(code: number): void {
+    this.closes.set(code, (this.closes.get(code) ?? 0) + 1);
+  }
+
+  snapshot(gauges: { open: number; topics: number; subscriptions: number; published: number }): ServerStats {
+    const closes: Record<string, number> = {};
+    for (const code of [...this.closes.keys()].sort((a, b) => a - b)) closes[code] = this.closes.get(code)!;
+    return {
+      connections: {
+        open: gauges.open,
+        accepted: this.accepted,
+        rejected: {
+          maxConnections: this.rejectedMaxConnections,
+          maxConnectionsPerAddress: this.rejectedPerAddress,
+        },
+      },
+      messages: {
+        in: this.messagesIn,
+        out: this.messagesOut,
+        dropped: { backpressure: this.droppedBackpressure, closing: this.droppedClosing },
+      },
+      bytes: { in: this.bytesIn, out: this.bytesOut },
+      slowConsumerCloses: this.slowConsumerCloses,
+      heartbeats: { pings: this.heartbeatPings, timeouts: this.heartbeatTimeouts },
+      idleCloses: this.idleCloses,
+      topics: { count: gauges.topics, subscriptions: gauges.subscriptions, published: gauges.published },
+      closes,
+      uptime: (Date.now() - this.started) / 1000,
+    };
+  }
+}
