@@ -1,3 +1,4 @@
+import { UsageError } from '../protocol/errors.js';
 import { type ClientTarget, parseClientUrl } from './url.js';
 
 /** Statuses that send the client to another URL in Location. */
@@ -24,7 +25,12 @@ export function redirectTarget(from: ClientTarget, location: string): ClientTarg
   if (from.socketPath !== undefined && next.host === 'localhost' && /^(http|ws)s?:$/.test(next.protocol)) {
     return { ...from, href: `${from.secure ? 'wss' : 'ws'}://localhost${next.pathname}${next.search}` };
   }
-  return parseClientUrl(next.href);
+  const target = parseClientUrl(next.href);
+  // A server on the network must not be able to point the client at a local unix socket.
+  if (target.socketPath !== undefined && from.socketPath === undefined) {
+    throw new UsageError(`refusing a redirect from ${from.href} to the unix socket ${target.socketPath}`);
+  }
+  return target;
 }
 
 /**

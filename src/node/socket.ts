@@ -176,6 +176,9 @@ export class Socket<Data = unknown> implements ConnectionEvents {
   private transportError: Error | null = null;
   /** Set after `send` reported backpressure, so `drain` is told. */
   private awaitingDrain = false;
+  /** Reading is paused by the application, or because our own writes are backed up. */
+  private pausedByUser = false;
+  private pausedForWrites = false;
   /** @internal The route's policies (shared). */
   readonly policies: SocketPolicies;
   /** @internal Heartbeat sweeps since bytes last arrived from the peer. */
@@ -265,13 +268,16 @@ export class Socket<Data = unknown> implements ConnectionEvents {
 
   /**
    * Sends one fragment of a message; the last one has `fin` true. Other messages must wait until then.
-   * Only a message's first fragment is subject to `maxBackpressure`: a message once begun is finished.
+   * Fragments are never dropped by `maxBackpressure` (the rest of a message would then arrive as a
+   * message of its own); under the 'close' policy, the first fragment of a message closes a socket
+   * over the limit.
    */
   sendFragment(
     data: string | Uint8Array,
     options: { readonly binary: boolean; readonly fin: boolean },
   ): SendStatus {
-    const refused = this.connection.isSendingFragments ? null : this.admit();
+    const refused =
+      this.connection.isSendingFragments || this.policies.backpressurePolicy === 'drop' ? null : this.admit();
     if (refused !== null) return refused;
     const written = this.connection.sendFragment(options.binary, data, options.fin);
     if (!options.fin) return this.status(written);
@@ -313,7 +319,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
   }
 
   isSubscribed(topic: string): boolean {
-    return this.topics !== null && this.topics.has(topic);
+    return this.topics?.has(topic) ?? false;
   }
 
   /** The topics this socket is subscribed to. */
@@ -387,12 +393,14 @@ export class Socket<Data = unknown> implements ConnectionEvents {
    * Messages already read are still delivered. `resume` reads again.
    */
   pause(): void {
+    this.pausedByUser = true;
     this.transport.pause();
   }
 
   /** Reads from the transport again after `pause`. */
   resume(): void {
-    this.transport.resume();
+    this.pausedByUser = false;
+    if (!this.pausedForWrites) this.transport.resume();
   }
 
   /** Whether reading is paused by `pause`. */
@@ -553,6 +561,12 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     this.silentSweeps = 0;
     this.policies.counters.bytesIn += chunk.length;
     this.connection.receive(chunk);
+    // A peer that sends but does not read (a ping flood, an echo it never collects) would
+    // make us queue replies without bound: stop reading until our writes drain.
+    if (this.transport.writableLength > this.settings.backpressureLimit && !this.pausedForWrites) {
+      this.pausedForWrites = true;
+      this.transport.pause();
+    }
   }
 
   /** @internal */
@@ -569,6 +583,10 @@ export class Socket<Data = unknown> implements ConnectionEvents {
 
   /** @internal */
   onDrain(): void {
+    if (this.pausedForWrites) {
+      this.pausedForWrites = false;
+      if (!this.pausedByUser) this.transport.resume();
+    }
     if (!this.awaitingDrain) return;
     this.awaitingDrain = false;
     this.call(this.handlers.drain);

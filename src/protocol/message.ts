@@ -3,6 +3,7 @@ import { InvalidUtf8Error, MessageTooBigError } from './errors.js';
 import { Utf8Validator } from './utf8.js';
 
 const EMPTY = Buffer.alloc(0);
+const EAGER_ALLOCATION = 1024 * 1024;
 
 /**
  * Assembles one message from the payload pieces of its frames.
@@ -99,7 +100,11 @@ export class MessageAssembler {
 
   private grow(needed: number): void {
     const doubled = this.buffer === null ? 0 : Math.min(this.buffer.length * 2, this.maxMessageSize);
-    const next = Buffer.allocUnsafe(Math.max(needed, this.announced, doubled));
+    // Frames up to 1 MiB get a buffer of their final size at once (one copy). Larger ones
+    // grow as bytes arrive, so a header announcing 16 MiB reserves nothing until sent.
+    const upFront =
+      this.announced <= EAGER_ALLOCATION ? this.announced : Math.min(this.announced, needed * 2);
+    const next = Buffer.allocUnsafe(Math.max(needed, upFront, doubled));
     if (this.buffer !== null) this.buffer.copy(next, 0, 0, this.size);
     else if (this.first !== null) this.first.copy(next, 0);
     this.first = null;

@@ -205,7 +205,12 @@ export class WebSocketServer implements SocketOwner {
   /** Creates an http (or, with `tls`, https) server, attaches to it and listens. */
   async listen(options: ListenOptions = {}): Promise<{ port: number; host: string }> {
     const onRequest = options.request ?? answerUpgradeRequired;
-    const server = options.tls ? createHttpsServer(options.tls, onRequest) : createHttpServer(onRequest);
+    // Node checks its header and request timeouts only every connectionsCheckingInterval
+    // (30 s by default): check often enough for the handshake timeout to mean what it says.
+    const checking = { connectionsCheckingInterval: Math.min(1_000, this.handshakeTimeout) };
+    const server = options.tls
+      ? createHttpsServer({ ...checking, ...options.tls }, onRequest)
+      : createHttpServer(checking, onRequest);
     // Slow senders of the request head are cut off by the handshake timeout.
     server.headersTimeout = this.handshakeTimeout;
     server.requestTimeout = this.handshakeTimeout;

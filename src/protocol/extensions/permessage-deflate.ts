@@ -56,6 +56,7 @@ function ignoreError(): void {}
 /**
  * Runs `input` through a zlib stream with `flush`, passing each piece of output to `output`
  * as it is produced. Throws `TooMuchOutput` as soon as more than `limit` bytes came out.
+ * `ended` tells that the stream reached its final block (input was left unconsumed).
  */
 function runZlib(
   stream: ZlibStream,
@@ -63,7 +64,7 @@ function runZlib(
   flush: number,
   limit: number,
   output: (bytes: Buffer) => void,
-): number {
+): { produced: number; ended: boolean } {
   const handle = stream._handle;
   if (handle === null) throw new Error('zlib context is closed');
   const state = stream._writeState;
@@ -84,8 +85,9 @@ function runZlib(
     }
     inOffset += inLength - inLeft;
     inLength = inLeft;
-    // A full output buffer means zlib may have more: go again. Otherwise all input is consumed.
-    if (outLeft !== 0) return produced;
+    // A full output buffer means zlib may have more: go again. Otherwise all input was
+    // consumed, unless the stream ended (a block with BFINAL set) before it.
+    if (outLeft !== 0) return { produced, ended: inLeft > 0 };
   }
 }
 
@@ -106,6 +108,15 @@ export class PerMessageDeflate {
   private deflater: ZlibStream | null = null;
   /** Bytes inflated so far for the current message. */
   private inflated = 0;
+  /**
+   * RFC 7692 §7.2.3.4 lets a sender end a message with a final (BFINAL) block, which ends the
+   * zlib stream: the next message needs a new decompressor, seeded with the output so far
+   * when context is kept. The current message's latest output is kept for that.
+   */
+  private streamEnded = false;
+  private recent: Buffer[] = [];
+  private recentSize = 0;
+  private dictionary: Buffer | undefined = undefined;
 
   constructor(params: DeflateParams, maxMessageSize: number) {
     this.params = params;
@@ -121,31 +132,57 @@ export class PerMessageDeflate {
     if (!end) return;
     this.inflate(TAIL, output);
     this.inflated = 0;
-    // The peer resets its compressor after each message, so the history here is useless.
-    if (this.params.remoteNoContextTakeover) this.releaseInflater();
+    if (this.streamEnded) {
+      this.releaseInflater();
+      // Seeding with this message's output is exact for references into it; references
+      // further back then fail as invalid data (1007) rather than decode wrongly.
+      if (!this.params.remoteNoContextTakeover && this.recentSize > 0) {
+        const window = windowSize(this.params.remoteMaxWindowBits);
+        this.dictionary = Buffer.concat(this.recent, this.recentSize).subarray(-window);
+      }
+    } else if (this.params.remoteNoContextTakeover) {
+      // The peer resets its compressor after each message, so the history here is useless.
+      this.releaseInflater();
+    }
+    this.recent = [];
+    this.recentSize = 0;
   }
 
   private inflate(input: Buffer, output: (decoded: Buffer) => void): void {
     if (this.inflater === null) {
       this.inflater = createInflateRaw({
         windowBits: Math.max(this.params.remoteMaxWindowBits, MIN_ZLIB_WINDOW_BITS),
+        dictionary: this.dictionary,
       }) as unknown as ZlibStream;
       this.inflater.on('error', ignoreError);
+      this.dictionary = undefined;
+      this.streamEnded = false;
     }
     try {
-      this.inflated += runZlib(
-        this.inflater,
-        input,
-        constants.Z_SYNC_FLUSH,
-        this.maxMessageSize - this.inflated,
-        output,
-      );
+      const keep = !this.params.remoteNoContextTakeover;
+      const limit = this.maxMessageSize - this.inflated;
+      const result = runZlib(this.inflater, input, constants.Z_SYNC_FLUSH, limit, (decoded) => {
+        if (keep) this.remember(decoded);
+        output(decoded);
+      });
+      this.inflated += result.produced;
+      if (result.ended) this.streamEnded = true;
     } catch (error) {
       this.releaseInflater();
       if (error instanceof TooMuchOutput)
         throw new MessageTooBigError(`inflates to over ${this.maxMessageSize} bytes`);
       if (error instanceof ProtocolViolation) throw error;
       throw new InvalidCompressedDataError((error as Error).message, { cause: error });
+    }
+  }
+
+  /** Keeps the latest output of the current message, about one window's worth. */
+  private remember(decoded: Buffer): void {
+    this.recent.push(decoded);
+    this.recentSize += decoded.length;
+    const window = windowSize(this.params.remoteMaxWindowBits);
+    while (this.recent.length > 1 && this.recentSize - this.recent[0].length >= window) {
+      this.recentSize -= this.recent.shift()!.length;
     }
   }
 
@@ -167,10 +204,14 @@ export class PerMessageDeflate {
       this.deflater.on('error', ignoreError);
     }
     const pieces: Buffer[] = [];
-    const size = runZlib(this.deflater, payload, constants.Z_SYNC_FLUSH, Number.MAX_SAFE_INTEGER, (piece) =>
-      pieces.push(piece),
+    const { produced } = runZlib(
+      this.deflater,
+      payload,
+      constants.Z_SYNC_FLUSH,
+      Number.MAX_SAFE_INTEGER,
+      (piece) => pieces.push(piece),
     );
-    return stripTail(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, size));
+    return stripTail(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, produced));
   }
 
   /** Frees the zlib contexts (when the connection ends). */
@@ -202,6 +243,10 @@ export function compressMessage(
     finishFlush: constants.Z_SYNC_FLUSH,
   });
   return stripTail(compressed);
+}
+
+function windowSize(bits: number): number {
+  return 1 << Math.max(bits, MIN_ZLIB_WINDOW_BITS);
 }
 
 function stripTail(compressed: Buffer): Buffer {

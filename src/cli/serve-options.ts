@@ -1,0 +1,288 @@
+import { readFileSync } from 'node:fs';
+import { parse, usageError } from './args.js';
+
+/**
+ * The options of `wsx serve`, in one table: it drives the command-line parser, the `--config`
+ * file (a JSON object with the same keys, without the dashes), and `--help`.
+ */
+type Kind = 'integer' | 'string' | 'strings' | 'boolean' | 'policy';
+
+interface OptionSpec {
+  readonly name: string;
+  readonly kind: Kind;
+  /** What the help shows after the name (`P`, `BYTES`...). */
+  readonly arg?: string;
+  readonly help: string;
+  /** Shown as "(default ...)". */
+  readonly shownDefault?: string;
+  readonly short?: string;
+}
+
+const HELP_COLUMN = 27;
+const HELP_WIDTH = 80;
+
+const OPTIONS: readonly OptionSpec[] = [
+  {
+    name: 'port',
+    kind: 'integer',
+    arg: 'P',
+    help: 'port to listen on; 0 picks a free one',
+    shownDefault: '8080',
+  },
+  { name: 'host', kind: 'string', arg: 'H', help: 'address to bind', shownDefault: '127.0.0.1' },
+  { name: 'echo', kind: 'boolean', help: 'echo only: no page, every path echoes each message with its type' },
+  {
+    name: 'max-payload',
+    kind: 'integer',
+    arg: 'BYTES',
+    help: 'largest message accepted; larger ones close with 1009',
+    shownDefault: '16777216',
+  },
+  {
+    name: 'subprotocol',
+    kind: 'strings',
+    arg: 'NAME',
+    help: 'a subprotocol to accept (repeatable); the first one the client offers wins',
+  },
+  { name: 'no-deflate', kind: 'boolean', help: 'decline permessage-deflate (accepted by default)' },
+  { name: 'cert', kind: 'string', arg: 'FILE', help: 'TLS certificate (PEM): serve wss:// (needs --key)' },
+  { name: 'key', kind: 'string', arg: 'FILE', help: 'TLS private key (PEM)' },
+  {
+    name: 'heartbeat-interval',
+    kind: 'integer',
+    arg: 'MS',
+    help: 'ping a peer silent this long; 0 turns heartbeats off',
+    shownDefault: '30000; off with --echo unless given',
+  },
+  {
+    name: 'heartbeat-timeout',
+    kind: 'integer',
+    arg: 'MS',
+    help: 'drop a peer still silent this long after the ping',
+    shownDefault: '10000',
+  },
+  {
+    name: 'idle-timeout',
+    kind: 'integer',
+    arg: 'MS',
+    help: 'close with 1001 a socket with no message either way this long; 0: never',
+    shownDefault: '0',
+  },
+  {
+    name: 'max-connections',
+    kind: 'integer',
+    arg: 'N',
+    help: 'most open connections; more get HTTP 503; 0: no limit',
+    shownDefault: '10000',
+  },
+  {
+    name: 'max-connections-per-address',
+    kind: 'integer',
+    arg: 'N',
+    help: 'most open connections from one IP address; more get 503; 0: no limit',
+    shownDefault: '0',
+  },
+  {
+    name: 'max-backpressure',
+    kind: 'integer',
+    arg: 'BYTES',
+    help: 'bytes buffered for a slow client past which --backpressure-policy applies; 0: no limit',
+    shownDefault: '4194304; none with --echo unless given',
+  },
+  {
+    name: 'backpressure-policy',
+    kind: 'policy',
+    arg: 'close|drop',
+    help: 'close a slow client with 1013, or drop its messages while it is over the limit',
+    shownDefault: 'close',
+  },
+  {
+    name: 'max-topics',
+    kind: 'integer',
+    arg: 'N',
+    help: 'most topics one chat socket may subscribe to',
+    shownDefault: '100',
+  },
+  {
+    name: 'publish-token',
+    kind: 'string',
+    arg: 'TOKEN',
+    help: 'require "Authorization: Bearer TOKEN" on POST /publish/:topic (else 401)',
+  },
+  {
+    name: 'config',
+    kind: 'string',
+    arg: 'FILE',
+    help: 'read options from a JSON file (same keys); flags win',
+  },
+];
+
+export const SERVE_HELP = `Usage: wsx serve [options]
+
+Runs a WebSocket server. Without --echo: a chat page at /, the JSON pub/sub
+protocol on ws://HOST:PORT/chat (topics, presence), POST /publish/:topic,
+GET /stats (JSON) and GET /metrics (Prometheus); every other path echoes.
+
+Options:
+${OPTIONS.map(formatOption).join('')}  -h, --help               show this help
+
+SIGINT or SIGTERM closes every socket with 1001, waits up to 5 s, and exits 0.
+`;
+
+function formatOption(option: OptionSpec): string {
+  const left = `  --${option.name}${option.arg === undefined ? '' : ` ${option.arg}`}`;
+  const help =
+    option.shownDefault === undefined ? option.help : `${option.help} (default ${option.shownDefault})`;
+  const indent = ' '.repeat(HELP_COLUMN);
+  const lines: string[] = [];
+  let current = '';
+  for (const word of help.split(' ')) {
+    if (current !== '' && HELP_COLUMN + current.length + 1 + word.length > HELP_WIDTH) {
+      lines.push(current);
+      current = word;
+    } else {
+      current = current === '' ? word : `${current} ${word}`;
+    }
+  }
+  lines.push(current);
+  const first = left.length >= HELP_COLUMN ? `${left}\n${indent}` : left.padEnd(HELP_COLUMN);
+  return `${first}${lines.join(`\n${indent}`)}\n`;
+}
+
+/** The resolved options of `wsx serve`. */
+export interface ServeOptions {
+  readonly help: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly echo: boolean;
+  readonly maxPayload: number;
+  readonly subprotocols: readonly string[];
+  readonly deflate: boolean;
+  readonly cert: string | undefined;
+  readonly key: string | undefined;
+  /** 0: off. */
+  readonly heartbeatInterval: number;
+  readonly heartbeatTimeout: number;
+  readonly idleTimeout: number;
+  /** Infinity: no limit. */
+  readonly maxConnections: number;
+  readonly maxConnectionsPerAddress: number;
+  /** Infinity: no limit. */
+  readonly maxBackpressure: number;
+  readonly backpressurePolicy: 'close' | 'drop';
+  readonly maxTopics: number;
+  readonly publishToken: string | undefined;
+}
+
+type Value = string | number | boolean | string[];
+
+/** Parses the command line (and the `--config` file it names); exits with a usage error on bad input. */
+export function resolveServeOptions(argv: string[]): ServeOptions {
+  const parserOptions: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const option of OPTIONS) {
+    parserOptions[option.name] = {
+      type: option.kind === 'boolean' ? 'boolean' : 'string',
+      ...(option.kind === 'strings' ? { multiple: true } : {}),
+    };
+  }
+  const { values: flags } = parse({ args: argv, options: parserOptions });
+  const given = new Map<string, Value>();
+  const configFile = flags.config;
+  if (typeof configFile === 'string') {
+    for (const [name, value] of Object.entries(readConfig(configFile))) given.set(name, value);
+  }
+  for (const option of OPTIONS) {
+    const raw = (flags as Record<string, string | boolean | string[] | undefined>)[option.name];
+    if (raw !== undefined && option.name !== 'config')
+      given.set(option.name, convert(option, raw, `--${option.name}`));
+  }
+
+  const integer = (name: string, fallback: number) => (given.get(name) as number | undefined) ?? fallback;
+  const echo = given.get('echo') === true;
+  const maxPayload = integer('max-payload', 16 * 1024 * 1024);
+  if (maxPayload < 1) usageError('--max-payload must be at least 1');
+  const cert = given.get('cert') as string | undefined;
+  const key = given.get('key') as string | undefined;
+  if ((cert === undefined) !== (key === undefined)) usageError('--cert and --key go together');
+  const heartbeatTimeout = integer('heartbeat-timeout', 10_000);
+  if (heartbeatTimeout < 1) usageError('--heartbeat-timeout must be at least 1 ms');
+  const maxConnections = integer('max-connections', 10_000);
+  const perAddress = integer('max-connections-per-address', 0);
+  const maxBackpressure = integer('max-backpressure', echo ? 0 : 4 * 1024 * 1024);
+  const maxTopics = integer('max-topics', 100);
+  if (maxTopics < 1) usageError('--max-topics must be at least 1');
+  return {
+    help: flags.help === true,
+    port: integer('port', 8080),
+    host: (given.get('host') as string | undefined) ?? '127.0.0.1',
+    echo,
+    maxPayload,
+    subprotocols: (given.get('subprotocol') as string[] | undefined) ?? [],
+    deflate: given.get('no-deflate') !== true,
+    cert,
+    key,
+    heartbeatInterval: integer('heartbeat-interval', echo ? 0 : 30_000),
+    heartbeatTimeout,
+    idleTimeout: integer('idle-timeout', 0),
+    maxConnections: maxConnections === 0 ? Number.POSITIVE_INFINITY : maxConnections,
+    maxConnectionsPerAddress: perAddress === 0 ? Number.POSITIVE_INFINITY : perAddress,
+    maxBackpressure: maxBackpressure === 0 ? Number.POSITIVE_INFINITY : maxBackpressure,
+    backpressurePolicy: (given.get('backpressure-policy') as 'close' | 'drop' | undefined) ?? 'close',
+    maxTopics,
+    publishToken: given.get('publish-token') as string | undefined,
+  };
+}
+
+function readConfig(file: string): Record<string, Value> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    usageError(`--config ${file}: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    usageError(`--config ${file}: expected a JSON object of options`);
+  }
+  const result: Record<string, Value> = {};
+  for (const [name, value] of Object.entries(parsed)) {
+    const option = OPTIONS.find((o) => o.name === name && o.name !== 'config');
+    if (option === undefined) {
+      const known = OPTIONS.filter((o) => o.name !== 'config').map((o) => o.name);
+      usageError(`--config ${file}: unknown option ${JSON.stringify(name)} (known: ${known.join(', ')})`);
+    }
+    result[name] = convert(option, value, `${name} in ${file}`);
+  }
+  return result;
+}
+
+/** Checks and converts one option's value, from a flag (strings) or the config file (JSON). */
+function convert(option: OptionSpec, value: unknown, where: string): Value {
+  switch (option.kind) {
+    case 'boolean':
+      if (typeof value !== 'boolean') usageError(`${where} expects true or false`);
+      return value;
+    case 'integer': {
+      const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+      if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 0) {
+        usageError(`${where} expects a whole number, got ${JSON.stringify(value)}`);
+      }
+      return number;
+    }
+    case 'string':
+      if (typeof value !== 'string' || value === '') usageError(`${where} expects a non-empty string`);
+      return value;
+    case 'strings': {
+      const list = typeof value === 'string' ? [value] : value;
+      if (!Array.isArray(list) || !list.every((item) => typeof item === 'string' && item !== '')) {
+        usageError(`${where} expects a string or a list of strings`);
+      }
+      return list as string[];
+    }
+    case 'policy':
+      if (value !== 'close' && value !== 'drop')
+        usageError(`${where} expects close or drop, got ${JSON.stringify(value)}`);
+      return value;
+  }
+}
