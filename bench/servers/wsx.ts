@@ -1,31 +1,27 @@
 /**
- * wsx echo/broadcast peer, using the library's public server API.
- * wsx has no topic publish (yet), so broadcast is a loop over the open sockets,
- * the same as the ws peer.
+ * wsx echo/broadcast peer, using the library's public server API. Broadcast uses topics:
+ * every socket subscribes to one topic and a trigger publishes to it, so the message is
+ * framed once and the same bytes go to every subscriber.
  */
-import { createServer, type Socket } from '../../src/index.js';
+import { createServer } from '../../src/index.js';
 import { HOST, installHooks, isTrigger, portFromArgs, ready } from './common.js';
 
 installHooks();
-const server = createServer({ maxMessageSize: 64 * 1024 * 1024 });
-const sockets = new Set<Socket>();
+const server = createServer({ maxMessageSize: 64 * 1024 * 1024, perMessageDeflate: false });
 
 server.route('/*', {
   open(ws) {
-    sockets.add(ws);
+    ws.subscribe('all');
   },
   message(ws, data, isBinary) {
     if (isTrigger(data, isBinary)) {
-      for (const s of sockets) s.sendText(data);
+      server.publish('all', data.toString('utf8'));
       return;
     }
     if (isBinary) ws.sendBinary(data);
     else ws.sendText(data);
   },
-  close(ws) {
-    sockets.delete(ws);
-  },
 });
 
 const { port } = await server.listen({ port: portFromArgs(), host: HOST });
-ready(port, 'broadcast=loop');
+ready(port, 'broadcast=publish');

@@ -5,7 +5,7 @@ import { SERVE_HELP, serve } from './serve.js';
 const HELP = `Usage: wsx <command> [options]
 
 Commands:
-  serve     run a WebSocket server (echo, and a page at /)
+  serve     run the real-time server: a chat page at /, topics, publish over HTTP, echo
   connect   connect to a WebSocket server: send stdin lines, print messages
 
 Run 'wsx <command> --help' for a command's options.

@@ -583,6 +583,9 @@ export class Socket<Data = unknown> implements ConnectionEvents {
 
   /** @internal */
   onDrain(): void {
+    // The peer has taken everything we had for it: it is alive, even if its pong is still
+    // unread because reading was paused for our writes.
+    this.silentSweeps = 0;
     if (this.pausedForWrites) {
       this.pausedForWrites = false;
       if (!this.pausedByUser) this.transport.resume();

@@ -22,8 +22,9 @@ const MAX_RESOLUTION = 1_000;
 
 /**
  * Heartbeats and idle timeouts for every socket of a server, on ONE timer. Each sweep walks
- * the server's sockets and counts, per socket, sweeps since the peer last sent anything
- * (`silentSweeps`, reset by the socket when bytes arrive) and sweeps since a message went
+ * the server's sockets and counts, per socket, sweeps since the peer last showed life
+ * (`silentSweeps`, reset by the socket when bytes arrive, and when the peer has taken all
+ * that was buffered for it: reading may be paused while our writes are backed up) and sweeps since a message went
  * either way (`idleSweeps`, reset on each message). No per-socket timer or closure: two small
  * integers on the socket. The sweep period is a quarter of the shortest duration in use
  * (10 ms to 1 s), so times are kept to within that.
