@@ -119,8 +119,11 @@ export class Connection implements FrameSink {
 
   /** Whether data can still be sent: no close frame has been sent. */
   canWrite(): boolean {
-    return this.closeSent === null && this.failure === null;
+    return this.closeSent === null && this.failure === null && !this.disposed;
   }
+
+  /** Set once the transport is gone: nothing can be written any more. */
+  private disposed = false;
 
   /** Whether an outgoing fragmented message is in progress (its next frame is a continuation). */
   get isSendingFragments(): boolean {
@@ -267,7 +270,9 @@ export class Connection implements FrameSink {
 
   /** Frees what the connection holds beyond itself (an extension's zlib contexts); call once the transport is gone. */
   dispose(): void {
+    this.disposed = true;
     this.extension?.release();
+    this.extension = null;
   }
 
   ping(payload: Uint8Array = EMPTY): boolean {

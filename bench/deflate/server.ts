@@ -1,0 +1,120 @@
+/**
+ * Echo server for the permessage-deflate benchmark: `--impl=wsx` or `--impl=ws`, compression on.
+ *
+ *   wsx: createServer() with its defaults: perMessageDeflate is on by default (15-bit windows,
+ *        context takeover, memLevel 8, level 6, messages of 1,024 bytes and more compressed).
+ *   ws:  new WebSocketServer({ perMessageDeflate: true }): ws leaves compression OFF by default;
+ *        `true` turns it on with ws's own defaults (the same zlib settings and threshold).
+ *   net: the floor for memory, not a WebSocket implementation: node:net, a hand-made 101 (which
+ *        agrees to permessage-deflate when offered) and frames reflected as they came (unmasked,
+ *        RSV1 kept), so a client's first compressed message comes back valid without zlib here.
+ *
+ * Prints `READY port=<port> pid=<pid>`; on SIGUSR2 runs a full GC (with --expose-gc) and prints
+ * `GC rss=<bytes>`; SIGTERM/SIGINT exit.
+ */
+import { createHash } from 'node:crypto';
+import { createServer as createNetServer, type Socket as NetSocket } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { createServer } from '../../src/index.js';
+
+const HOST = '127.0.0.1';
+const MAX = 64 * 1024 * 1024;
+const arg = (name: string): string | undefined =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const impl = arg('impl') ?? 'wsx';
+const port = Number(arg('port') ?? 0);
+
+const gc = (globalThis as { gc?: () => void }).gc;
+process.on('SIGUSR2', () => {
+  gc?.();
+  gc?.();
+  const usage = process.memoryUsage();
+  process.stdout.write(`GC rss=${usage.rss} heap=${usage.heapUsed} external=${usage.external}\n`);
+});
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => process.exit(0));
+
+function ready(listening: number): void {
+  process.stdout.write(`READY port=${listening} pid=${process.pid} impl=${impl}\n`);
+}
+
+if (impl === 'wsx') {
+  const server = createServer({ maxMessageSize: MAX });
+  server.route('/*', {
+    message(socket, data, isBinary) {
+      if (isBinary) socket.sendBinary(data);
+      else socket.sendText(data);
+    },
+  });
+  const address = await server.listen({ port, host: HOST });
+  ready(address.port);
+} else if (impl === 'ws') {
+  const wss = new WebSocketServer({ host: HOST, port, maxPayload: MAX, perMessageDeflate: true });
+  wss.on('connection', (ws) => {
+    ws.on('error', () => {});
+    ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
+  });
+  wss.on('listening', () => {
+    const address = wss.address();
+    ready(typeof address === 'object' && address !== null ? address.port : 0);
+  });
+} else if (impl === 'net') {
+  const server = createNetServer(reflect);
+  server.listen(port, HOST, () => {
+    const address = server.address();
+    ready(typeof address === 'object' && address !== null ? address.port : 0);
+  });
+} else {
+  process.stderr.write(`unknown --impl=${impl}\n`);
+  process.exit(2);
+}
+
+/** The `net` floor: upgrade by hand, then send every frame back unmasked. */
+function reflect(socket: NetSocket): void {
+  let pending: Buffer | null = null;
+  let upgraded = false;
+  socket.on('error', () => {});
+  socket.on('data', (chunk: Buffer) => {
+    let data = pending === null ? chunk : Buffer.concat([pending, chunk]);
+    pending = null;
+    if (!upgraded) {
+      const end = data.indexOf('\r\n\r\n');
+      if (end < 0) {
+        pending = data;
+        return;
+      }
+      const head = data.subarray(0, end).toString('latin1');
+      const key = /^sec-websocket-key:\s*(\S+)/im.exec(head)?.[1] ?? '';
+      const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+      const deflate = /^sec-websocket-extensions:.*permessage-deflate/im.test(head);
+      socket.write(
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n` +
+          (deflate ? 'Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n' : '\r\n'),
+      );
+      upgraded = true;
+      data = data.subarray(end + 4);
+    }
+    let pos = 0;
+    while (data.length - pos >= 6) {
+      let length = data[pos + 1] & 0x7f;
+      let at = pos + 2;
+      if (length === 126) {
+        length = data.readUInt16BE(at);
+        at += 2;
+      } else if (length === 127) {
+        length = data.readUInt32BE(at + 4);
+        at += 8;
+      }
+      if (data.length < at + 4 + length) break;
+      const key = data.subarray(at, at + 4);
+      const payload = Buffer.from(data.subarray(at + 4, at + 4 + length));
+      for (let i = 0; i < length; i++) payload[i] ^= key[i & 3];
+      const header =
+        length < 126
+          ? Buffer.from([data[pos], length])
+          : Buffer.from([data[pos], 126, length >> 8, length & 0xff]);
+      socket.write(Buffer.concat([header, payload]));
+      pos = at + 4 + length;
+    }
+    if (pos < data.length) pending = Buffer.from(data.subarray(pos));
+  });
+}

@@ -1,0 +1,137 @@
+// Decompression bombs: about 1 MiB of DEFLATE that inflates to 1 GiB of zeros. wsx must stop
+// inflating at maxMessageSize, fail the connection with 1009, and never hold anything near the
+// bomb's inflated size: checked on the protocol core in this process, and on the wsx CLI as a
+// server and as a client (peak RSS of the child from /proc, VmHWM, before and after).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  frame,
+  GiB,
+  Harness,
+  MiB,
+  Op,
+  params,
+  type RawReader,
+  rawServer,
+  rawUpgrade,
+  rssOf,
+  sleep,
+  split,
+  startWsxServe,
+  withTimeout,
+  wsx,
+  zeroBomb,
+} from './helpers.js';
+
+/** Growth allowed while a bomb is refused: generous, and still 1/4 of what the bomb holds. */
+const BOUND = 256 * MiB;
+const BOMB_SIZE = 1 * GiB;
+let bomb: Buffer;
+
+before(() => {
+  bomb = zeroBomb(BOMB_SIZE);
+  assert.ok(bomb.length < 1.5 * MiB, `the bomb is ${bomb.length} bytes`);
+});
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+describe('a 1 GiB bomb against the protocol core (this process)', () => {
+  it('whole, in one frame: 1009, RSS grows by far less than the bomb', (t) => {
+    gc();
+    const rssBefore = process.memoryUsage.rss();
+    const started = Date.now();
+    const h = new Harness('server', params(), 16 * MiB);
+    h.feed({ opcode: Op.Binary, rsv: 4, payload: bomb });
+    const elapsed = Date.now() - started;
+    const growth = process.memoryUsage.rss() - rssBefore;
+    assert.equal(h.failCode, 1009, h.failure?.message);
+    assert.equal(h.messages.length, 0);
+    t.diagnostic(`RSS grew by ${(growth / MiB).toFixed(1)} MiB in ${elapsed} ms`);
+    assert.ok(growth < BOUND, `RSS grew by ${(growth / MiB).toFixed(1)} MiB`);
+    // Inflating stopped at the limit: 1 GiB would take seconds.
+    assert.ok(elapsed < 2000, `took ${elapsed} ms`);
+  });
+
+  it('as a text message, split over 64 KiB frames: 1009 long before the last frame', () => {
+    const rssBefore = process.memoryUsage.rss();
+    const h = new Harness('client', params(), 16 * MiB);
+    const pieces = split(bomb, [64 * 1024]);
+    let fed = 0;
+    for (const [i, piece] of pieces.entries()) {
+      h.feed({
+        opcode: i === 0 ? Op.Text : Op.Continuation,
+        rsv: i === 0 ? 4 : 0,
+        fin: i === pieces.length - 1,
+        payload: piece,
+      });
+      fed++;
+      if (h.failure !== null) break;
+    }
+    assert.equal(h.failCode, 1009);
+    assert.ok(fed <= 2, `failed after ${fed} of ${pieces.length} frames`);
+    assert.ok(process.memoryUsage.rss() - rssBefore < BOUND);
+  });
+
+  it('a smaller limit is honoured just the same', () => {
+    const h = new Harness('server', params(), 64 * 1024);
+    h.feed({ opcode: Op.Binary, rsv: 4, payload: bomb.subarray(0, 64 * 1024) });
+    assert.equal(h.failCode, 1009);
+  });
+});
+
+describe('a 1 GiB bomb against the wsx CLI', () => {
+  let serve: Awaited<ReturnType<typeof startWsxServe>>;
+  before(async () => {
+    serve = await startWsxServe();
+  });
+  after(async () => {
+    await serve?.child.stop();
+  });
+
+  it('wsx serve: closes with 1009, peak RSS stays far below the bomb size', async (t) => {
+    const reader = await rawUpgrade(serve.url, 'permessage-deflate; client_max_window_bits');
+    assert.match(reader.head!, /^HTTP\/1\.1 101/);
+    assert.match(reader.header('sec-websocket-extensions'), /^permessage-deflate/);
+    const peakBefore = rssOf(serve.child.pid, 'VmHWM');
+    reader.socket.write(frame({ opcode: Op.Binary, rsv: 4, payload: bomb, masked: true }));
+    assert.equal(await withTimeout(reader.closeCode(), 'the close frame'), 1009);
+    const peakAfter = rssOf(serve.child.pid, 'VmHWM');
+    t.diagnostic(
+      `peak RSS of wsx serve: ${(peakBefore / MiB).toFixed(1)} → ${(peakAfter / MiB).toFixed(1)} MiB`,
+    );
+    assert.ok(
+      peakAfter - peakBefore < BOUND,
+      `peak RSS grew by ${((peakAfter - peakBefore) / MiB).toFixed(1)} MiB`,
+    );
+    reader.socket.destroy();
+  });
+
+  it('wsx connect: closes with 1009, peak RSS stays far below the bomb size', async (t) => {
+    let opened: (reader: RawReader) => void = () => {};
+    const open = new Promise<RawReader>((resolve) => (opened = resolve));
+    const server = await rawServer('permessage-deflate', (reader) => opened(reader));
+    const client = wsx('wsx connect', ['connect', server.url, '--echo']);
+    try {
+      const reader = await withTimeout(open, 'the wsx client to connect');
+      await sleep(300); // let the client settle
+      const peakBefore = rssOf(client.pid, 'VmHWM');
+      reader.socket.write(frame({ opcode: Op.Binary, rsv: 4, payload: bomb }));
+      assert.equal(await withTimeout(reader.closeCode(), 'the close frame'), 1009);
+      const peakAfter = rssOf(client.pid, 'VmHWM');
+      t.diagnostic(
+        `peak RSS of wsx connect: ${(peakBefore / MiB).toFixed(1)} → ${(peakAfter / MiB).toFixed(1)} MiB`,
+      );
+      assert.ok(
+        peakAfter - peakBefore < BOUND,
+        `peak RSS grew by ${((peakAfter - peakBefore) / MiB).toFixed(1)} MiB`,
+      );
+      reader.socket.destroy();
+      assert.equal(await withTimeout(client.exited, 'wsx connect to exit'), 1);
+    } finally {
+      client.kill();
+      await server.close();
+    }
+  });
+});

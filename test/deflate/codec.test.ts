@@ -1,0 +1,666 @@
+// The permessage-deflate codec (RFC 7692 §7.2) and the RSV1 rules around it, on the sans-I/O
+// Connection: the 0x00 0x00 0xff 0xff tail, context takeover or reset in each direction, window
+// sizes (8 included), invalid compressed data, RSV1 where it may not be, fragmented compressed
+// messages across frames and reads, UTF-8 checked after inflating, and the message limit.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
+import type { MessageExtension } from '../../src/protocol/connection.js';
+import { compressMessage, PerMessageDeflate } from '../../src/protocol/extensions/permessage-deflate.js';
+import {
+  deflateMessage,
+  frame,
+  Harness,
+  jsonText,
+  KiB,
+  MiB,
+  noise,
+  Op,
+  params,
+  prng,
+  split,
+  TAIL,
+  TakeoverDeflater,
+  utf8Text,
+} from './helpers.js';
+
+const HELLO_COMPRESSED = Buffer.from([0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]);
+/** RFC 7692 §7.2.3.4: "Hello" in a DEFLATE block with BFINAL set, then an empty non-final block header. */
+const BFINAL_HELLO = Buffer.from([0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00]);
+
+/** Inflates a payload as RFC 7692 §7.2.2 says: append the tail, inflate. */
+function inflatePayload(payload: Buffer, windowBits = 15): Buffer {
+  return inflateRawSync(Buffer.concat([payload, TAIL]), { windowBits, finishFlush: constants.Z_SYNC_FLUSH });
+}
+
+function endsWithTail(data: Buffer): boolean {
+  return data.length >= 4 && data.subarray(data.length - 4).equals(TAIL);
+}
+
+describe('the tail (RFC 7692 §7.2.1, §7.2.2)', () => {
+  it('is stripped from what is sent, and what is sent inflates back with it appended', () => {
+    for (const takeover of [true, false]) {
+      const codec = new PerMessageDeflate(params({ localNoContextTakeover: !takeover }), MiB);
+      for (const size of [1, 5, 125, 1000, 70 * KiB]) {
+        const message = Buffer.from(jsonText(size, size));
+        const encoded = codec.encode(message);
+        assert.ok(!endsWithTail(encoded), `no tail (size ${size}, takeover ${takeover})`);
+        if (!takeover) assert.deepEqual(inflatePayload(encoded), message);
+      }
+      codec.release();
+    }
+  });
+
+  it('an empty message is sent as the single byte 0x00 (§7.2.3.6), with or without context takeover', () => {
+    for (const localNoContextTakeover of [false, true]) {
+      const codec = new PerMessageDeflate(params({ localNoContextTakeover }), MiB);
+      assert.deepEqual(codec.encode(Buffer.alloc(0)), Buffer.from([0x00]));
+      assert.deepEqual(codec.encode(Buffer.alloc(0)), Buffer.from([0x00]), 'and again after a first one');
+      codec.release();
+    }
+    assert.deepEqual(compressMessage(Buffer.alloc(0), params()), Buffer.from([0x00]));
+  });
+
+  it('Connection.sendText/sendBinary with compress put the stripped payload in one frame with RSV1', () => {
+    const h = new Harness('server');
+    const text = jsonText(3000);
+    h.connection.sendText(text, true);
+    h.connection.sendBinary(Buffer.alloc(0), true);
+    const [first, second] = h.frames();
+    assert.equal(first.opcode, Op.Text);
+    assert.ok(first.fin && first.rsv1);
+    assert.ok(!endsWithTail(first.payload));
+    assert.ok(first.payload.length < 1000, 'JSON-like text compresses');
+    assert.equal(inflatePayload(first.payload).toString(), text);
+    assert.equal(second.opcode, Op.Binary);
+    assert.ok(second.rsv1);
+    assert.deepEqual(second.payload, Buffer.from([0x00]));
+  });
+
+  it('the client masks compressed frames like any other', () => {
+    const h = new Harness('client');
+    h.connection.sendText('hello hello hello hello', true);
+    const [sent] = h.frames();
+    assert.ok(sent.rsv1);
+    assert.equal(inflatePayload(sent.payload).toString(), 'hello hello hello hello');
+    assert.ok(h.written[0][1] & 0x80, 'masked');
+  });
+
+  it('the receiver appends the tail: the RFC 7692 §7.2.3 examples decode', () => {
+    const h = new Harness('server');
+    h.feed({ opcode: Op.Text, rsv: 4, payload: HELLO_COMPRESSED }); // §7.2.3.1
+    // §7.2.3.2: the same message sharing the window of the previous one
+    h.feed({ opcode: Op.Text, rsv: 4, payload: Buffer.from([0xf2, 0x00, 0x11, 0x00, 0x00]) });
+    // §7.2.3.3: a stored (uncompressed) DEFLATE block
+    h.feed({
+      opcode: Op.Text,
+      rsv: 4,
+      payload: Buffer.from('0005 00faff 48656c6c6f 00'.replaceAll(' ', ''), 'hex'),
+    });
+    // §7.2.3.6: the empty message
+    h.feed({ opcode: Op.Binary, rsv: 4, payload: Buffer.from([0x00]) });
+    assert.equal(h.failure, null);
+    assert.deepEqual(
+      h.messages.map((m) => m.data.toString()),
+      ['Hello', 'Hello', 'Hello', ''],
+    );
+    assert.equal(h.messages[3].isBinary, true);
+  });
+
+  it('a payload that kept its tail (a sender that did not strip it) decodes too', () => {
+    const h = new Harness('server');
+    const full = deflateRawSync(Buffer.from('tail kept'), { finishFlush: constants.Z_SYNC_FLUSH });
+    h.feed({ opcode: Op.Text, rsv: 4, payload: full });
+    assert.equal(h.failure, null);
+    assert.equal(h.messages[0].data.toString(), 'tail kept');
+  });
+
+  it('a compressed frame with an empty payload is an empty message', () => {
+    const h = new Harness('server');
+    h.feed({ opcode: Op.Text, rsv: 4, payload: Buffer.alloc(0) });
+    assert.equal(h.failure, null);
+    assert.equal(h.messages[0].data.length, 0);
+  });
+
+  it('uncompressed messages (RSV1 clear) still pass through on a deflate connection (§6)', () => {
+    const h = new Harness('server');
+    h.feed({ opcode: Op.Text, payload: Buffer.from('plain') });
+    h.feed({ opcode: Op.Text, rsv: 4, payload: HELLO_COMPRESSED });
+    h.feed({ opcode: Op.Binary, payload: Buffer.from([0xf2, 0x48]) });
+    assert.deepEqual(
+      h.messages.map((m) => m.data),
+      [Buffer.from('plain'), Buffer.from('Hello'), Buffer.from([0xf2, 0x48])],
+    );
+  });
+});
+
+describe('sending: threshold, compress flag, fragments', () => {
+  it('messages under the threshold go uncompressed unless compress: true; compress: false always wins', () => {
+    const h = new Harness('server', params({ threshold: 1024 }));
+    h.connection.sendText('x'.repeat(1023));
+    h.connection.sendText('x'.repeat(1024));
+    h.connection.sendText('x'.repeat(10), true);
+    h.connection.sendText('x'.repeat(5000), false);
+    assert.deepEqual(
+      h.frames().map((f) => f.rsv1),
+      [false, true, true, false],
+    );
+  });
+
+  it('a message sent in fragments goes uncompressed, RSV1 clear on every frame', () => {
+    const h = new Harness('server');
+    h.connection.sendFragment(false, jsonText(2000), false);
+    h.connection.sendFragment(false, jsonText(2000), true);
+    const frames = h.frames();
+    assert.deepEqual(
+      frames.map((f) => [f.opcode, f.rsv1, f.fin]),
+      [
+        [Op.Text, false, false],
+        [Op.Continuation, false, true],
+      ],
+    );
+  });
+
+  it('without an extension, compress: true changes nothing', () => {
+    const h = new Harness('server', null);
+    h.connection.sendText(jsonText(5000), true);
+    assert.equal(h.frames()[0].rsv1, false);
+  });
+});
+
+describe('context takeover vs reset, each direction', () => {
+  const message = Buffer.from(jsonText(4000, 7));
+
+  it('with takeover the same message compresses smaller the second time (it refers to the first)', () => {
+    const codec = new PerMessageDeflate(params(), MiB);
+    const first = codec.encode(message);
+    const second = codec.encode(message);
+    assert.ok(second.length < first.length / 4, `${second.length} vs ${first.length}`);
+    // A fresh inflater cannot decode the second alone: it needs the first one's window.
+    assert.throws(() => inflatePayload(second));
+    codec.release();
+  });
+
+  it('with server_no_context_takeover (sender side) each message is compressed alone: identical bytes', () => {
+    const codec = new PerMessageDeflate(params({ localNoContextTakeover: true }), MiB);
+    const first = codec.encode(message);
+    const second = codec.encode(message);
+    assert.deepEqual(second, first);
+    assert.deepEqual(first, compressMessage(message, params()));
+    assert.deepEqual(inflatePayload(second), message);
+  });
+
+  it('the Connection output follows the same rule, in both roles', () => {
+    for (const role of ['server', 'client'] as const) {
+      for (const localNoContextTakeover of [false, true]) {
+        const h = new Harness(role, params({ localNoContextTakeover }));
+        h.connection.sendBinary(message, true);
+        h.connection.sendBinary(message, true);
+        const [a, b] = h.frames();
+        if (localNoContextTakeover) assert.deepEqual(a.payload, b.payload, role);
+        else assert.ok(b.payload.length < a.payload.length / 4, role);
+      }
+    }
+  });
+
+  it('receiving with takeover keeps the window between messages', async () => {
+    const peer = new TakeoverDeflater();
+    const h = new Harness('server', params({ remoteNoContextTakeover: false }));
+    for (let i = 0; i < 5; i++) {
+      const payload = await peer.message(message);
+      if (i > 0) assert.ok(payload.length < 100, 'the peer refers back to earlier messages');
+      h.feed({ opcode: Op.Binary, rsv: 4, payload });
+    }
+    peer.close();
+    assert.equal(h.failure, null);
+    assert.equal(h.messages.length, 5);
+    for (const m of h.messages) assert.deepEqual(m.data, message);
+  });
+
+  it('receiving with the peer resetting (no context takeover): independent messages decode', () => {
+    for (const remoteNoContextTakeover of [true, false]) {
+      const h = new Harness('client', params({ remoteNoContextTakeover }));
+      for (let i = 0; i < 3; i++) h.feed({ opcode: Op.Binary, rsv: 4, payload: deflateMessage(message) });
+      assert.equal(h.failure, null);
+      assert.equal(h.messages.length, 3);
+      for (const m of h.messages) assert.deepEqual(m.data, message);
+    }
+  });
+
+  it('a message interleaving compressed and uncompressed messages keeps the compressed window intact', async () => {
+    const peer = new TakeoverDeflater();
+    const h = new Harness('server');
+    h.feed({ opcode: Op.Text, rsv: 4, payload: await peer.message(message) });
+    h.feed({ opcode: Op.Text, payload: Buffer.from('plain in between') });
+    h.feed({ opcode: Op.Text, rsv: 4, payload: await peer.message(message) });
+    peer.close();
+    assert.equal(h.failure, null);
+    assert.deepEqual(
+      h.messages.map((m) => m.data.length),
+      [message.length, 16, message.length],
+    );
+  });
+});
+
+describe('window sizes', () => {
+  it('8 bits: zlib cannot deflate raw with an 8-bit window, so wsx sends uncompressed (RSV1 clear)', () => {
+    const codec = new PerMessageDeflate(params({ localMaxWindowBits: 8 }), MiB);
+    assert.equal(codec.shouldCompress(100_000, true), false);
+    assert.equal(codec.shouldCompress(100_000, undefined), false);
+    for (const role of ['server', 'client'] as const) {
+      const h = new Harness(role, params({ localMaxWindowBits: 8, threshold: 0 }));
+      const text = jsonText(5000);
+      h.connection.sendText(text, true);
+      h.connection.sendBinary(Buffer.from(text));
+      const frames = h.frames();
+      assert.deepEqual(
+        frames.map((f) => f.rsv1),
+        [false, false],
+      );
+      assert.equal(frames[0].payload.toString(), text, 'sent as it is');
+    }
+  });
+
+  for (let bits = 9; bits <= 15; bits++) {
+    it(`${bits} bits: what wsx sends stays within the window, and it inflates what a ${bits}-bit peer sends`, async () => {
+      // 1 KiB of noise repeated: the repeats are 1 KiB back, beyond a 9-bit window.
+      const message = Buffer.concat(Array.from({ length: 8 }, () => noise(KiB).fill(0x61, 0, 10)));
+      const h = new Harness('server', params({ localMaxWindowBits: bits, remoteMaxWindowBits: bits }));
+      h.connection.sendBinary(message, true);
+      const payload = h.frames()[0].payload;
+      assert.deepEqual(inflatePayload(payload, bits), message, `inflates with a ${bits}-bit window`);
+      // and what a peer compressed with that window (with takeover) comes through
+      const peer = new TakeoverDeflater(bits);
+      h.feed({ opcode: Op.Binary, rsv: 4, payload: await peer.message(message) });
+      h.feed({ opcode: Op.Binary, rsv: 4, payload: await peer.message(message) });
+      peer.close();
+      assert.equal(h.failure, null);
+      assert.equal(h.messages.length, 2);
+      for (const m of h.messages) assert.deepEqual(m.data, message);
+    });
+  }
+
+  it('8 bits agreed for the peer: data compressed with the smallest window zlib makes (9) inflates', async () => {
+    const h = new Harness('server', params({ remoteMaxWindowBits: 8 }));
+    const message = Buffer.from(jsonText(20_000));
+    const peer = new TakeoverDeflater(9);
+    h.feed({ opcode: Op.Text, rsv: 4, payload: await peer.message(message) });
+    h.feed({ opcode: Op.Text, rsv: 4, payload: await peer.message(message) });
+    peer.close();
+    assert.equal(h.failure, null);
+    assert.equal(h.messages.length, 2);
+    for (const m of h.messages) assert.deepEqual(m.data, message);
+  });
+
+  it('a peer that refers back further than the agreed window (into an earlier message) → 1007', async () => {
+    const block = noise(4 * KiB);
+    const peer = new TakeoverDeflater(15);
+    const h = new Harness('server', params({ remoteMaxWindowBits: 9 }));
+    h.feed({ opcode: Op.Binary, rsv: 4, payload: await peer.message(block) });
+    // the same 4 KiB again: a copy from 4 KiB back, outside a 512-byte window
+    h.feed({ opcode: Op.Binary, rsv: 4, payload: await peer.message(block) });
+    peer.close();
+    assert.equal(h.messages.length, 1);
+    assert.equal(h.failCode, 1007);
+  });
+});
+
+describe('invalid data and RSV1 misuse', () => {
+  for (const [what, payload] of [
+    ['a reserved block type (BTYPE 11)', Buffer.from([0xff, 0xff, 0xff])],
+    ['a stored block whose length check fails', Buffer.from([0x00, 0x05, 0x00, 0x00, 0x00, 0x41])],
+    ['random bytes', Buffer.from('d9a6c1e0f7b3', 'hex')],
+    [
+      'a distance before the start of the stream (compressed against a dictionary the receiver lacks)',
+      deflateRawSync(Buffer.from('Hello, Hello'), {
+        dictionary: Buffer.from('Hello, '),
+        finishFlush: constants.Z_SYNC_FLUSH,
+      }).subarray(0, -4),
+    ],
+  ] as const) {
+    it(`invalid compressed data: ${what} → 1007`, () => {
+      for (const role of ['server', 'client'] as const) {
+        const h = new Harness(role);
+        h.feed({ opcode: Op.Binary, rsv: 4, payload });
+        assert.equal(h.failCode, 1007, `${role}: ${h.failure?.message}`);
+        assert.equal(h.messages.length, 0);
+        // The close frame sent says 1007.
+        const close = h.frames().find((f) => f.opcode === Op.Close)!;
+        assert.equal(close.payload.readUInt16BE(0), 1007);
+      }
+    });
+  }
+
+  it('invalid data in a later fragment → 1007 as soon as it arrives', () => {
+    const h = new Harness('server');
+    const good = deflateMessage(Buffer.from(jsonText(10_000)));
+    h.feed({ opcode: Op.Text, rsv: 4, fin: false, payload: good.subarray(0, 100) });
+    assert.equal(h.failure, null);
+    h.feed({ opcode: Op.Continuation, fin: false, payload: Buffer.from([0xff, 0xff, 0xff, 0xff]) });
+    assert.equal(h.failCode, 1007);
+  });
+
+  for (const opcode of [Op.Ping, Op.Pong, Op.Close]) {
+    it(`RSV1 on a control frame (opcode ${opcode}) → 1002`, () => {
+      const h = new Harness('server');
+      h.feed({ opcode, rsv: 4, payload: opcode === Op.Close ? Buffer.from([0x03, 0xe8]) : Buffer.alloc(0) });
+      assert.equal(h.failCode, 1002);
+      assert.equal(h.pings.length, 0);
+    });
+  }
+
+  it('RSV1 on a continuation frame → 1002', () => {
+    const payload = deflateMessage(Buffer.from(jsonText(3000)));
+    const h = new Harness('server');
+    h.feed({ opcode: Op.Text, rsv: 4, fin: false, payload: payload.subarray(0, 10) });
+    h.feed({ opcode: Op.Continuation, rsv: 4, fin: true, payload: payload.subarray(10) });
+    assert.equal(h.failCode, 1002);
+    assert.equal(h.messages.length, 0);
+  });
+
+  it('RSV1 on a continuation of an uncompressed message → 1002', () => {
+    const h = new Harness('client');
+    h.feed({ opcode: Op.Binary, fin: false, payload: Buffer.from('ab') });
+    h.feed({ opcode: Op.Continuation, rsv: 4, payload: HELLO_COMPRESSED });
+    assert.equal(h.failCode, 1002);
+  });
+
+  it('RSV1 without permessage-deflate negotiated → 1002, in both roles', () => {
+    for (const role of ['server', 'client'] as const) {
+      const h = new Harness(role, null);
+      h.feed({ opcode: Op.Text, rsv: 4, payload: HELLO_COMPRESSED });
+      assert.equal(h.failCode, 1002, role);
+      assert.equal(h.messages.length, 0);
+    }
+  });
+
+  it('RSV2 and RSV3 stay reserved with permessage-deflate → 1002', () => {
+    for (const rsv of [2, 1, 6, 5, 7]) {
+      const h = new Harness('server');
+      h.feed({ opcode: Op.Text, rsv, payload: HELLO_COMPRESSED });
+      assert.equal(h.failCode, 1002, `rsv ${rsv}`);
+    }
+  });
+});
+
+describe('UTF-8 of compressed text is checked after inflating', () => {
+  it('invalid UTF-8 inside compressed text → 1007', () => {
+    for (const bad of [
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from([0xed, 0xa0, 0x80]), // a surrogate
+      Buffer.from([0xf4, 0x90, 0x80, 0x80]), // above U+10FFFF
+      Buffer.from([0xc0, 0xaf]), // overlong
+      Buffer.concat([Buffer.from(jsonText(5000)), Buffer.from([0xff])]),
+    ]) {
+      const h = new Harness('server');
+      h.feed({ opcode: Op.Text, rsv: 4, payload: deflateMessage(bad) });
+      assert.equal(h.failCode, 1007, bad.subarray(-4).toString('hex'));
+      assert.equal(h.messages.length, 0);
+    }
+  });
+
+  it('text truncated inside a character at the end of the message → 1007', () => {
+    const h = new Harness('client');
+    const text = Buffer.from('ok 🌍');
+    h.feed({ opcode: Op.Text, rsv: 4, payload: deflateMessage(text.subarray(0, text.length - 1)) });
+    assert.equal(h.failCode, 1007);
+  });
+
+  it('the same bytes as a binary message are fine', () => {
+    const h = new Harness('server');
+    h.feed({ opcode: Op.Binary, rsv: 4, payload: deflateMessage(Buffer.from([0xc3, 0x28, 0xff])) });
+    assert.equal(h.failure, null);
+    assert.deepEqual(h.messages[0].data, Buffer.from([0xc3, 0x28, 0xff]));
+  });
+
+  it('invalid UTF-8 early in a long fragmented compressed message fails before the rest arrives', () => {
+    const bad = Buffer.concat([Buffer.from([0xff]), Buffer.from(jsonText(200_000))]);
+    const payload = deflateMessage(bad);
+    const h = new Harness('server');
+    const pieces = split(payload, [200]);
+    h.feed({ opcode: Op.Text, rsv: 4, fin: false, payload: pieces[0] });
+    for (let i = 1; i < 3; i++) h.feed({ opcode: Op.Continuation, fin: false, payload: pieces[i] });
+    assert.equal(h.failCode, 1007);
+  });
+
+  it('multi-byte characters split across inflated pieces and frames are valid', () => {
+    const text = utf8Text(300 * KiB);
+    const payload = deflateMessage(Buffer.from(text));
+    const h = new Harness('server');
+    const pieces = split(payload, [1, 7, 333, 4096]);
+    pieces.forEach((piece, i) => {
+      h.feed({
+        opcode: i === 0 ? Op.Text : Op.Continuation,
+        rsv: i === 0 ? 4 : 0,
+        fin: i === pieces.length - 1,
+        payload: piece,
+      });
+    });
+    assert.equal(h.failure, null);
+    assert.equal(h.messages[0].data.toString(), text);
+  });
+});
+
+/** Wraps an extension to record how decoding went: pieces out before the message's end. */
+class RecordingExtension implements MessageExtension {
+  decodedBeforeEnd = 0;
+  calls = 0;
+  constructor(private readonly inner: PerMessageDeflate) {}
+  decode(piece: Buffer, end: boolean, output: (decoded: Buffer) => void): void {
+    this.calls++;
+    this.inner.decode(piece, end, (decoded) => {
+      if (!end) this.decodedBeforeEnd += decoded.length;
+      output(decoded);
+    });
+  }
+  shouldCompress(size: number, force: boolean | undefined): boolean {
+    return this.inner.shouldCompress(size, force);
+  }
+  encode(payload: Uint8Array): Buffer {
+    return this.inner.encode(payload);
+  }
+  release(): void {
+    this.inner.release();
+  }
+}
+
+describe('fragmented compressed messages', () => {
+  for (const [name, makeMessage] of [
+    ['JSON-like text', (size: number) => Buffer.from(jsonText(size))],
+    ['noise', (size: number) => noise(size)],
+  ] as const) {
+    it(`${name}: split across many frames and many TCP reads, inflated as it arrives`, () => {
+      const random = prng(name.length);
+      for (const size of [0, 1, 1000, 65_536, 500 * KiB]) {
+        const message = makeMessage(size);
+        const payload = deflateMessage(message);
+        for (const frameSizes of [[1], [3, 1, 4, 1, 5, 9, 2, 6], [1000], [16 * KiB, 1]]) {
+          // tiny frames only for small payloads: quick, and within maxFragments
+          if (Math.max(...frameSizes) < 100 && payload.length > 20_000) continue;
+          const h = new Harness('server');
+          const recorder = new RecordingExtension(new PerMessageDeflate(params(), 16 * MiB));
+          h.connection.useExtension(recorder);
+          const pieces = split(payload, frameSizes);
+          const wire = Buffer.concat(
+            pieces.map((piece, i) =>
+              frame({
+                opcode: i === 0 ? (name === 'noise' ? Op.Binary : Op.Text) : Op.Continuation,
+                rsv: i === 0 ? 4 : 0,
+                fin: i === pieces.length - 1,
+                payload: piece,
+                masked: true,
+              }),
+            ),
+          );
+          // feed in reads of random sizes, 1 byte to 3 KiB
+          for (let pos = 0; pos < wire.length; ) {
+            const take = 1 + Math.floor(random() * 3 * KiB);
+            h.connection.receive(Buffer.from(wire.subarray(pos, pos + take)));
+            pos += take;
+          }
+          const label = `${name} ${size} B in frames of ${frameSizes.join(',')}`;
+          assert.equal(h.failure, null, `${label}: ${h.failure?.message}`);
+          assert.equal(h.messages.length, 1, label);
+          assert.deepEqual(h.messages[0].data, message, label);
+          if (size >= 65_536) {
+            assert.ok(recorder.decodedBeforeEnd > size / 2, `${label}: inflated as frames came in`);
+          }
+        }
+      }
+    });
+  }
+
+  it('control frames between the fragments of a compressed message', () => {
+    const message = Buffer.from(jsonText(50_000));
+    const pieces = split(deflateMessage(message), [500]);
+    const h = new Harness('server');
+    pieces.forEach((piece, i) => {
+      h.feed({
+        opcode: i === 0 ? Op.Text : Op.Continuation,
+        rsv: i === 0 ? 4 : 0,
+        fin: i === pieces.length - 1,
+        payload: piece,
+      });
+      if (i % 3 === 0) h.feed({ opcode: Op.Ping, payload: Buffer.from(`p${i}`) });
+    });
+    assert.equal(h.failure, null);
+    assert.deepEqual(h.messages[0].data, message);
+    assert.equal(h.pings.length, Math.ceil(pieces.length / 3));
+  });
+
+  it('several fragmented compressed messages in a row with context takeover', async () => {
+    const peer = new TakeoverDeflater();
+    const h = new Harness('client');
+    const messages = [jsonText(30_000, 1), jsonText(30_000, 1), jsonText(10, 2), '', jsonText(70_000, 3)];
+    for (const text of messages) {
+      const pieces = split(await peer.message(Buffer.from(text)), [7, 300]);
+      pieces.forEach((piece, i) => {
+        h.feed({
+          opcode: i === 0 ? Op.Text : Op.Continuation,
+          rsv: i === 0 ? 4 : 0,
+          fin: i === pieces.length - 1,
+          payload: piece,
+        });
+      });
+    }
+    peer.close();
+    assert.equal(h.failure, null);
+    assert.deepEqual(
+      h.messages.map((m) => m.data.toString()),
+      messages,
+    );
+  });
+});
+
+describe('the message limit applies to the inflated size', () => {
+  const LIMIT = 100 * KiB;
+
+  it('a message that inflates to exactly maxMessageSize is accepted; one byte more → 1009', () => {
+    for (const role of ['server', 'client'] as const) {
+      const ok = new Harness(role, params(), LIMIT);
+      ok.feed({ opcode: Op.Binary, rsv: 4, payload: deflateMessage(Buffer.alloc(LIMIT, 7)) });
+      assert.equal(ok.failure, null);
+      assert.equal(ok.messages[0].data.length, LIMIT);
+
+      const over = new Harness(role, params(), LIMIT);
+      over.feed({ opcode: Op.Binary, rsv: 4, payload: deflateMessage(Buffer.alloc(LIMIT + 1, 7)) });
+      assert.equal(over.failCode, 1009, role);
+      assert.equal(over.messages.length, 0);
+    }
+  });
+
+  it('the limit counts the whole message across fragments and is hit while inflating', () => {
+    const h = new Harness('server', params(), LIMIT);
+    const payload = deflateMessage(Buffer.alloc(10 * LIMIT));
+    const pieces = split(payload, [64]);
+    let fedFrames = 0;
+    for (const [i, piece] of pieces.entries()) {
+      h.feed({
+        opcode: i === 0 ? Op.Binary : Op.Continuation,
+        rsv: i === 0 ? 4 : 0,
+        fin: i === pieces.length - 1,
+        payload: piece,
+      });
+      fedFrames++;
+      if (h.failure !== null) break;
+    }
+    assert.equal(h.failCode, 1009);
+    assert.ok(fedFrames < pieces.length / 2, `failed after ${fedFrames} of ${pieces.length} frames`);
+  });
+
+  it('after a message that fills the limit, the next one gets the whole limit again', () => {
+    const h = new Harness('server', params(), LIMIT);
+    for (let i = 0; i < 3; i++)
+      h.feed({ opcode: Op.Binary, rsv: 4, payload: deflateMessage(Buffer.alloc(LIMIT, i)) });
+    assert.equal(h.failure, null);
+    assert.equal(h.messages.length, 3);
+  });
+});
+
+describe('BFINAL (RFC 7692 §7.2.3.4)', () => {
+  it('a message compressed into a final DEFLATE block decodes', () => {
+    const h = new Harness('server');
+    h.feed({
+      opcode: Op.Text,
+      rsv: 4,
+      payload: Buffer.from([0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00]),
+    });
+    assert.equal(h.failure, null);
+    assert.equal(h.messages[0].data.toString(), 'Hello');
+  });
+
+  // A final block ends zlib's stream: before 1e776c7 the inflater then ignored all later input
+  // and the next compressed message arrived as an EMPTY message (found by these tests).
+  it('the message after a BFINAL message decodes (not silently empty)', () => {
+    const h = new Harness('server');
+    h.feed({ opcode: Op.Text, rsv: 4, payload: BFINAL_HELLO });
+    h.feed({ opcode: Op.Text, rsv: 4, payload: HELLO_COMPRESSED });
+    h.feed({ opcode: Op.Text, rsv: 4, payload: BFINAL_HELLO });
+    h.feed({ opcode: Op.Binary, rsv: 4, payload: deflateMessage(Buffer.from('third')) });
+    assert.equal(h.failure, null);
+    assert.deepEqual(
+      h.messages.map((m) => m.data.toString()),
+      ['Hello', 'Hello', 'Hello', 'third'],
+    );
+  });
+
+  it('with context takeover, the next message may refer back into the BFINAL message', () => {
+    const h = new Harness('client');
+    h.feed({ opcode: Op.Text, rsv: 4, payload: BFINAL_HELLO });
+    // §7.2.3.2: "Hello" as a copy of the 5 bytes before it
+    h.feed({ opcode: Op.Text, rsv: 4, payload: Buffer.from([0xf2, 0x00, 0x11, 0x00, 0x00]) });
+    assert.equal(h.failure, null);
+    assert.deepEqual(
+      h.messages.map((m) => m.data.toString()),
+      ['Hello', 'Hello'],
+    );
+  });
+
+  it('a BFINAL block in a fragmented message, then more messages', () => {
+    const h = new Harness('server');
+    h.feed({ opcode: Op.Text, rsv: 4, fin: false, payload: BFINAL_HELLO.subarray(0, 3) });
+    h.feed({ opcode: Op.Continuation, fin: true, payload: BFINAL_HELLO.subarray(3) });
+    h.feed({ opcode: Op.Text, rsv: 4, payload: HELLO_COMPRESSED });
+    assert.equal(h.failure, null);
+    assert.deepEqual(
+      h.messages.map((m) => m.data.toString()),
+      ['Hello', 'Hello'],
+    );
+  });
+
+  it('a reference further back than the BFINAL message fails with 1007 rather than decode wrongly', async () => {
+    const peer = new TakeoverDeflater();
+    const h = new Harness('server');
+    const block = Buffer.from(jsonText(2000, 9));
+    h.feed({ opcode: Op.Text, rsv: 4, payload: await peer.message(block) });
+    h.feed({ opcode: Op.Text, rsv: 4, payload: BFINAL_HELLO });
+    // the peer's own stream never saw "Hello": its next message copies from `block`, 2005+ bytes back
+    h.feed({ opcode: Op.Text, rsv: 4, payload: await peer.message(block) });
+    peer.close();
+    assert.deepEqual(
+      h.messages.map((m) => m.data.length),
+      [2000, 5],
+    );
+    assert.equal(h.failCode, 1007);
+  });
+});
