@@ -7,6 +7,7 @@ import {
   MessageEvent,
   ReconnectEvent,
 } from './events.js';
+import { CLOSED, CLOSING, CONNECTING, defineReadyStateConstants, OPEN } from './ready-state.js';
 import {
   type BinaryType,
   checkCloseArguments,
@@ -89,11 +90,6 @@ export class Backoff {
     return Math.round(base * (1 - this.jitter * random()));
   }
 }
-
-const CONNECTING = 0;
-const OPEN = 1;
-const CLOSING = 2;
-const CLOSED = 3;
 
 type Sendable = string | ArrayBufferLike | ArrayBufferView | Blob;
 
@@ -376,14 +372,7 @@ export class ReconnectingWebSocket extends EventTarget {
   }
 }
 
-for (const [name, value] of [
-  ['CONNECTING', CONNECTING],
-  ['OPEN', OPEN],
-  ['CLOSING', CLOSING],
-  ['CLOSED', CLOSED],
-] as const) {
-  Object.defineProperty(ReconnectingWebSocket.prototype, name, { value, enumerable: true });
-}
+defineReadyStateConstants(ReconnectingWebSocket);
 
 /** A private copy of what `send` was given (the caller may reuse its buffer), and its size. */
 function copyForQueue(data: Sendable): { item: Sendable; size: number } {

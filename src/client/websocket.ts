@@ -3,6 +3,7 @@ import { isToken } from '../protocol/handshake/headers.js';
 import { type DialOptions, dial } from './dial.js';
 import { CloseEvent, ErrorEvent, HandlerAttributes, MessageEvent } from './events.js';
 import { Heartbeat } from './heartbeat.js';
+import { CLOSED, CLOSING, CONNECTING, defineReadyStateConstants, OPEN, type State } from './ready-state.js';
 import { parseClientUrl } from './url.js';
 
 /**
@@ -27,12 +28,6 @@ export interface WebSocketOptions extends Omit<DialOptions<never>, 'handlers' | 
 }
 
 type EventHandler = ((this: WebSocket, event: Event) => unknown) | null;
-
-const CONNECTING = 0;
-const OPEN = 1;
-const CLOSING = 2;
-const CLOSED = 3;
-type State = typeof CONNECTING | typeof OPEN | typeof CLOSING | typeof CLOSED;
 
 const MAX_REASON_BYTES = 123;
 
@@ -420,15 +415,7 @@ export class WebSocket extends EventTarget {
   }
 }
 
-for (const [name, value] of [
-  ['CONNECTING', CONNECTING],
-  ['OPEN', OPEN],
-  ['CLOSING', CLOSING],
-  ['CLOSED', CLOSED],
-] as const) {
-  Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
-  Object.defineProperty(WebSocket, name, { value, enumerable: true, writable: false, configurable: false });
-}
+defineReadyStateConstants(WebSocket);
 
 function isOptionsObject(value: unknown): value is WebSocketOptions {
   return typeof value === 'object' && value !== null && !(Symbol.iterator in value);
