@@ -8,6 +8,9 @@
  *           server RSS after a forced GC before and after, per connection. Then every
  *           connection sends one compressed 1 KiB message and gets its compressed echo, so each
  *           holds a decompressor and a compressor (context takeover): RSS per active connection.
+ *           Then all stay quiet for `--quiet` seconds (default 12: wsx frees a quiet socket's
+ *           zlib contexts after 10 s by default, keeping only its history): RSS per quiet
+ *           connection, the steady state of a server whose sockets talk now and then.
  *   echo    1 KiB of JSON-like text, compressed both ways with context takeover, 100
  *           connections x 8 in flight: echoes/s, and server CPU time per echo.
  *
@@ -39,6 +42,7 @@ interface Options {
   size: number;
   warmup: number;
   duration: number;
+  quiet: number;
   servers: string[];
   only: string[];
   out: string;
@@ -57,6 +61,7 @@ function parseOptions(): Options {
     size: Number(get('size') ?? 1024),
     warmup: Number(get('warmup') ?? (quick ? 0.5 : 1)),
     duration: Number(get('duration') ?? (quick ? 1 : 3)),
+    quiet: Number(get('quiet') ?? 12),
     servers: (get('servers') ?? 'wsx,ws,net').split(','),
     only: (get('only') ?? 'memory,memory-plain,echo').split(','),
     out: get('out') ?? join(ROOT, 'bench', 'results', 'deflate.json'),
@@ -207,9 +212,12 @@ interface MemorySample {
   base: Memory;
   idle: Memory;
   active: Memory | null;
+  /** After `quiet` seconds without traffic, following the active phase. */
+  quiet: Memory | null;
   /** RSS growth per connection, bytes. */
   idlePerConn: number;
   activePerConn: number;
+  quietPerConn: number;
   /** V8 heap growth per idle connection, bytes. */
   idleHeapPerConn: number;
   extensions: string;
@@ -258,8 +266,10 @@ async function memorySample(name: string, o: Options, plain: boolean): Promise<M
         base,
         idle,
         active: null,
+        quiet: null,
         idlePerConn,
         activePerConn: Number.NaN,
+        quietPerConn: Number.NaN,
         idleHeapPerConn,
         extensions,
       };
@@ -274,6 +284,11 @@ async function memorySample(name: string, o: Options, plain: boolean): Promise<M
     if (echoed !== o.conns) throw new Error(`${name}: ${echoed} of ${o.conns} echoes`);
     await sleep(500);
     const active = await gcRss(server);
+    let quiet: Memory | null = null;
+    if (o.quiet > 0) {
+      await sleep(o.quiet * 1000);
+      quiet = await gcRss(server);
+    }
     return {
       server: name,
       plain,
@@ -281,8 +296,10 @@ async function memorySample(name: string, o: Options, plain: boolean): Promise<M
       base,
       idle,
       active,
+      quiet,
       idlePerConn,
       activePerConn: (active.rss - base.rss) / o.conns,
+      quietPerConn: quiet === null ? Number.NaN : (quiet.rss - base.rss) / o.conns,
       idleHeapPerConn,
       extensions,
     };
@@ -389,7 +406,7 @@ async function main(): Promise<void> {
         const sample = await memorySample(name, o, false);
         memory.push(sample);
         process.stdout.write(
-          `  run ${run + 1} memory ${name.padEnd(3)}: idle ${kib(sample.idlePerConn)}/conn (heap ${kib(sample.idleHeapPerConn)}), active ${kib(sample.activePerConn)}/conn (agreed: ${sample.extensions})\n`,
+          `  run ${run + 1} memory ${name.padEnd(3)}: idle ${kib(sample.idlePerConn)}/conn (heap ${kib(sample.idleHeapPerConn)}), active ${kib(sample.activePerConn)}/conn, quiet ${kib(sample.quietPerConn)}/conn (agreed: ${sample.extensions})\n`,
         );
       }
     }
@@ -443,6 +460,15 @@ async function main(): Promise<void> {
       fmt: kib,
       better: 'lower',
     });
+    if (o.quiet > 0) {
+      metrics.push({
+        name: `server RSS / conn quiet for ${o.quiet} s after that echo`,
+        samples: deflateMemory,
+        pick: (s: MemorySample) => s.quietPerConn,
+        fmt: kib,
+        better: 'lower',
+      });
+    }
   }
   if (plainMemory.length > 0) {
     metrics.push({

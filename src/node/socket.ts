@@ -87,6 +87,8 @@ export interface SocketPolicies {
   readonly heartbeat: { readonly interval: number; readonly timeout: number } | null;
   /** Milliseconds without a message either way before the socket is closed; 0: never. */
   readonly idleTimeout: number;
+  /** Milliseconds without a message either way before zlib contexts are freed (history kept); 0: never. */
+  readonly compressionIdle: number;
   readonly counters: TrafficCounters;
 }
 
@@ -108,6 +110,7 @@ const NO_POLICIES: SocketPolicies = Object.freeze({
   backpressurePolicy: 'drop',
   heartbeat: null,
   idleTimeout: 0,
+  compressionIdle: 0,
   counters: {
     messagesIn: 0,
     bytesIn: 0,
@@ -183,7 +186,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
   readonly policies: SocketPolicies;
   /** @internal Heartbeat sweeps since bytes last arrived from the peer. */
   silentSweeps = 0;
-  /** @internal Sweeps since a message went either way (idle timeout). */
+  /** @internal Sweeps since a message went either way (idle timeout, compression release). */
   idleSweeps = 0;
   /** @internal This socket's topics; null until its first subscribe. */
   topics: Set<string> | null = null;
@@ -369,6 +372,11 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     if (this.closed) return;
     this.connection.close(code, reason);
     this.armCloseTimer();
+  }
+
+  /** @internal Frees what the socket can rebuild on its next message (zlib contexts); for the server's sweep. */
+  hibernate(): boolean {
+    return this.connection.hibernate();
   }
 
   /** Drops the connection at once, without a closing handshake. */

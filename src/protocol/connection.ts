@@ -41,6 +41,8 @@ export interface MessageExtension {
   shouldCompress(size: number, force: boolean | undefined): boolean;
   /** Compresses a whole message. */
   encode(payload: Uint8Array): Buffer;
+  /** Frees what the extension can rebuild later (a quiet connection's zlib contexts); true when something was freed. */
+  hibernate(): boolean;
   /** Frees what the extension holds (zlib contexts). */
   release(): void;
 }
@@ -266,6 +268,11 @@ export class Connection implements FrameSink {
     this.sendingFragments = !fin;
     this.writeFrame(frameOpcode, fin, data);
     return true;
+  }
+
+  /** Frees what an extension can rebuild on the next message (zlib contexts); for quiet connections. */
+  hibernate(): boolean {
+    return this.extension?.hibernate() ?? false;
   }
 
   /** Frees what the connection holds beyond itself (an extension's zlib contexts); call once the transport is gone. */

@@ -14,9 +14,10 @@ interface Plan {
   readonly ping: number;
   readonly dead: number;
   readonly idle: number;
+  readonly release: number;
 }
 
-const NO_PLAN: Plan = Object.freeze({ ping: 0, dead: 0, idle: 0 });
+const NO_PLAN: Plan = Object.freeze({ ping: 0, dead: 0, idle: 0, release: 0 });
 const MIN_RESOLUTION = 10;
 const MAX_RESOLUTION = 1_000;
 
@@ -34,6 +35,7 @@ const MAX_RESOLUTION = 1_000;
  *   not answer pings will not answer a close frame either; waiting for one would only hold the
  *   socket for `closeTimeout` more. The close handler sees 1006 (abnormal closure).
  * - No message either way for `idleTimeout`: closed with 1001 (going away), reason 'idle timeout'.
+ * - No message either way for `compressionIdle`: zlib contexts freed (rebuilt on the next message).
  */
 export class Sweeper {
   private readonly sockets: ReadonlySet<Socket<unknown>>;
@@ -60,6 +62,7 @@ export class Sweeper {
     const durations: number[] = [];
     if (policies.heartbeat !== null) durations.push(policies.heartbeat.interval, policies.heartbeat.timeout);
     if (policies.idleTimeout > 0) durations.push(policies.idleTimeout);
+    if (policies.compressionIdle > 0) durations.push(policies.compressionIdle);
     if (durations.length === 0) {
       this.plans.set(policies, NO_PLAN);
       return;
@@ -82,12 +85,13 @@ export class Sweeper {
   private plan(policies: SocketPolicies): Plan {
     const sweeps = (ms: number) => Math.max(1, Math.round(ms / this.resolution));
     const heartbeat = policies.heartbeat;
-    if (heartbeat === null && policies.idleTimeout <= 0) return NO_PLAN;
+    if (heartbeat === null && policies.idleTimeout <= 0 && policies.compressionIdle <= 0) return NO_PLAN;
     const ping = heartbeat === null ? 0 : sweeps(heartbeat.interval);
     return {
       ping,
       dead: heartbeat === null ? 0 : ping + sweeps(heartbeat.timeout),
       idle: policies.idleTimeout > 0 ? sweeps(policies.idleTimeout) : 0,
+      release: policies.compressionIdle > 0 ? sweeps(policies.compressionIdle) : 0,
     };
   }
 
@@ -127,7 +131,11 @@ export class Sweeper {
           socket.ping();
         }
       }
-      if (plan.idle !== 0 && ++socket.idleSweeps >= plan.idle) {
+      if (plan.idle === 0 && plan.release === 0) continue;
+      const idle = ++socket.idleSweeps;
+      // Once per quiet spell: the counter restarts with the next message.
+      if (idle === plan.release && socket.hibernate()) stats.compressionReleases++;
+      if (plan.idle !== 0 && idle >= plan.idle) {
         stats.idleCloses++;
         socket.close(1001, 'idle timeout');
       }

@@ -52,6 +52,12 @@ export function prometheusText(stats: ServerStats, prefix = 'wsx'): string {
     one(stats.heartbeats.timeouts),
   );
   metric('idle_closes_total', 'counter', 'Sockets closed by the idle timeout.', one(stats.idleCloses));
+  metric(
+    'compression_releases_total',
+    'counter',
+    "Times a quiet socket's zlib contexts were freed.",
+    one(stats.compressionReleases),
+  );
   metric('topics', 'gauge', 'Topics with at least one subscriber.', one(stats.topics.count));
   metric('subscriptions', 'gauge', 'Topic subscriptions.', one(stats.topics.subscriptions));
   metric('published_total', 'counter', 'Messages published to topics.', one(stats.topics.published));

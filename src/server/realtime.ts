@@ -77,7 +77,7 @@ export class Realtime {
   }
 
   /** The policies shared by the sockets of a route with these options. */
-  policiesFor(route: RealtimeRouteOptions): SocketPolicies {
+  policiesFor(route: RealtimeRouteOptions, compressionIdle = 0): SocketPolicies {
     const defaults = this.defaults;
     const maxBackpressure = route.maxBackpressure ?? defaults.maxBackpressure ?? Number.POSITIVE_INFINITY;
     if (!(maxBackpressure >= 0)) throw new RangeError(`maxBackpressure must be >= 0, got ${maxBackpressure}`);
@@ -106,6 +106,7 @@ export class Realtime {
           ? null
           : Object.freeze({ interval: heartbeat.interval, timeout: heartbeat.timeout }),
       idleTimeout,
+      compressionIdle,
       counters: this.stats,
     });
     this.sweeper.add(policies);

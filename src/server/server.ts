@@ -20,6 +20,7 @@ import {
   acceptOffer,
   deflateOptions,
   type PerMessageDeflateOptions,
+  releaseAfterOf,
 } from '../protocol/extensions/negotiation.js';
 import { formatExtensions, HeaderMap } from '../protocol/handshake/headers.js';
 import { DEFAULT_HEAD_LIMITS } from '../protocol/handshake/http-head.js';
@@ -67,7 +68,8 @@ export interface ServerOptions
   /**
    * permessage-deflate (RFC 7692): `true` (the default) accepts clients' offers with the
    * defaults below, `false` declines them, an object sets what is accepted. zlib contexts
-   * are made on a socket's first compressed message, so idle sockets cost nothing extra.
+   * are made on a socket's first compressed message and freed again when it has been quiet
+   * for `releaseAfter`, so idle sockets hold none.
    */
   readonly perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
@@ -143,7 +145,10 @@ export class WebSocketServer implements SocketOwner {
   route<Data = unknown>(pattern: string, options: RouteOptions<Data>): this {
     this.router.add(pattern, {
       options: options as RouteOptions<unknown>,
-      policies: this.realtime.policiesFor(options),
+      policies: this.realtime.policiesFor(
+        options,
+        releaseAfterOf(deflateOptions(options.perMessageDeflate ?? this.perMessageDeflate)),
+      ),
     });
     return this;
   }

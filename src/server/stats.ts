@@ -23,6 +23,8 @@ export interface ServerStats {
   readonly heartbeats: { readonly pings: number; readonly timeouts: number };
   /** Sockets closed by `idleTimeout`. */
   readonly idleCloses: number;
+  /** Times a quiet socket's zlib contexts were freed (permessage-deflate `releaseAfter`). */
+  readonly compressionReleases: number;
   readonly topics: { readonly count: number; readonly subscriptions: number; readonly published: number };
   /** Closed sockets by the code their close handler saw (1006: no close frame). */
   readonly closes: Readonly<Record<string, number>>;
@@ -45,6 +47,7 @@ export class StatsCollector implements TrafficCounters {
   heartbeatPings = 0;
   heartbeatTimeouts = 0;
   idleCloses = 0;
+  compressionReleases = 0;
   readonly closes = new Map<number, number>();
   private readonly started = Date.now();
 
@@ -73,6 +76,7 @@ export class StatsCollector implements TrafficCounters {
       slowConsumerCloses: this.slowConsumerCloses,
       heartbeats: { pings: this.heartbeatPings, timeouts: this.heartbeatTimeouts },
       idleCloses: this.idleCloses,
+      compressionReleases: this.compressionReleases,
       topics: { count: gauges.topics, subscriptions: gauges.subscriptions, published: gauges.published },
       closes,
       uptime: (Date.now() - this.started) / 1000,

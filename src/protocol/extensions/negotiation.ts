@@ -27,6 +27,26 @@ export interface PerMessageDeflateOptions {
   readonly level?: number;
   /** Messages smaller than this many bytes are sent uncompressed. Default 1024. */
   readonly threshold?: number;
+  /**
+   * Server: milliseconds without a message either way after which a socket's zlib contexts
+   * (about 300 KiB with the defaults) are freed. Context takeover carries on: the socket keeps
+   * the history it needs (at most one window per direction) and its next message rebuilds
+   * the contexts from it. 0 keeps them until the socket closes. Default 10,000.
+   */
+  readonly releaseAfter?: number;
+}
+
+/** How long a quiet socket keeps its zlib contexts, by default. */
+export const DEFAULT_RELEASE_AFTER = 10_000;
+
+/** `releaseAfter` of these options, checked; 0 when compression is off. */
+export function releaseAfterOf(options: PerMessageDeflateOptions): number {
+  if (options.enabled === false) return 0;
+  const value = options.releaseAfter ?? DEFAULT_RELEASE_AFTER;
+  if (!(value >= 0) || !Number.isFinite(value)) {
+    throw new RangeError(`perMessageDeflate.releaseAfter must be >= 0 ms, got ${value}`);
+  }
+  return value;
 }
 
 /** The parameters both sides agreed on, seen from one side. */

@@ -7,6 +7,7 @@ import {
   type InflateRaw,
 } from 'node:zlib';
 import { InvalidCompressedDataError, MessageTooBigError, ProtocolViolation } from '../errors.js';
+import { History } from './history.js';
 import type { DeflateParams } from './negotiation.js';
 
 /**
@@ -19,10 +20,13 @@ import type { DeflateParams } from './negotiation.js';
  * `writeSync` in a loop, the way those functions do internally, and keeps the context
  * open for context takeover. The internals it needs are checked when this module loads.
  *
- * Memory: zlib contexts are created on first use, not at the handshake, so an idle
- * connection holds none. A decompressor costs about 2^windowBits bytes plus 7 KiB; a
- * compressor about 2^(windowBits+2) + 2^(memLevel+9) bytes (256 KiB at 15/8). Output goes
- * through one scratch buffer shared by all connections (safe: nothing here is async).
+ * Memory: zlib contexts are created on first use, not at the handshake, so a connection that
+ * never compressed holds none. A decompressor costs about 2^windowBits bytes plus 7 KiB; a
+ * compressor about 2^(windowBits+2) + 2^(memLevel+9) bytes (256 KiB at 15/8). `hibernate()`
+ * frees both between messages and keeps only the history that context takeover needs (at
+ * most one window per direction); the server calls it on connections that went quiet.
+ * Output goes through one scratch buffer shared by all connections (safe: nothing here is
+ * async).
  */
 
 interface ZlibHandle {
@@ -106,21 +110,27 @@ export class PerMessageDeflate {
   private readonly maxMessageSize: number;
   private inflater: ZlibStream | null = null;
   private deflater: ZlibStream | null = null;
-  /** Bytes inflated so far for the current message. */
-  private inflated = 0;
+  /** Bytes inflated so far for the current message; -1 between messages. */
+  private inflated = -1;
   /**
    * RFC 7692 §7.2.3.4 lets a sender end a message with a final (BFINAL) block, which ends the
-   * zlib stream: the next message needs a new decompressor, seeded with the output so far
-   * when context is kept. The current message's latest output is kept for that.
+   * zlib stream: the next message needs a new decompressor, seeded from the history.
    */
   private streamEnded = false;
-  private recent: Buffer[] = [];
-  private recentSize = 0;
-  private dictionary: Buffer | undefined = undefined;
+  /** What each direction's context holds, when context is kept: the seed of a rebuilt context. */
+  private readonly inflateHistory: History | null;
+  private readonly deflateHistory: History | null;
 
   constructor(params: DeflateParams, maxMessageSize: number) {
     this.params = params;
     this.maxMessageSize = maxMessageSize;
+    this.inflateHistory = params.remoteNoContextTakeover
+      ? null
+      : new History(windowSize(params.remoteMaxWindowBits));
+    this.deflateHistory =
+      params.localNoContextTakeover || params.localMaxWindowBits < MIN_ZLIB_WINDOW_BITS
+        ? null
+        : new History(windowSize(params.localMaxWindowBits));
   }
 
   /**
@@ -128,61 +138,42 @@ export class PerMessageDeflate {
    * size is capped while inflating: zlib stops producing output past the message limit.
    */
   decode(piece: Buffer, end: boolean, output: (decoded: Buffer) => void): void {
+    if (this.inflated < 0) this.inflated = 0;
     if (piece.length > 0) this.inflate(piece, output);
     if (!end) return;
     this.inflate(TAIL, output);
-    this.inflated = 0;
-    if (this.streamEnded) {
-      this.releaseInflater();
-      // Seeding with this message's output is exact for references into it; references
-      // further back then fail as invalid data (1007) rather than decode wrongly.
-      if (!this.params.remoteNoContextTakeover && this.recentSize > 0) {
-        const window = windowSize(this.params.remoteMaxWindowBits);
-        this.dictionary = Buffer.concat(this.recent, this.recentSize).subarray(-window);
-      }
-    } else if (this.params.remoteNoContextTakeover) {
-      // The peer resets its compressor after each message, so the history here is useless.
-      this.releaseInflater();
-    }
-    this.recent = [];
-    this.recentSize = 0;
+    this.inflated = -1;
+    // A stream that ended needs a new decompressor; one whose peer resets its compressor after
+    // each message has nothing worth keeping.
+    if (this.streamEnded || this.inflateHistory === null) this.releaseInflater();
   }
 
   private inflate(input: Buffer, output: (decoded: Buffer) => void): void {
+    const history = this.inflateHistory;
     if (this.inflater === null) {
       this.inflater = createInflateRaw({
         windowBits: Math.max(this.params.remoteMaxWindowBits, MIN_ZLIB_WINDOW_BITS),
-        dictionary: this.dictionary,
+        dictionary: history?.dictionary(),
       }) as unknown as ZlibStream;
       this.inflater.on('error', ignoreError);
-      this.dictionary = undefined;
       this.streamEnded = false;
     }
     try {
-      const keep = !this.params.remoteNoContextTakeover;
       const limit = this.maxMessageSize - this.inflated;
       const result = runZlib(this.inflater, input, constants.Z_SYNC_FLUSH, limit, (decoded) => {
-        if (keep) this.remember(decoded);
+        history?.add(decoded);
         output(decoded);
       });
       this.inflated += result.produced;
       if (result.ended) this.streamEnded = true;
     } catch (error) {
       this.releaseInflater();
+      // The connection fails now; nothing is decoded after this.
+      history?.clear();
       if (error instanceof TooMuchOutput)
         throw new MessageTooBigError(`inflates to over ${this.maxMessageSize} bytes`);
       if (error instanceof ProtocolViolation) throw error;
       throw new InvalidCompressedDataError((error as Error).message, { cause: error });
-    }
-  }
-
-  /** Keeps the latest output of the current message, about one window's worth. */
-  private remember(decoded: Buffer): void {
-    this.recent.push(decoded);
-    this.recentSize += decoded.length;
-    const window = windowSize(this.params.remoteMaxWindowBits);
-    while (this.recent.length > 1 && this.recentSize - this.recent[0].length >= window) {
-      this.recentSize -= this.recent.shift()!.length;
     }
   }
 
@@ -194,12 +185,14 @@ export class PerMessageDeflate {
 
   /** Compresses a whole message, ready to be sent with RSV1 set. */
   encode(payload: Uint8Array): Buffer {
-    if (this.params.localNoContextTakeover) return compressMessage(payload, this.params);
+    const history = this.deflateHistory;
+    if (history === null) return compressMessage(payload, this.params);
     if (this.deflater === null) {
       this.deflater = createDeflateRaw({
         windowBits: this.params.localMaxWindowBits,
         memLevel: this.params.memLevel,
         level: this.params.level,
+        dictionary: history.dictionary(),
       }) as unknown as ZlibStream;
       this.deflater.on('error', ignoreError);
     }
@@ -211,14 +204,44 @@ export class PerMessageDeflate {
       Number.MAX_SAFE_INTEGER,
       (piece) => pieces.push(piece),
     );
+    history.add(payload);
     return stripTail(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, produced));
   }
 
-  /** Frees the zlib contexts (when the connection ends). */
+  /** Whether zlib contexts are held now (what `hibernate` would free). */
+  get holdsContexts(): boolean {
+    return this.inflater !== null || this.deflater !== null;
+  }
+
+  /**
+   * Frees the zlib contexts between messages, keeping at most one window of history per
+   * direction so that context takeover carries on: the next message rebuilds a context
+   * seeded with it. For connections that went quiet. A decompressor in the middle of a
+   * fragmented message is kept. Returns whether anything was freed.
+   */
+  hibernate(): boolean {
+    let freed = false;
+    if (this.inflated < 0) {
+      freed = this.inflater !== null;
+      this.releaseInflater();
+      this.inflateHistory?.compact();
+    }
+    if (this.deflater !== null) {
+      this.deflater.close();
+      this.deflater = null;
+      freed = true;
+    }
+    this.deflateHistory?.compact();
+    return freed;
+  }
+
+  /** Frees the zlib contexts and history (when the connection ends). */
   release(): void {
     this.releaseInflater();
     this.deflater?.close();
     this.deflater = null;
+    this.inflateHistory?.clear();
+    this.deflateHistory?.clear();
   }
 
   private releaseInflater(): void {
