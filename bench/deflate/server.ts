@@ -2,7 +2,11 @@
  * Echo server for the permessage-deflate benchmark: `--impl=wsx` or `--impl=ws`, compression on.
  *
  *   wsx: createServer() with its defaults: perMessageDeflate is on by default (15-bit windows,
- *        context takeover, memLevel 8, level 6, messages of 1,024 bytes and more compressed).
+ *        memLevel 8, level 6, messages of 1,024 bytes and more compressed; the server sends
+ *        without context takeover through one shared compressor, receives with the client's
+ *        context takeover, and gives a quiet socket's zlib contexts up after 10 s).
+ *   wsx-takeover: the same with `serverNoContextTakeover: false`: a compressor per socket,
+ *        context kept both ways, as ws does.
  *   ws:  new WebSocketServer({ perMessageDeflate: true }): ws leaves compression OFF by default;
  *        `true` turns it on with ws's own defaults (the same zlib settings and threshold).
  *   net: the floor for memory, not a WebSocket implementation: node:net, a hand-made 101 (which
@@ -37,8 +41,11 @@ function ready(listening: number): void {
   process.stdout.write(`READY port=${listening} pid=${process.pid} impl=${impl}\n`);
 }
 
-if (impl === 'wsx') {
-  const server = createServer({ maxMessageSize: MAX });
+if (impl === 'wsx' || impl === 'wsx-takeover') {
+  const server = createServer({
+    maxMessageSize: MAX,
+    perMessageDeflate: impl === 'wsx' ? true : { serverNoContextTakeover: false },
+  });
   server.route('/*', {
     message(socket, data, isBinary) {
       if (isBinary) socket.sendBinary(data);

@@ -297,11 +297,10 @@ export class Socket<Data = unknown> implements ConnectionEvents {
   sendPrepared(message: PreparedMessage): SendStatus {
     const refused = this.admit();
     if (refused !== null) return refused;
-    // Seam for permessage-deflate: a connection whose negotiated parameters let one compressed
-    // frame serve many sockets (no server context takeover) passes its SharedCompression here,
-    // and the message is compressed once per parameter set. Until then, prepared frames go
-    // uncompressed, which permessage-deflate allows for any message (RFC 7692 §6: RSV1 clear).
-    const frame = message.frame(null);
+    // With permessage-deflate and no context takeover on this side, the message is compressed
+    // once per parameter set for every such socket; otherwise the plain frame goes, which
+    // permessage-deflate allows for any message (RFC 7692 §6: RSV1 clear).
+    const frame = message.frame(this.connection.sharedCompression);
     if (this.connection.isSendingFragments && this.connection.canWrite()) {
       (this.held ??= []).push(frame);
       return this.sent(true);

@@ -1,5 +1,6 @@
 import { type CloseInfo, encodeClosePayload, parseClosePayload, validateCloseToSend } from './close.js';
 import { CloseCode, type ProtocolViolation, toViolation, UsageError } from './errors.js';
+import type { SharedCompression } from './extensions/shared-compression.js';
 import { type ConnectionLimits, resolveLimits } from './limits.js';
 import { nextMaskingKey } from './mask.js';
 import { MessageAssembler } from './message.js';
@@ -41,6 +42,8 @@ export interface MessageExtension {
   shouldCompress(size: number, force: boolean | undefined): boolean;
   /** Compresses a whole message. */
   encode(payload: Uint8Array): Buffer;
+  /** How this connection compresses messages framed once for many (null: per connection, or never). */
+  readonly sharedCompression: SharedCompression | null;
   /** Frees what the extension can rebuild later (a quiet connection's zlib contexts); true when something was freed. */
   hibernate(): boolean;
   /** Frees what the extension holds (zlib contexts). */
@@ -268,6 +271,11 @@ export class Connection implements FrameSink {
     this.sendingFragments = !fin;
     this.writeFrame(frameOpcode, fin, data);
     return true;
+  }
+
+  /** How a message framed once for many sockets is compressed for this one (null: sent plain). */
+  get sharedCompression(): SharedCompression | null {
+    return this.extension?.sharedCompression ?? null;
   }
 
   /** Frees what an extension can rebuild on the next message (zlib contexts); for quiet connections. */

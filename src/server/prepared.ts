@@ -1,25 +1,15 @@
+import type { SharedCompression } from '../protocol/extensions/shared-compression.js';
 import { Opcode } from '../protocol/opcodes.js';
 import { encodeFrame, encodeTextFrame } from '../protocol/serializer.js';
 
-/**
- * How a group of connections compresses a message identically: connections whose
- * permessage-deflate parameters have no context takeover on the server's side and the same
- * window, memLevel and level produce the same bytes for the same payload, so one compressed
- * frame serves all of them. `key` names the parameter set (e.g. `w15.m8.l6`); `compress`
- * returns the compressed payload (RFC 7692 §7.2.1, without the 0x00 0x00 0xff 0xff tail), or
- * null to send this message uncompressed.
- */
-export interface SharedCompression {
-  readonly key: string;
-  compress(payload: Uint8Array): Uint8Array | null;
-}
+export type { SharedCompression };
 
 /**
  * A message framed once for many sockets: a topic publish builds one, and every subscriber
  * writes the same Buffer (server frames are unmasked, so the bytes do not depend on the
  * connection). Frames are made on first use and cached: the plain frame, and one compressed
- * frame per `SharedCompression.key` (the seam permessage-deflate fills: compressed once per
- * parameter set, not once per socket).
+ * frame per `SharedCompression.key` (compressed once per permessage-deflate parameter set,
+ * not once per socket).
  */
 export class PreparedMessage {
   /** The payload as given: a string for text (encoded straight into the frame), or bytes. */

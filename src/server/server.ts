@@ -18,9 +18,9 @@ import {
 import { HandshakeError } from '../protocol/errors.js';
 import {
   acceptOffer,
-  deflateOptions,
   type PerMessageDeflateOptions,
   releaseAfterOf,
+  serverDeflateOptions,
 } from '../protocol/extensions/negotiation.js';
 import { formatExtensions, HeaderMap } from '../protocol/handshake/headers.js';
 import { DEFAULT_HEAD_LIMITS } from '../protocol/handshake/http-head.js';
@@ -147,7 +147,7 @@ export class WebSocketServer implements SocketOwner {
       options: options as RouteOptions<unknown>,
       policies: this.realtime.policiesFor(
         options,
-        releaseAfterOf(deflateOptions(options.perMessageDeflate ?? this.perMessageDeflate)),
+        releaseAfterOf(serverDeflateOptions(options.perMessageDeflate ?? this.perMessageDeflate)),
       ),
     });
     return this;
@@ -323,7 +323,7 @@ export class WebSocketServer implements SocketOwner {
 
     const deflate = acceptOffer(
       offer.extensions,
-      deflateOptions(route.perMessageDeflate ?? this.perMessageDeflate),
+      serverDeflateOptions(route.perMessageDeflate ?? this.perMessageDeflate),
     );
     const extensions = deflate === null ? [] : [deflate.response];
     socket.write(

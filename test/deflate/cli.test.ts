@@ -24,7 +24,7 @@ describe('wsx serve', () => {
     try {
       const client = await WsClient.open(server.url, { perMessageDeflate: true });
       assert.equal(client.ws.extensions, 'permessage-deflate');
-      assert.equal(client.extensionsHeader, 'permessage-deflate');
+      assert.equal(client.extensionsHeader, 'permessage-deflate; server_no_context_takeover');
       await client.close();
     } finally {
       await server.child.stop();

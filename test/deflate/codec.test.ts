@@ -459,6 +459,9 @@ class RecordingExtension implements MessageExtension {
   encode(payload: Uint8Array): Buffer {
     return this.inner.encode(payload);
   }
+  get sharedCompression() {
+    return this.inner.sharedCompression;
+  }
   hibernate(): boolean {
     return this.inner.hibernate();
   }

@@ -29,10 +29,13 @@ interface Case {
 const ALL_SIZES = [0, 1, 125, 126, 1000, 65535, 65536, MiB, 4 * MiB];
 const WINDOW_SIZES = [0, 1, 126, 1000, 65536, 256 * KiB];
 
-/** What wsx answers to the offer ws makes for `c` (ws offers client_max_window_bits bare unless set). */
+/**
+ * What wsx answers to the offer ws makes for `c` (ws offers client_max_window_bits bare unless
+ * set). The server always declares server_no_context_takeover: by default it compresses with one
+ * shared compressor.
+ */
 function expectedParams(c: Case): string[] {
-  const params: string[] = [];
-  if (c.serverNoContextTakeover) params.push('server_no_context_takeover');
+  const params: string[] = ['server_no_context_takeover'];
   if (c.clientNoContextTakeover) params.push('client_no_context_takeover');
   if (c.serverMaxWindowBits !== undefined) params.push(`server_max_window_bits=${c.serverMaxWindowBits}`);
   if (c.clientMaxWindowBits !== undefined) params.push(`client_max_window_bits=${c.clientMaxWindowBits}`);
@@ -218,7 +221,7 @@ describe('a wsx server configured per route (library), against ws clients with d
     [
       '/w9',
       { serverMaxWindowBits: 9, clientMaxWindowBits: 9, threshold: 0 },
-      ['client_max_window_bits=9', 'server_max_window_bits=9'],
+      ['client_max_window_bits=9', 'server_max_window_bits=9', 'server_no_context_takeover'],
       true,
     ],
     [
@@ -227,9 +230,16 @@ describe('a wsx server configured per route (library), against ws clients with d
       ['client_no_context_takeover', 'server_no_context_takeover'],
       true,
     ],
-    ['/small-memory', { memLevel: 1, level: 1, threshold: 0 }, [], true],
-    ['/stored', { level: 0, threshold: 0 }, [], false],
-    ['/w8', { serverMaxWindowBits: 8, threshold: 0 }, ['server_max_window_bits=8'], false],
+    ['/small-memory', { memLevel: 1, level: 1, threshold: 0 }, ['server_no_context_takeover'], true],
+    ['/stored', { level: 0, threshold: 0 }, ['server_no_context_takeover'], false],
+    [
+      '/w8',
+      { serverMaxWindowBits: 8, threshold: 0 },
+      ['server_max_window_bits=8', 'server_no_context_takeover'],
+      false,
+    ],
+    // A compressor per socket, kept between messages: what the server does when asked to.
+    ['/takeover', { serverNoContextTakeover: false, threshold: 0 }, [], true],
   ];
 
   before(async () => {

@@ -156,7 +156,10 @@ describe("the server frees quiet sockets' zlib contexts (releaseAfter), against 
   let url = '';
 
   before(async () => {
-    server = createServer({ perMessageDeflate: { releaseAfter: 40, threshold: 0 } });
+    // A compressor per socket too (context takeover both ways), so both directions are freed and rebuilt.
+    server = createServer({
+      perMessageDeflate: { releaseAfter: 40, threshold: 0, serverNoContextTakeover: false },
+    });
     server.route('/*', { message: (socket, data, isBinary) => socket.send(data, { binary: isBinary }) });
     const { port } = await server.listen({ port: 0, host: '127.0.0.1' });
     url = `ws://127.0.0.1:${port}/`;

@@ -470,6 +470,7 @@ describe('RFC 6455 §5.2 RSV1 with a negotiated extension', () => {
       },
       shouldCompress: () => false,
       encode: (payload: Uint8Array) => Buffer.from(payload),
+      sharedCompression: null,
       hibernate: () => false,
       release() {},
     };

@@ -5,10 +5,13 @@
  * sliding window is all the context there is).
  *
  * zlib cannot hand its window back, so the bytes are copied here as they pass. While a
- * connection is busy they go into a ring of one window; `compact()` turns the ring into an
- * exact-size copy, which is what an idle connection keeps instead of its zlib contexts
- * (a few hundred KiB less per connection).
+ * connection is busy they go into a ring that grows up to one window; `compact()` turns it
+ * into an exact-size copy, which is what an idle connection keeps instead of its zlib
+ * contexts.
  */
+/** Where a ring starts: most connections send small messages, and many send few. */
+const MIN_RING = 1024;
+
 export class History {
   private readonly capacity: number;
   /** The ring, while bytes are being added; null once compacted. */
@@ -31,20 +34,23 @@ export class History {
 
   /** Appends bytes that went through the stream; only the last `capacity` are kept. */
   add(bytes: Uint8Array): void {
-    const capacity = this.capacity;
-    let ring = this.ring;
-    if (ring === null) ring = this.reopen();
     let from = 0;
     let count = bytes.length;
-    if (count >= capacity) {
-      from = count - capacity;
-      count = capacity;
+    if (count === 0) return;
+    if (count >= this.capacity) {
+      from = count - this.capacity;
+      count = this.capacity;
     }
-    const first = Math.min(count, capacity - this.end);
+    let ring = this.ring;
+    if (ring === null || (ring.length < this.capacity && this.size + count > ring.length)) {
+      ring = this.reopen(this.size + count);
+    }
+    const length = ring.length;
+    const first = Math.min(count, length - this.end);
     ring.set(bytes.subarray(from, from + first), this.end);
     if (first < count) ring.set(bytes.subarray(from + first, from + count), 0);
-    this.end = (this.end + count) % capacity;
-    this.size = Math.min(capacity, this.size + count);
+    this.end = (this.end + count) % length;
+    this.size = Math.min(length, this.size + count);
   }
 
   /** The bytes held, oldest first, or undefined when there are none (a zlib dictionary). */
@@ -52,7 +58,7 @@ export class History {
     if (this.size === 0) return undefined;
     if (this.ring === null) return this.saved!;
     const ring = this.ring;
-    const start = (this.end - this.size + this.capacity) % this.capacity;
+    const start = (this.end - this.size + ring.length) % ring.length;
     if (start < this.end) return Buffer.from(ring.subarray(start, this.end));
     return Buffer.concat([ring.subarray(start), ring.subarray(0, this.end)], this.size);
   }
@@ -73,11 +79,14 @@ export class History {
     this.size = 0;
   }
 
-  private reopen(): Buffer {
-    const ring = Buffer.allocUnsafe(this.capacity);
-    const saved = this.saved;
-    if (saved !== null) ring.set(saved, 0);
-    this.end = saved === null ? 0 : saved.length % this.capacity;
+  /** A ring big enough for `wanted` bytes (doubling, up to the window), holding what is kept so far. */
+  private reopen(wanted: number): Buffer {
+    let length = this.ring?.length ?? MIN_RING;
+    while (length < wanted && length < this.capacity) length *= 2;
+    const ring = Buffer.allocUnsafe(Math.min(length, this.capacity));
+    const kept = this.dictionary();
+    if (kept !== undefined) ring.set(kept, 0);
+    this.end = this.size % ring.length;
     this.saved = null;
     this.ring = ring;
     return ring;

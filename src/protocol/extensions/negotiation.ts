@@ -13,7 +13,14 @@ export const EXTENSION_NAME = 'permessage-deflate';
 export interface PerMessageDeflateOptions {
   /** Negotiate at all. Default true. */
   readonly enabled?: boolean;
-  /** Server: ask the server (itself, or the server it connects to) not to keep context between messages. */
+  /**
+   * The server compresses each message on its own (server_no_context_takeover). On a server
+   * the default is true: one compressor then serves every socket (reset after each message),
+   * so a socket holds no compressor, and a published message is compressed once for all its
+   * subscribers. False keeps a compressor per socket (about 256 KiB at the defaults; freed
+   * while the socket is quiet, see `releaseAfter`) for better ratios on similar messages.
+   * On a client: ask the server for it (default false).
+   */
   readonly serverNoContextTakeover?: boolean;
   /** Ask the client not to keep context between messages. */
   readonly clientNoContextTakeover?: boolean;
@@ -124,6 +131,14 @@ export function deflateOptions(
   return setting;
 }
 
+/** A server's options: as `deflateOptions`, with the server's own default of no context takeover on its side. */
+export function serverDeflateOptions(
+  setting: boolean | PerMessageDeflateOptions | undefined,
+): PerMessageDeflateOptions {
+  const options = deflateOptions(setting);
+  return { ...options, serverNoContextTakeover: options.serverNoContextTakeover ?? true };
+}
+
 function checkOptions(options: PerMessageDeflateOptions): void {
   const bits = [
     options.serverMaxWindowBits,
@@ -185,6 +200,7 @@ export function acceptOffer(
       continue; // §7.1.2.2: the server cannot limit a client that did not offer client_max_window_bits
     }
     const response: Array<readonly [string, string | true]> = [];
+    // RFC 7692 §7.1.1.1 lets a server declare server_no_context_takeover unasked.
     const serverNoContext = raw.serverNoContextTakeover || options.serverNoContextTakeover === true;
     const clientNoContext = raw.clientNoContextTakeover || options.clientNoContextTakeover === true;
     if (serverNoContext) response.push(['server_no_context_takeover', true]);

@@ -1,14 +1,8 @@
-import {
-  constants,
-  createDeflateRaw,
-  createInflateRaw,
-  type DeflateRaw,
-  deflateRawSync,
-  type InflateRaw,
-} from 'node:zlib';
+import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw, type InflateRaw } from 'node:zlib';
 import { InvalidCompressedDataError, MessageTooBigError, ProtocolViolation } from '../errors.js';
 import { History } from './history.js';
 import type { DeflateParams } from './negotiation.js';
+import type { SharedCompression } from './shared-compression.js';
 
 /**
  * The permessage-deflate codec (RFC 7692 §7.2), synchronous.
@@ -20,13 +14,14 @@ import type { DeflateParams } from './negotiation.js';
  * `writeSync` in a loop, the way those functions do internally, and keeps the context
  * open for context takeover. The internals it needs are checked when this module loads.
  *
- * Memory: zlib contexts are created on first use, not at the handshake, so a connection that
+ * Memory: zlib contexts are taken on first use, not at the handshake, so a connection that
  * never compressed holds none. A decompressor costs about 2^windowBits bytes plus 7 KiB; a
- * compressor about 2^(windowBits+2) + 2^(memLevel+9) bytes (256 KiB at 15/8). `hibernate()`
- * frees both between messages and keeps only the history that context takeover needs (at
- * most one window per direction); the server calls it on connections that went quiet.
- * Output goes through one scratch buffer shared by all connections (safe: nothing here is
- * async).
+ * compressor about 2^(windowBits+2) + 2^(memLevel+9) bytes (256 KiB at 15/8). Without
+ * context takeover on the sending side, one compressor per settings serves every connection.
+ * Decompressors are pooled. `hibernate()` gives a connection's contexts up between messages
+ * and keeps only the history that context takeover needs (at most one window per
+ * direction); the server calls it on connections that went quiet. Output goes through one
+ * scratch buffer shared by all connections (safe: nothing here is async).
  */
 
 interface ZlibHandle {
@@ -42,6 +37,8 @@ interface ZlibHandle {
 }
 
 type ZlibStream = (InflateRaw | DeflateRaw) & {
+  /** Back to the state of a new stream, memory kept (inflateReset / deflateReset). */
+  reset(): void;
   _handle: ZlibHandle | null;
   /** [available output after, available input after] of the last write. */
   _writeState: Uint32Array;
@@ -54,12 +51,18 @@ if (typeof probe._handle?.writeSync !== 'function' || !(probe._writeState instan
 probe.close();
 
 const SCRATCH = Buffer.allocUnsafe(64 * 1024);
+/**
+ * A zlib stream's own output buffer is never used here (output goes through SCRATCH): the
+ * smallest size zlib takes (Z_MIN_CHUNK) saves 16 KiB per context.
+ */
+const UNUSED_CHUNK = constants.Z_MIN_CHUNK;
 
 function ignoreError(): void {}
 
 /**
  * Runs `input` through a zlib stream with `flush`, passing each piece of output to `output`
- * as it is produced. Throws `TooMuchOutput` as soon as more than `limit` bytes came out.
+ * as it is produced: a view of the shared scratch buffer, valid only during the call (copy
+ * what is kept). Throws `TooMuchOutput` as soon as more than `limit` bytes came out.
  * `ended` tells that the stream reached its final block (input was left unconsumed).
  */
 function runZlib(
@@ -85,7 +88,7 @@ function runZlib(
     if (have > 0) {
       produced += have;
       if (produced > limit) throw new TooMuchOutput();
-      output(Buffer.from(SCRATCH.subarray(0, have)));
+      output(SCRATCH.subarray(0, have));
     }
     inOffset += inLength - inLeft;
     inLength = inLeft;
@@ -105,25 +108,83 @@ const EMPTY_COMPRESSED = Buffer.from([0x00]);
 /** zlib's raw deflate cannot compress with an 8-bit window (it would use 9), so 8 means "do not compress". */
 const MIN_ZLIB_WINDOW_BITS = 9;
 
+/**
+ * Decompressors between uses, by window bits: reset, memory kept, handed to the next socket
+ * that needs one. A socket holds one only while it receives compressed messages; this spares
+ * the allocator the churn of making and freeing contexts (which fragments the heap).
+ */
+const idleInflaters = new Map<number, ZlibStream[]>();
+/** Idle decompressors kept per window size (about 40 KiB each at 15 bits); more are closed. */
+const MAX_IDLE_INFLATERS = 64;
+
+function takeInflater(windowBits: number): ZlibStream {
+  const stream = idleInflaters.get(windowBits)?.pop();
+  if (stream !== undefined) return stream;
+  const created = createInflateRaw({ windowBits, chunkSize: UNUSED_CHUNK }) as unknown as ZlibStream;
+  created.on('error', ignoreError);
+  return created;
+}
+
+function giveBackInflater(stream: ZlibStream, windowBits: number): void {
+  if (stream.destroyed || stream._handle === null) return;
+  let idle = idleInflaters.get(windowBits);
+  if (idle === undefined) idleInflaters.set(windowBits, (idle = []));
+  if (idle.length >= MAX_IDLE_INFLATERS) {
+    stream.close();
+    return;
+  }
+  stream.reset();
+  idle.push(stream);
+}
+
+/**
+ * Puts `history` into a fresh decompressor's window: it is inflated as stored (uncompressed)
+ * blocks and the output dropped. Node offers zlib's preset dictionary only when a stream is
+ * made, and a reused one needs the same effect.
+ */
+function prime(stream: ZlibStream, history: Buffer): void {
+  const blocks = Math.ceil(history.length / MAX_STORED);
+  const input = Buffer.allocUnsafe(history.length + blocks * 5);
+  let at = 0;
+  for (let from = 0; from < history.length; from += MAX_STORED) {
+    const length = Math.min(MAX_STORED, history.length - from);
+    input[at] = 0; // BFINAL 0, BTYPE 00 (stored); the rest of the byte is padding
+    input.writeUInt16LE(length, at + 1);
+    input.writeUInt16LE(~length & 0xffff, at + 3);
+    history.copy(input, at + 5, from, from + length);
+    at += 5 + length;
+  }
+  runZlib(stream, input, constants.Z_SYNC_FLUSH, Number.MAX_SAFE_INTEGER, ignoreOutput);
+}
+
+/** Largest stored block (RFC 1951 §3.2.4: LEN is 16 bits). */
+const MAX_STORED = 0xffff;
+
+function ignoreOutput(): void {}
+
 export class PerMessageDeflate {
   readonly params: DeflateParams;
   private readonly maxMessageSize: number;
+  private readonly inflateWindowBits: number;
   private inflater: ZlibStream | null = null;
   private deflater: ZlibStream | null = null;
   /** Bytes inflated so far for the current message; -1 between messages. */
   private inflated = -1;
   /**
    * RFC 7692 §7.2.3.4 lets a sender end a message with a final (BFINAL) block, which ends the
-   * zlib stream: the next message needs a new decompressor, seeded from the history.
+   * zlib stream: the next message needs a fresh decompressor, primed with the history.
    */
   private streamEnded = false;
   /** What each direction's context holds, when context is kept: the seed of a rebuilt context. */
   private readonly inflateHistory: History | null;
   private readonly deflateHistory: History | null;
+  /** Set when this side compresses without context takeover: then one compressed frame serves many sockets. */
+  readonly sharedCompression: SharedCompression | null;
 
   constructor(params: DeflateParams, maxMessageSize: number) {
     this.params = params;
     this.maxMessageSize = maxMessageSize;
+    this.inflateWindowBits = Math.max(params.remoteMaxWindowBits, MIN_ZLIB_WINDOW_BITS);
     this.inflateHistory = params.remoteNoContextTakeover
       ? null
       : new History(windowSize(params.remoteMaxWindowBits));
@@ -131,6 +192,10 @@ export class PerMessageDeflate {
       params.localNoContextTakeover || params.localMaxWindowBits < MIN_ZLIB_WINDOW_BITS
         ? null
         : new History(windowSize(params.localMaxWindowBits));
+    this.sharedCompression =
+      params.localNoContextTakeover && params.localMaxWindowBits >= MIN_ZLIB_WINDOW_BITS
+        ? sharedCompressionFor(params)
+        : null;
   }
 
   /**
@@ -143,31 +208,31 @@ export class PerMessageDeflate {
     if (!end) return;
     this.inflate(TAIL, output);
     this.inflated = -1;
-    // A stream that ended needs a new decompressor; one whose peer resets its compressor after
-    // each message has nothing worth keeping.
-    if (this.streamEnded || this.inflateHistory === null) this.releaseInflater();
+    // A stream that ended needs a fresh decompressor; one whose peer resets its compressor
+    // after each message has nothing worth keeping, so it goes back for any socket to use.
+    if (this.streamEnded || this.inflateHistory === null) this.putInflaterAway();
   }
 
   private inflate(input: Buffer, output: (decoded: Buffer) => void): void {
     const history = this.inflateHistory;
-    if (this.inflater === null) {
-      this.inflater = createInflateRaw({
-        windowBits: Math.max(this.params.remoteMaxWindowBits, MIN_ZLIB_WINDOW_BITS),
-        dictionary: history?.dictionary(),
-      }) as unknown as ZlibStream;
-      this.inflater.on('error', ignoreError);
-      this.streamEnded = false;
-    }
     try {
+      if (this.inflater === null) {
+        this.inflater = takeInflater(this.inflateWindowBits);
+        this.streamEnded = false;
+        const seed = history?.dictionary();
+        if (seed !== undefined) prime(this.inflater, seed);
+      }
       const limit = this.maxMessageSize - this.inflated;
       const result = runZlib(this.inflater, input, constants.Z_SYNC_FLUSH, limit, (decoded) => {
         history?.add(decoded);
-        output(decoded);
+        output(Buffer.from(decoded));
       });
       this.inflated += result.produced;
       if (result.ended) this.streamEnded = true;
     } catch (error) {
-      this.releaseInflater();
+      // Not given back: its state is whatever the bad input left.
+      this.inflater?.close();
+      this.inflater = null;
       // The connection fails now; nothing is decoded after this.
       history?.clear();
       if (error instanceof TooMuchOutput)
@@ -193,19 +258,13 @@ export class PerMessageDeflate {
         memLevel: this.params.memLevel,
         level: this.params.level,
         dictionary: history.dictionary(),
+        chunkSize: UNUSED_CHUNK,
       }) as unknown as ZlibStream;
       this.deflater.on('error', ignoreError);
     }
-    const pieces: Buffer[] = [];
-    const { produced } = runZlib(
-      this.deflater,
-      payload,
-      constants.Z_SYNC_FLUSH,
-      Number.MAX_SAFE_INTEGER,
-      (piece) => pieces.push(piece),
-    );
+    const compressed = deflateWith(this.deflater, payload);
     history.add(payload);
-    return stripTail(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, produced));
+    return compressed;
   }
 
   /** Whether zlib contexts are held now (what `hibernate` would free). */
@@ -215,18 +274,20 @@ export class PerMessageDeflate {
 
   /**
    * Frees the zlib contexts between messages, keeping at most one window of history per
-   * direction so that context takeover carries on: the next message rebuilds a context
-   * seeded with it. For connections that went quiet. A decompressor in the middle of a
-   * fragmented message is kept. Returns whether anything was freed.
+   * direction so that context takeover carries on: the next message gets a context seeded
+   * with it. For connections that went quiet. A decompressor in the middle of a fragmented
+   * message is kept. Returns whether anything was freed.
    */
   hibernate(): boolean {
     let freed = false;
     if (this.inflated < 0) {
       freed = this.inflater !== null;
-      this.releaseInflater();
+      this.putInflaterAway();
       this.inflateHistory?.compact();
     }
     if (this.deflater !== null) {
+      // Compressors are not pooled: a reused one could only be seeded by compressing the
+      // history again, which costs more than making one with a preset dictionary.
       this.deflater.close();
       this.deflater = null;
       freed = true;
@@ -237,35 +298,85 @@ export class PerMessageDeflate {
 
   /** Frees the zlib contexts and history (when the connection ends). */
   release(): void {
-    this.releaseInflater();
+    if (this.inflated < 0) this.putInflaterAway();
+    else this.inflater?.close();
+    this.inflater = null;
     this.deflater?.close();
     this.deflater = null;
     this.inflateHistory?.clear();
     this.deflateHistory?.clear();
   }
 
-  private releaseInflater(): void {
-    this.inflater?.close();
+  private putInflaterAway(): void {
+    if (this.inflater === null) return;
+    giveBackInflater(this.inflater, this.inflateWindowBits);
     this.inflater = null;
   }
 }
 
+/** Compresses one message through `stream` with a sync flush; the tail is stripped. */
+function deflateWith(stream: ZlibStream, payload: Uint8Array): Buffer {
+  const pieces: Buffer[] = [];
+  const { produced } = runZlib(stream, payload, constants.Z_SYNC_FLUSH, Number.MAX_SAFE_INTEGER, (piece) =>
+    pieces.push(Buffer.from(piece)),
+  );
+  return stripTail(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, produced));
+}
+
+/** One per parameter set, so that sockets with equal parameters share their compressed frames. */
+const sharedCompressions = new Map<string, SharedCompression>();
+
+function sharedCompressionFor(params: DeflateParams): SharedCompression {
+  const key = `w${params.localMaxWindowBits}.m${params.memLevel}.l${params.level}.t${params.threshold}`;
+  let shared = sharedCompressions.get(key);
+  if (shared === undefined) {
+    const settings = {
+      localMaxWindowBits: params.localMaxWindowBits,
+      memLevel: params.memLevel,
+      level: params.level,
+    };
+    const threshold = params.threshold;
+    shared = {
+      key,
+      compress: (payload) => (payload.length < threshold ? null : compressMessage(payload, settings)),
+    };
+    sharedCompressions.set(key, shared);
+  }
+  return shared;
+}
+
+/** One compressor per settings for every message sent without context takeover, reset after each. */
+const sharedCompressors = new Map<string, ZlibStream>();
+
 /**
  * Compresses one message with no context before or after it: the result depends only on
  * the payload and the settings, so one result can be sent to every socket that agreed to
- * the same window, memLevel and level without context takeover (the broadcast path).
+ * the same window, memLevel and level without context takeover (the broadcast path). One
+ * compressor per settings serves every socket (reset after each message), so sockets that
+ * agreed to server_no_context_takeover hold no compressor at all.
  */
 export function compressMessage(
   payload: Uint8Array,
   settings: Pick<DeflateParams, 'localMaxWindowBits' | 'memLevel' | 'level'>,
 ): Buffer {
-  const compressed = deflateRawSync(payload, {
-    windowBits: settings.localMaxWindowBits,
-    memLevel: settings.memLevel,
-    level: settings.level,
-    finishFlush: constants.Z_SYNC_FLUSH,
-  });
-  return stripTail(compressed);
+  const key = `${settings.localMaxWindowBits}/${settings.memLevel}/${settings.level}`;
+  let stream = sharedCompressors.get(key);
+  if (stream === undefined) {
+    stream = createDeflateRaw({
+      windowBits: settings.localMaxWindowBits,
+      memLevel: settings.memLevel,
+      level: settings.level,
+      chunkSize: UNUSED_CHUNK,
+    }) as unknown as ZlibStream;
+    stream.on('error', ignoreError);
+    sharedCompressors.set(key, stream);
+  }
+  try {
+    return deflateWith(stream, payload);
+  } finally {
+    if (stream.destroyed) sharedCompressors.delete(key);
+    else stream.reset();
+  }
 }
 
 function windowSize(bits: number): number {
