@@ -280,9 +280,23 @@ export function asksForUpgrade(head: RequestHead): boolean {
   return upgrade && connection;
 }
 
+/** Whether a comma-separated list has the element `upgrade` (any case, OWS around it); no allocation. */
 function hasUpgradeToken(value: string): boolean {
-  for (const item of value.split(',')) if (item.trim().toLowerCase() === 'upgrade') return true;
+  let start = 0;
+  for (let i = 0; i <= value.length; i++) {
+    if (i < value.length && value.charCodeAt(i) !== 0x2c) continue;
+    let a = start;
+    let b = i;
+    while (a < b && isOws(value.charCodeAt(a))) a++;
+    while (b > a && isOws(value.charCodeAt(b - 1))) b--;
+    if (b - a === 7 && value.slice(a, b).toLowerCase() === 'upgrade') return true;
+    start = i + 1;
+  }
   return false;
+}
+
+function isOws(code: number): boolean {
+  return code === SP || code === HTAB;
 }
 
 /**
