@@ -129,10 +129,20 @@ interface ServerDef {
   env: Record<string, string>;
   /** raw = node:net echo, speaks no WebSocket */
   raw: boolean;
+  /** Only when named in --servers (variants for comparisons). */
+  optIn?: boolean;
 }
 
 const SERVERS: ServerDef[] = [
   { name: 'wsx', label: 'wsx', script: 'wsx.js', env: {}, raw: false },
+  {
+    name: 'wsx-http',
+    label: 'wsx (http parser)',
+    script: 'wsx.js',
+    env: { WSX_HTTP_PARSER: '1' },
+    raw: false,
+    optIn: true,
+  },
   { name: 'ws', label: 'ws', script: 'ws.js', env: { WS_NO_BUFFER_UTIL: '1' }, raw: false },
   { name: 'ws+bufferutil', label: 'ws+bufferutil', script: 'ws.js', env: {}, raw: false },
   { name: 'uws', label: 'uWebSockets.js', script: 'uws.js', env: {}, raw: false },
@@ -650,7 +660,7 @@ async function main(): Promise<void> {
         if (!d) throw new Error(`no server ${n} (have ${SERVERS.map((s) => s.name).join(', ')})`);
         return d;
       })
-    : SERVERS;
+    : SERVERS.filter((s) => s.optIn !== true);
 
   buildLoadgen();
   taskset = os.availableParallelism() >= 2 && hasTaskset();

@@ -23,5 +23,8 @@ server.route('/*', {
   },
 });
 
-const { port } = await server.listen({ port: portFromArgs(), host: HOST });
-ready(port, 'broadcast=publish');
+// WSX_HTTP_PARSER=1 reads upgrade requests with Node's HTTP parser (the `wsx-http` peer),
+// to compare it with wsx's own request-head reader (the default of `listen`).
+const httpParser = process.env.WSX_HTTP_PARSER === '1';
+const { port } = await server.listen({ port: portFromArgs(), host: HOST, httpParser });
+ready(port, `broadcast=publish heads=${httpParser ? 'node-http' : 'wsx'}`);

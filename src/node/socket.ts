@@ -580,7 +580,8 @@ export class Socket<Data = unknown> implements ConnectionEvents {
   onEnd(): void {
     this.connection.receiveEof();
     // Our side follows: after the closing handshake this is the clean end; otherwise 1006.
-    this.transport.end();
+    // Ending twice would build (and drop) an ERR_STREAM_ALREADY_FINISHED with its stack.
+    if (!this.transport.writableEnded) this.transport.end();
   }
 
   /** @internal */

@@ -24,8 +24,12 @@ export const DEFAULT_LIMITS: ConnectionLimits = Object.freeze({
   maxFragments: 131_072,
 });
 
+/** Results of resolveLimits: a server passes its resolved limits to every connection it opens. */
+const resolved = new WeakSet<object>();
+
 /** Fills in defaults; `maxFrameSize` follows `maxMessageSize` unless set. Throws on nonsense. */
 export function resolveLimits(options: Partial<ConnectionLimits> = {}): ConnectionLimits {
+  if (resolved.has(options)) return options as ConnectionLimits;
   const maxMessageSize = options.maxMessageSize ?? DEFAULT_LIMITS.maxMessageSize;
   const limits = {
     maxMessageSize,
@@ -37,5 +41,7 @@ export function resolveLimits(options: Partial<ConnectionLimits> = {}): Connecti
       throw new RangeError(`${name} must be a positive integer, got ${value}`);
     }
   }
-  return Object.freeze(limits);
+  const frozen = Object.freeze(limits);
+  resolved.add(frozen);
+  return frozen;
 }

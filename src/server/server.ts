@@ -24,12 +24,15 @@ import {
 } from '../protocol/extensions/negotiation.js';
 import { formatExtensions, HeaderMap } from '../protocol/handshake/headers.js';
 import { DEFAULT_HEAD_LIMITS } from '../protocol/handshake/http-head.js';
+import { type RequestHead, upgradeBodyRefusal } from '../protocol/handshake/request-head.js';
 import {
   buildAcceptResponse,
   buildRejectResponse,
+  type UpgradeRequest,
   validateUpgradeRequest,
 } from '../protocol/handshake/server.js';
 import { type ConnectionLimits, resolveLimits } from '../protocol/limits.js';
+import { incomingMessageFor } from './incoming-message.js';
 import { prometheusText } from './metrics.js';
 import {
   Realtime,
@@ -37,7 +40,7 @@ import {
   type RealtimeServerOptions,
   type ShutdownReport,
 } from './realtime.js';
-import { Router } from './router.js';
+import { type RouteMatch, Router } from './router.js';
 import type { ServerStats } from './stats.js';
 import {
   selectProtocol,
@@ -46,6 +49,7 @@ import {
   type UpgradeHook,
   UpgradeRejection,
 } from './upgrade.js';
+import { UpgradeListener } from './upgrade-listener.js';
 
 /** Options of a server; every field has a default. */
 export interface ServerOptions
@@ -92,6 +96,23 @@ export interface ListenOptions {
   readonly tls?: HttpsServerOptions;
   /** Handles plain HTTP requests; default answers 426 Upgrade Required. */
   readonly request?: (request: IncomingMessage, response: ServerResponse) => void;
+  /**
+   * @internal Read upgrade requests with Node's HTTP parser, as `attach` does, instead of
+   * wsx's own request-head reader (for comparing the two).
+   */
+  readonly httpParser?: boolean;
+}
+
+/** An upgrade request, as Node's HTTP server or wsx's own reader read it. */
+interface UpgradeInput {
+  readonly method: string;
+  readonly target: string;
+  readonly httpVersion: string;
+  readonly rawHeaders: readonly string[];
+  /** Node's request object; made on demand for heads wsx read itself. */
+  readonly request: IncomingMessage | (() => IncomingMessage);
+  /** Refuse a body: after a head read by wsx, the bytes that follow are taken as frames. */
+  readonly noBody: boolean;
 }
 
 interface ResolvedRoute {
@@ -117,6 +138,7 @@ export class WebSocketServer implements SocketOwner {
   private readonly perMessageDeflate: boolean | PerMessageDeflateOptions;
   private readonly sockets = new Set<Socket<unknown>>();
   private readonly httpServers: HttpServer[] = [];
+  private readonly listeners: UpgradeListener[] = [];
   private closing: Promise<ShutdownReport> | null = null;
   private emptied: (() => void) | null = null;
   private readonly realtime: Realtime;
@@ -219,8 +241,19 @@ export class WebSocketServer implements SocketOwner {
     // Slow senders of the request head are cut off by the handshake timeout.
     server.headersTimeout = this.handshakeTimeout;
     server.requestTimeout = this.handshakeTimeout;
+    // Upgrade requests on connections the HTTP server serves (keep-alive) come this way.
     this.attach(server);
     this.httpServers.push(server);
+    if (options.httpParser !== true) {
+      // New connections are read by wsx's request-head reader; the HTTP server gets the rest.
+      this.listeners.push(
+        new UpgradeListener(server, options.tls ? 'secureConnection' : 'connection', {
+          handshakeTimeout: this.handshakeTimeout,
+          maxHeaderBytes: DEFAULT_HEAD_LIMITS.maxHeaderBytes,
+          upgrade: (head, socket, rest) => this.upgradeRead(head, socket, rest),
+        }),
+      );
+    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
@@ -246,71 +279,129 @@ export class WebSocketServer implements SocketOwner {
    * with the status of whatever refused it.
    */
   handleUpgrade(request: IncomingMessage, transport: Duplex, head: Buffer): void {
-    const socket = transport as NetSocket;
-    socket.on('error', ignoreError);
-    this.upgrade(request, socket, head).catch((error: unknown) => {
-      refuse(socket, new HandshakeError(500, 'upgrade failed', { cause: error }));
-    });
+    const input: UpgradeInput = {
+      method: request.method ?? '',
+      target: request.url ?? '/',
+      httpVersion: request.httpVersion,
+      rawHeaders: request.rawHeaders,
+      request,
+      noBody: false,
+    };
+    this.upgrade(input, transport as NetSocket, head);
   }
 
-  private async upgrade(request: IncomingMessage, socket: NetSocket, head: Buffer): Promise<void> {
+  /** An upgrade request read by the listener of `listen()`; the socket is paused. */
+  private upgradeRead(head: RequestHead, socket: NetSocket, rest: Buffer): void {
+    const input: UpgradeInput = {
+      method: head.method,
+      target: head.target,
+      httpVersion: head.httpVersion,
+      rawHeaders: head.rawHeaders,
+      request: () => incomingMessageFor(head, socket),
+      noBody: true,
+    };
+    this.upgrade(input, socket, rest);
+  }
+
+  private upgrade(input: UpgradeInput, socket: NetSocket, head: Buffer): void {
+    socket.on('error', ignoreError);
+    try {
+      this.upgradeOrHook(input, socket, head)?.catch((error: unknown) => {
+        refuse(socket, new HandshakeError(500, 'upgrade failed', { cause: error }));
+      });
+    } catch (error) {
+      refuse(socket, new HandshakeError(500, 'upgrade failed', { cause: error }));
+    }
+  }
+
+  /** Validates and routes; answers at once, or returns the promise of the route's upgrade hook. */
+  private upgradeOrHook(input: UpgradeInput, socket: NetSocket, head: Buffer): Promise<void> | undefined {
     if (this.closing !== null) return refuse(socket, new HandshakeError(503, 'server is shutting down'));
     const limited = this.realtime.refusal(socket.remoteAddress ?? '');
     if (limited !== null) return refuse(socket, limited);
-    if (request.rawHeaders.length / 2 > this.maxHeaders) {
+    if (input.rawHeaders.length / 2 > this.maxHeaders) {
       return refuse(socket, new HandshakeError(431, `more than ${this.maxHeaders} header fields`));
     }
-    const headers = HeaderMap.fromRaw(request.rawHeaders);
-    const target = request.url ?? '/';
+    const headers = HeaderMap.fromRaw(input.rawHeaders);
+    const target = input.target;
     const queryStart = target.indexOf('?');
     const path = queryStart === -1 ? target : target.slice(0, queryStart);
     let offer: ReturnType<typeof validateUpgradeRequest>;
     try {
-      offer = validateUpgradeRequest({
-        method: request.method ?? '',
-        httpVersion: request.httpVersion,
-        headers,
-      });
+      offer = validateUpgradeRequest({ method: input.method, httpVersion: input.httpVersion, headers });
     } catch (error) {
       if (error instanceof HandshakeError) return refuse(socket, error);
       throw error;
+    }
+    if (input.noBody) {
+      const body = upgradeBodyRefusal(input.rawHeaders);
+      if (body !== null) return refuse(socket, body);
     }
     const match = this.router.match(path);
     if (match === null) return refuse(socket, new HandshakeError(404, `no WebSocket route for ${path}`));
     if (!this.originAllowed(offer.origin))
       return refuse(socket, new HandshakeError(403, 'origin not allowed'));
-    const route = match.value.options;
+    if (match.value.options.upgrade === undefined) {
+      this.open(socket, head, target, offer, match, undefined);
+      return undefined;
+    }
+    return this.runHook(input, socket, head, headers, path, queryStart, offer, match);
+  }
 
-    let acceptance: UpgradeAcceptance<unknown> | undefined;
-    if (route.upgrade !== undefined) {
-      const context: UpgradeContext = {
-        request,
-        path,
-        query: new URLSearchParams(queryStart === -1 ? '' : target.slice(queryStart + 1)),
-        params: match.params,
-        headers,
-        origin: offer.origin,
-        protocols: offer.protocols,
-        remoteAddress: socket.remoteAddress ?? '',
-      };
-      const decision = await withTimeout(route.upgrade(context), this.handshakeTimeout);
-      if (decision === TIMED_OUT) return refuse(socket, new HandshakeError(503, 'upgrade hook timed out'));
-      if (decision instanceof UpgradeRejection) {
-        return refuse(
-          socket,
-          new HandshakeError(decision.status, decision.body, {
-            headers: decision.headers as Record<string, string>,
-          }),
-          decision.body,
-        );
-      }
-      acceptance = decision;
+  private async runHook(
+    input: UpgradeInput,
+    socket: NetSocket,
+    head: Buffer,
+    headers: HeaderMap,
+    path: string,
+    queryStart: number,
+    offer: UpgradeRequest,
+    match: RouteMatch<ResolvedRoute>,
+  ): Promise<void> {
+    const target = input.target;
+    const made = input.request;
+    let request = typeof made === 'function' ? null : made;
+    const context: UpgradeContext = {
+      get request(): IncomingMessage {
+        request ??= (made as () => IncomingMessage)();
+        return request;
+      },
+      path,
+      query: new URLSearchParams(queryStart === -1 ? '' : target.slice(queryStart + 1)),
+      params: match.params,
+      headers,
+      origin: offer.origin,
+      protocols: offer.protocols,
+      remoteAddress: socket.remoteAddress ?? '',
+    };
+    const decision = await withTimeout(match.value.options.upgrade!(context), this.handshakeTimeout);
+    if (decision === TIMED_OUT) return refuse(socket, new HandshakeError(503, 'upgrade hook timed out'));
+    if (decision instanceof UpgradeRejection) {
+      return refuse(
+        socket,
+        new HandshakeError(decision.status, decision.body, {
+          headers: decision.headers as Record<string, string>,
+        }),
+        decision.body,
+      );
     }
     if (socket.destroyed) return;
     // Checked again now that the hook has run: from here to the 101 nothing waits.
     const overLimit = this.realtime.refusal(socket.remoteAddress ?? '');
     if (overLimit !== null) return refuse(socket, overLimit);
+    this.open(socket, head, target, offer, match, decision);
+  }
 
+  /** Answers 101 and opens the socket. */
+  private open(
+    socket: NetSocket,
+    head: Buffer,
+    target: string,
+    offer: UpgradeRequest,
+    match: RouteMatch<ResolvedRoute>,
+    acceptance: UpgradeAcceptance<unknown> | undefined,
+  ): void {
+    const route = match.value.options;
     let protocol: string | null;
     if (acceptance?.protocol !== undefined) {
       protocol = acceptance.protocol;
@@ -352,6 +443,8 @@ export class WebSocketServer implements SocketOwner {
     });
     this.realtime.opened(ws);
     this.sockets.add(ws);
+    // A head read by wsx leaves the socket paused (the HTTP server leaves it neither way).
+    socket.resume();
     ws.start(head);
   }
 
@@ -391,6 +484,7 @@ export class WebSocketServer implements SocketOwner {
       const outcome = await withTimeout(allClosed, timeout);
       if (outcome === TIMED_OUT) this.realtime.terminate(this.sockets);
     }
+    for (const listener of this.listeners) listener.close();
     for (const server of this.httpServers) server.closeAllConnections();
     await Promise.all(stopped);
     await this.realtime.stop();
@@ -412,7 +506,7 @@ function answerUpgradeRequired(_request: IncomingMessage, response: ServerRespon
   response.end('This is a WebSocket endpoint: connect with a WebSocket client.\n');
 }
 
-function refuse(socket: NetSocket, error: HandshakeError, body = error.message): void {
+function refuse(socket: NetSocket, error: HandshakeError, body = error.message): undefined {
   if (socket.destroyed) return;
   socket.end(buildRejectResponse(error.status, `${body}\n`, error.headers));
   socket.setTimeout(2_000, () => socket.destroy());

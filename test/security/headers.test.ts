@@ -349,13 +349,19 @@ describe('too many and too large header fields (CVE-2024-37890)', () => {
     assert.equal(result.status, 431);
   });
 
-  it('answers 4xx, not a crash, when the WebSocket fields come after the 2,000 that Node keeps', async () => {
+  // Node's parser drops the fields past 2,000 (so the upgrade is refused with 4xx); wsx's own
+  // reader, which `listen()` uses, keeps every field of a head within 16 KiB, so with maxHeaders
+  // at 100,000 the request is complete and valid (101). Either way: an answer, not a crash.
+  it('answers, not a crash, when the WebSocket fields come after the 2,000 that Node keeps', async () => {
     let request = 'GET /echo HTTP/1.1\r\n';
     for (let i = 0; i < 2100; i++) request += `${i}:\r\n`;
     request += `Host: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${SAMPLE_KEY}\r\n`;
     request += 'Sec-WebSocket-Version: 13\r\n\r\n';
     const result = await requestHead(permissive.port, request);
-    assert.ok(result.status >= 400 && result.status < 500, `answered ${result.status}`);
+    assert.ok(
+      result.status === 101 || (result.status >= 400 && result.status < 500),
+      `answered ${result.status}`,
+    );
     assert.ok(permissive.alive());
     const next = await requestHead(permissive.port, upgradeRequest('/echo'));
     assert.equal(next.status, 101, 'the permissive server still serves');

@@ -81,6 +81,7 @@ export function validateUpgradeRequest(head: RequestHead): UpgradeRequest {
 }
 
 function isHttp11OrLater(version: string): boolean {
+  if (version === '1.1') return true;
   const [major, minor] = version.split('.').map(Number);
   return major > 1 || (major === 1 && minor >= 1);
 }

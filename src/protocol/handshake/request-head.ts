@@ -1,0 +1,318 @@
+import { HandshakeError } from '../errors.js';
+import { DEFAULT_HEAD_LIMITS } from './http-head.js';
+
+/**
+ * A request head as the reader found it: the request line and header fields (RFC 9112 §3,
+ * §5), and every byte read so far, so that another HTTP parser can take the connection over.
+ */
+export interface RequestHead {
+  readonly method: string;
+  /** The request-target as sent. */
+  readonly target: string;
+  /** "1.1" for HTTP/1.1. */
+  readonly httpVersion: string;
+  /** Alternating names and values (values without surrounding white space), as Node's `rawHeaders`. */
+  readonly rawHeaders: string[];
+  /** Every byte read: the head, then whatever followed it in the same reads. */
+  readonly received: Buffer;
+  /** Where the head ends in `received` (just past its blank line). */
+  readonly headLength: number;
+}
+
+/** Limits of the request-head reader; the defaults match Node's HTTP server. */
+export interface RequestHeadLimits {
+  /** Most bytes before the blank line that ends the head (request line and fields). Default 16 KiB. */
+  readonly maxHeaderBytes: number;
+}
+
+// Parser states, one per position in the grammar.
+const LINE_START = 0; // before the request line; empty lines there are skipped (RFC 9112 §2.2)
+const LEADING_LF = 1;
+const METHOD = 2;
+const TARGET_START = 3;
+const TARGET = 4;
+const VERSION = 5;
+const REQUEST_LINE_LF = 6;
+const FIELD_START = 7;
+const NAME = 8;
+const VALUE_OWS = 9;
+const VALUE = 10;
+const FIELD_LF = 11;
+const HEAD_END_LF = 12;
+const DONE = 13;
+
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+const HTAB = 0x09;
+const COLON = 0x3a;
+
+// Byte classes: tchar (RFC 9110 §5.6.2), VCHAR, field-vchar (VCHAR / obs-text).
+const TCHAR = 1;
+const VCHAR = 2;
+const FIELD_VCHAR = 4;
+const CLASS = new Uint8Array(256);
+for (let c = 0x21; c <= 0x7e; c++) CLASS[c] |= VCHAR | FIELD_VCHAR;
+for (let c = 0x80; c <= 0xff; c++) CLASS[c] |= FIELD_VCHAR;
+for (const c of "!#$%&'*+-.^_`|~") CLASS[c.charCodeAt(0)] |= TCHAR;
+for (let c = 0x30; c <= 0x39; c++) CLASS[c] |= TCHAR;
+for (let c = 0x41; c <= 0x5a; c++) CLASS[c] |= TCHAR;
+for (let c = 0x61; c <= 0x7a; c++) CLASS[c] |= TCHAR;
+
+/** "HTTP/1.0" or "HTTP/1.1": the bytes a version must have, 0 where the minor digit goes. */
+const VERSION_SHAPE = [0x48, 0x54, 0x54, 0x50, 0x2f, 0x31, 0x2e, 0];
+
+/**
+ * Reads an HTTP/1.1 request head strictly, in one pass over each byte as it arrives, so a
+ * head split anywhere costs the same as one read and garbage is refused at its first bad
+ * byte. Refused with 400: a request line other than `method SP request-target SP
+ * HTTP/1.x` (1.0 or 1.1, the versions this grammar is for), a field name that is not a token or is followed by white space, control
+ * characters in a value, obsolete line folding (RFC 9112 §5.2 lets a server refuse it), and
+ * any line ending other than CRLF (a bare LF or CR). Refused with 431: more than
+ * `maxHeaderBytes` before the blank line. Empty lines before the request line are skipped.
+ * How many fields there are is left to the caller (`rawHeaders.length / 2`): the limit on
+ * them differs between upgrade requests and the others.
+ */
+export class RequestHeadReader {
+  private readonly maxBytes: number;
+  private state = LINE_START;
+  /** Bytes so far; a chunk is kept as it is until a second one arrives. */
+  private buffer: Buffer | null = null;
+  private size = 0;
+  private owned = false;
+  private methodStart = 0;
+  private methodEnd = 0;
+  private targetStart = 0;
+  private targetEnd = 0;
+  private versionAt = 0;
+  /** Per field: name start, name end, value start, value end (offsets in the buffer). */
+  private readonly fields: number[] = [];
+  private nameStart = 0;
+  private nameEnd = 0;
+  private valueStart = 0;
+  private valueEnd = 0;
+
+  constructor(limits: RequestHeadLimits = DEFAULT_HEAD_LIMITS) {
+    this.maxBytes = limits.maxHeaderBytes;
+  }
+
+  /** Bytes read so far. */
+  get received(): number {
+    return this.size;
+  }
+
+  /** Takes the next bytes: the head once complete, null while more are needed. Throws HandshakeError. */
+  push(chunk: Buffer): RequestHead | null {
+    if (this.state === DONE) throw new Error('the request head is complete already');
+    const from = this.size;
+    this.append(chunk);
+    const end = this.scan(this.buffer!, from, this.size);
+    if (end === -1) {
+      // Keep our own copy of a head still incomplete: the transport's chunk is not ours to hold.
+      if (!this.owned) {
+        this.buffer = Buffer.from(this.buffer!.subarray(0, this.size));
+        this.owned = true;
+      }
+      return null;
+    }
+    return this.head(end);
+  }
+
+  private append(chunk: Buffer): void {
+    if (this.buffer === null) {
+      this.buffer = chunk;
+      this.size = chunk.length;
+      return;
+    }
+    if (this.buffer.length < this.size + chunk.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.size + chunk.length, this.buffer.length * 2));
+      this.buffer.copy(grown, 0, 0, this.size);
+      this.buffer = grown;
+    }
+    chunk.copy(this.buffer, this.size);
+    this.size += chunk.length;
+  }
+
+  /** Runs the grammar over bytes [from, to); returns where the head ends, or -1. */
+  private scan(bytes: Buffer, from: number, to: number): number {
+    let state = this.state;
+    // The limit holds for the head before its blank line; that line's CRLF may follow it.
+    const stop = Math.min(to, this.maxBytes + 2);
+    let i = from;
+    for (; i < stop; i++) {
+      const c = bytes[i];
+      switch (state) {
+        case LINE_START:
+          if (c === CR) state = LEADING_LF;
+          else if ((CLASS[c] & TCHAR) !== 0) {
+            this.methodStart = i;
+            state = METHOD;
+          } else throw malformed('request line');
+          break;
+        case LEADING_LF:
+          if (c !== LF) throw malformed('line ending');
+          state = LINE_START;
+          break;
+        case METHOD:
+          if (c === SP) {
+            this.methodEnd = i;
+            state = TARGET_START;
+          } else if ((CLASS[c] & TCHAR) === 0) throw malformed('method');
+          break;
+        case TARGET_START:
+          if ((CLASS[c] & FIELD_VCHAR) === 0) throw malformed('request target');
+          this.targetStart = i;
+          state = TARGET;
+          break;
+        case TARGET:
+          if (c === SP) {
+            this.targetEnd = i;
+            this.versionAt = i + 1;
+            state = VERSION;
+          } else if ((CLASS[c] & FIELD_VCHAR) === 0) throw malformed('request target');
+          break;
+        case VERSION: {
+          const at = i - this.versionAt;
+          if (at === VERSION_SHAPE.length) {
+            if (c !== CR) throw malformed('HTTP version');
+            state = REQUEST_LINE_LF;
+          } else {
+            const want = VERSION_SHAPE[at];
+            if (want === 0 ? c !== 0x30 && c !== 0x31 : c !== want) throw malformed('HTTP version');
+          }
+          break;
+        }
+        case REQUEST_LINE_LF:
+          if (c !== LF) throw malformed('line ending');
+          state = FIELD_START;
+          break;
+        case FIELD_START:
+          if ((CLASS[c] & TCHAR) !== 0) {
+            this.nameStart = i;
+            state = NAME;
+          } else if (c === CR) state = HEAD_END_LF;
+          else if (c === SP || c === HTAB) throw malformed('header line (obsolete line folding)');
+          else throw malformed('header name');
+          break;
+        case NAME:
+          if (c === COLON) {
+            this.nameEnd = i;
+            state = VALUE_OWS;
+          } else if ((CLASS[c] & TCHAR) === 0) throw malformed('header name');
+          break;
+        case VALUE_OWS:
+          if ((CLASS[c] & FIELD_VCHAR) !== 0) {
+            this.valueStart = i;
+            this.valueEnd = i + 1;
+            state = VALUE;
+          } else if (c === CR) {
+            this.valueStart = i;
+            this.valueEnd = i;
+            state = FIELD_LF;
+          } else if (c !== SP && c !== HTAB) throw malformed('header value');
+          break;
+        case VALUE:
+          if ((CLASS[c] & FIELD_VCHAR) !== 0) this.valueEnd = i + 1;
+          else if (c === CR) state = FIELD_LF;
+          else if (c !== SP && c !== HTAB) throw malformed('header value');
+          break;
+        case FIELD_LF:
+          if (c !== LF) throw malformed('line ending');
+          this.fields.push(this.nameStart, this.nameEnd, this.valueStart, this.valueEnd);
+          state = FIELD_START;
+          break;
+        case HEAD_END_LF:
+          if (c !== LF) throw malformed('line ending');
+          this.state = DONE;
+          return i + 1;
+      }
+    }
+    this.state = state;
+    if (i < to) {
+      throw new HandshakeError(431, `request head over ${this.maxBytes} bytes`);
+    }
+    return -1;
+  }
+
+  private head(end: number): RequestHead {
+    const bytes = this.buffer!;
+    const text = bytes.toString('latin1', 0, end);
+    const fields = this.fields;
+    const rawHeaders = new Array<string>(fields.length / 2);
+    for (let f = 0, r = 0; f < fields.length; f += 4, r += 2) {
+      rawHeaders[r] = text.slice(fields[f], fields[f + 1]);
+      rawHeaders[r + 1] = text.slice(fields[f + 2], fields[f + 3]);
+    }
+    const version = this.versionAt + 5;
+    return {
+      method: text.slice(this.methodStart, this.methodEnd),
+      target: text.slice(this.targetStart, this.targetEnd),
+      httpVersion: text.slice(version, version + 3),
+      rawHeaders,
+      received: bytes.subarray(0, this.size),
+      headLength: end,
+    };
+  }
+}
+
+function malformed(what: string): HandshakeError {
+  return new HandshakeError(400, `malformed ${what}`);
+}
+
+/**
+ * Whether a request asks to switch protocols, by the rule Node's HTTP parser applies
+ * (llhttp): a `Connection` field with the `upgrade` token and an `Upgrade` field. CONNECT
+ * is not one: it is left to the HTTP server, as it is with Node's.
+ */
+export function asksForUpgrade(head: RequestHead): boolean {
+  if (head.method === 'CONNECT') return false;
+  const raw = head.rawHeaders;
+  let upgrade = false;
+  let connection = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === 7) {
+      if (name.toLowerCase() === 'upgrade') upgrade = true;
+    } else if (name.length === 10 && !connection && name.toLowerCase() === 'connection') {
+      connection = hasUpgradeToken(raw[i + 1]);
+    }
+  }
+  return upgrade && connection;
+}
+
+/** Whether a comma-separated list has the element `upgrade` (any case, OWS around it); no allocation. */
+function hasUpgradeToken(value: string): boolean {
+  let start = 0;
+  for (let i = 0; i <= value.length; i++) {
+    if (i < value.length && value.charCodeAt(i) !== 0x2c) continue;
+    let a = start;
+    let b = i;
+    while (a < b && isOws(value.charCodeAt(a))) a++;
+    while (b > a && isOws(value.charCodeAt(b - 1))) b--;
+    if (b - a === 7 && value.slice(a, b).toLowerCase() === 'upgrade') return true;
+    start = i + 1;
+  }
+  return false;
+}
+
+function isOws(code: number): boolean {
+  return code === SP || code === HTAB;
+}
+
+/**
+ * Why an upgrade request cannot be taken as it is: a body (RFC 6455 defines none, and the
+ * bytes after the head are frames), which Node's parser would read as HTTP first. Takes
+ * the fields as `rawHeaders`; returns a HandshakeError (400) or null.
+ */
+export function upgradeBodyRefusal(raw: readonly string[]): HandshakeError | null {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
+      return new HandshakeError(400, 'an upgrade request cannot have a body (Transfer-Encoding)');
+    }
+    if (name.length === 14 && name.toLowerCase() === 'content-length' && raw[i + 1] !== '0') {
+      return new HandshakeError(400, 'an upgrade request cannot have a body (Content-Length)');
+    }
+  }
+  return null;
+}
