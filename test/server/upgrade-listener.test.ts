@@ -187,9 +187,10 @@ describe('listen(): upgrade requests read by wsx', () => {
     const client = new Client(port);
     const started = performance.now();
     const request = upgrade();
+    // One byte per tick, never skipping one (a late tick under load must not corrupt the head).
+    let next = 0;
     const drip = setInterval(() => {
-      if (!client.socket.destroyed)
-        client.socket.write(request[Math.floor((performance.now() - started) / 100)]);
+      if (!client.socket.destroyed && next < request.length) client.socket.write(request[next++]);
     }, 100);
     await within(3000, 'the cut-off', client.closed).finally(() => clearInterval(drip));
     const elapsed = performance.now() - started;
