@@ -1,4 +1,5 @@
 import { HandshakeError } from '../errors.js';
+import { HeadBytes } from './head-bytes.js';
 import { HeaderMap } from './headers.js';
 
 /** Limits on an HTTP head read by wsx itself. */
@@ -28,9 +29,7 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
  */
 export class ResponseHeadReader {
   private readonly limits: HeadLimits;
-  /** Bytes so far, in a buffer that doubles as needed: linear however the head is split. */
-  private buffer: Buffer = Buffer.alloc(0);
-  private size = 0;
+  private readonly gathered = new HeadBytes();
 
   constructor(limits: HeadLimits = DEFAULT_HEAD_LIMITS) {
     this.limits = limits;
@@ -38,27 +37,17 @@ export class ResponseHeadReader {
 
   /** Returns the head once complete, or null while more bytes are needed. Throws HandshakeError. */
   push(chunk: Buffer): ResponseHead | null {
-    const searchFrom = Math.max(0, this.size - 3);
-    if (this.size === 0 && this.buffer.length === 0) {
-      this.buffer = chunk;
-    } else {
-      if (this.buffer.length < this.size + chunk.length) {
-        const grown = Buffer.allocUnsafe(Math.max(this.size + chunk.length, this.buffer.length * 2));
-        this.buffer.copy(grown, 0, 0, this.size);
-        this.buffer = grown;
-      }
-      chunk.copy(this.buffer, this.size);
-    }
-    this.size += chunk.length;
-    const all = this.buffer.subarray(0, this.size);
+    const gathered = this.gathered;
+    const searchFrom = Math.max(0, gathered.size - 3);
+    gathered.append(chunk);
+    const all = gathered.bytes;
     const end = all.indexOf(CRLFCRLF, searchFrom);
     // The limit counts the head before its blank line; up to 3 bytes of that line may be here already.
-    if ((end === -1 ? this.size - 3 : end) > this.limits.maxHeaderBytes) {
+    if ((end === -1 ? all.length - 3 : end) > this.limits.maxHeaderBytes) {
       throw new HandshakeError(0, `response head over ${this.limits.maxHeaderBytes} bytes`);
     }
     if (end === -1) {
-      // Keep our own copy: the transport's chunk must not be written into.
-      if (this.buffer === chunk) this.buffer = Buffer.from(chunk);
+      gathered.keep();
       return null;
     }
     return parseResponseHead(all.toString('latin1', 0, end), all.subarray(end + 4), this.limits);

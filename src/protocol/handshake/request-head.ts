@@ -1,4 +1,5 @@
 import { HandshakeError } from '../errors.js';
+import { HeadBytes } from './head-bytes.js';
 import { DEFAULT_HEAD_LIMITS } from './http-head.js';
 
 /**
@@ -77,9 +78,7 @@ export class RequestHeadReader {
   private readonly maxBytes: number;
   private state = LINE_START;
   /** Bytes so far; a chunk is kept as it is until a second one arrives. */
-  private buffer: Buffer | null = null;
-  private size = 0;
-  private owned = false;
+  private readonly gathered = new HeadBytes();
   private methodStart = 0;
   private methodEnd = 0;
   private targetStart = 0;
@@ -98,39 +97,21 @@ export class RequestHeadReader {
 
   /** Bytes read so far. */
   get received(): number {
-    return this.size;
+    return this.gathered.size;
   }
 
   /** Takes the next bytes: the head once complete, null while more are needed. Throws HandshakeError. */
   push(chunk: Buffer): RequestHead | null {
     if (this.state === DONE) throw new Error('the request head is complete already');
-    const from = this.size;
-    this.append(chunk);
-    const end = this.scan(this.buffer!, from, this.size);
+    const gathered = this.gathered;
+    const from = gathered.size;
+    gathered.append(chunk);
+    const end = this.scan(gathered.bytes, from, gathered.size);
     if (end === -1) {
-      // Keep our own copy of a head still incomplete: the transport's chunk is not ours to hold.
-      if (!this.owned) {
-        this.buffer = Buffer.from(this.buffer!.subarray(0, this.size));
-        this.owned = true;
-      }
+      gathered.keep();
       return null;
     }
     return this.head(end);
-  }
-
-  private append(chunk: Buffer): void {
-    if (this.buffer === null) {
-      this.buffer = chunk;
-      this.size = chunk.length;
-      return;
-    }
-    if (this.buffer.length < this.size + chunk.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.size + chunk.length, this.buffer.length * 2));
-      this.buffer.copy(grown, 0, 0, this.size);
-      this.buffer = grown;
-    }
-    chunk.copy(this.buffer, this.size);
-    this.size += chunk.length;
   }
 
   /** Runs the grammar over bytes [from, to); returns where the head ends, or -1. */
@@ -235,7 +216,7 @@ export class RequestHeadReader {
   }
 
   private head(end: number): RequestHead {
-    const bytes = this.buffer!;
+    const bytes = this.gathered.bytes;
     const text = bytes.toString('latin1', 0, end);
     const fields = this.fields;
     const rawHeaders = new Array<string>(fields.length / 2);
@@ -249,7 +230,7 @@ export class RequestHeadReader {
       target: text.slice(this.targetStart, this.targetEnd),
       httpVersion: text.slice(version, version + 3),
       rawHeaders,
-      received: bytes.subarray(0, this.size),
+      received: bytes,
       headLength: end,
     };
   }
