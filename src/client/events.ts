@@ -73,7 +73,7 @@ export class ErrorEvent extends Event {
 }
 
 /** Node's global MessageEvent (the one browsers have). */
-export const MessageEvent = globalThis.MessageEvent;
+export const MessageEvent: typeof globalThis.MessageEvent = globalThis.MessageEvent;
 export type MessageEvent = globalThis.MessageEvent;
 
 export interface ReconnectEventInit extends EventInit {
