@@ -1,7 +1,7 @@
 import { type CloseInfo, encodeClosePayload, parseClosePayload, validateCloseToSend } from './close.js';
 import { CloseCode, type ProtocolViolation, toViolation, UsageError } from './errors.js';
 import { type ConnectionLimits, resolveLimits } from './limits.js';
-import { nextMaskingKey } from './mask.js';
+import { nextMaskingKey, xorInPlace } from './mask.js';
 import { MessageAssembler } from './message.js';
 import { Opcode } from './opcodes.js';
 import { DISCARDING_PARSER, FrameParser, type FrameSink, type Parser } from './parser.js';
@@ -176,12 +176,13 @@ export class Connection implements FrameSink {
     if (!this.messageCompressed) this.assembler.frameStart(length, fin);
   }
 
-  dataFramePayload(piece: Buffer, frameEnd: boolean): void {
+  dataFramePayload(piece: Buffer, mask: number, frameEnd: boolean): void {
     const messageEnd = frameEnd && this.frameFin;
     if (this.messageCompressed) {
+      xorInPlace(piece, 0, piece.length, mask);
       this.extension!.decode(piece, messageEnd, this.appendDecoded!);
     } else {
-      this.assembler.append(piece, frameEnd);
+      this.assembler.append(piece, mask, frameEnd);
     }
     if (messageEnd) this.events.messageReceived(this.assembler.take(), this.messageBinary);
   }
