@@ -24,8 +24,12 @@ export const DEFAULT_LIMITS: ConnectionLimits = Object.freeze({
   maxFragments: 131_072,
 });
 
+/** Objects made by `resolveLimits`: resolving one again gives it back, so connections can share it. */
+const resolved = new WeakSet<ConnectionLimits>();
+
 /** Fills in defaults; `maxFrameSize` follows `maxMessageSize` unless set. Throws on nonsense. */
 export function resolveLimits(options: Partial<ConnectionLimits> = {}): ConnectionLimits {
+  if (resolved.has(options as ConnectionLimits)) return options as ConnectionLimits;
   const maxMessageSize = options.maxMessageSize ?? DEFAULT_LIMITS.maxMessageSize;
   const limits = {
     maxMessageSize,
@@ -37,5 +41,7 @@ export function resolveLimits(options: Partial<ConnectionLimits> = {}): Connecti
       throw new RangeError(`${name} must be a positive integer, got ${value}`);
     }
   }
-  return Object.freeze(limits);
+  Object.freeze(limits);
+  resolved.add(limits);
+  return limits;
 }

@@ -20,7 +20,8 @@ const EAGER_ALLOCATION = 1024 * 1024;
  */
 export class MessageAssembler {
   private readonly maxMessageSize: number;
-  private readonly utf8 = new Utf8Validator();
+  /** Made for the first text that arrives in pieces: most connections never need it. */
+  private utf8: Utf8Validator | null = null;
   /** Whether the current message is text, and validated piece by piece rather than at the end. */
   private text = false;
   private incremental = false;
@@ -41,7 +42,7 @@ export class MessageAssembler {
   begin(text: boolean): void {
     this.text = text;
     this.incremental = false;
-    this.utf8.reset();
+    this.utf8?.reset();
   }
 
   /** A frame of the current message begins. */
@@ -82,7 +83,7 @@ export class MessageAssembler {
   /** Checks text that arrives in pieces as it comes (a whole message is checked natively when taken). */
   private validate(bytes: Buffer): void {
     this.incremental = true;
-    if (!this.utf8.write(bytes)) throw new InvalidUtf8Error();
+    if (!(this.utf8 ??= new Utf8Validator()).write(bytes)) throw new InvalidUtf8Error();
   }
 
   /** Appends bytes produced elsewhere (an inflater): checked against the limit as they come. */
@@ -99,7 +100,7 @@ export class MessageAssembler {
   take(): Buffer {
     const data = this.buffer !== null ? this.buffer.subarray(0, this.size) : (this.first ?? EMPTY);
     if (this.text) {
-      const valid = this.incremental ? this.utf8.complete : isUtf8(data);
+      const valid = this.incremental ? this.utf8!.complete : isUtf8(data);
       if (!valid) throw new InvalidUtf8Error();
     }
     this.first = null;

@@ -67,8 +67,8 @@ export class FrameParser implements Parser {
 
   private state = State.Header;
   private halted = false;
-  /** A header split across chunks is gathered here (at most 14 bytes). */
-  private readonly headerBytes = Buffer.allocUnsafe(14);
+  /** A header split across chunks is gathered here (at most 14 bytes); made at the first such split. */
+  private headerBytes: Buffer | null = null;
   private headerFill = 0;
   /** The current frame's masking key, turned to the next payload byte (0: unmasked). */
   private mask = 0;
@@ -113,11 +113,11 @@ export class FrameParser implements Parser {
         if (
           pos === before ||
           this.headerFill < 2 ||
-          this.headerFill < frameHeaderLength(this.headerBytes[1])
+          this.headerFill < frameHeaderLength(this.headerBytes![1])
         ) {
           continue;
         }
-        source = this.headerBytes;
+        source = this.headerBytes!;
         at = 0;
         this.headerFill = 0;
       }
@@ -128,9 +128,10 @@ export class FrameParser implements Parser {
 
   private gatherHeader(chunk: Buffer, pos: number, end: number): number {
     // Take the first two bytes, then as many more as the header turns out to need.
-    const wanted = this.headerFill < 2 ? 2 : frameHeaderLength(this.headerBytes[1]);
+    const bytes = (this.headerBytes ??= Buffer.allocUnsafe(14));
+    const wanted = this.headerFill < 2 ? 2 : frameHeaderLength(bytes[1]);
     const take = Math.min(wanted - this.headerFill, end - pos);
-    chunk.copy(this.headerBytes, this.headerFill, pos, pos + take);
+    chunk.copy(bytes, this.headerFill, pos, pos + take);
     this.headerFill += take;
     return pos + take;
   }
