@@ -605,8 +605,13 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     this.policies.counters.bytesIn += chunk.length;
     this.connection.receive(chunk);
     // A peer that sends but does not read (a ping flood, an echo it never collects) would
-    // make us queue replies without bound: stop reading until our writes drain.
-    if (this.buffered() > this.settings.backpressureLimit && !this.pausedForWrites) {
+    // make us queue replies without bound: stop reading until our writes drain. The replies
+    // are offered to the kernel first, so that one large reply it takes at once (a 1 MiB
+    // echo) does not stall reading.
+    const limit = this.settings.backpressureLimit;
+    if (this.pausedForWrites || this.buffered() <= limit) return;
+    if (this.flushScheduled) this.flushNow();
+    if (this.buffered() > limit) {
       this.pausedForWrites = true;
       this.transport.pause();
     }
@@ -641,6 +646,8 @@ export class Socket<Data = unknown> implements ConnectionEvents {
 
   /** @internal */
   flushNow(): void {
+    // Already done when onData flushed early; one uncork per cork.
+    if (!this.flushScheduled) return;
     this.flushScheduled = false;
     this.writeGathered();
     this.transport.uncork();
