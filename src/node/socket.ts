@@ -149,6 +149,10 @@ export interface SocketOwner {
 }
 
 const kSocket = Symbol('wsx.socket');
+/** Frames up to this size are gathered into one buffer per flush; larger ones are written as they are. */
+const GATHER_FRAME_LIMIT = 4 * 1024 + 16;
+/** Gathered bytes are handed on once they reach this much, so a gathered buffer stays small. */
+const GATHER_BYTES_LIMIT = 64 * 1024;
 type BoundTransport = NetSocket & { [kSocket]?: Socket<unknown> };
 
 /**
@@ -174,6 +178,9 @@ export class Socket<Data = unknown> implements ConnectionEvents {
   private readonly settings: SocketSettings;
   private readonly owner: SocketOwner | undefined;
   private flushScheduled = false;
+  /** Small frames written this tick, handed to the transport as one buffer (see `write`). */
+  private gathered: Uint8Array[] | null = null;
+  private gatheredBytes = 0;
   private closeTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private transportError: Error | null = null;
@@ -237,7 +244,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
 
   /** Bytes written but not yet handed to the operating system (with prepared frames held back by a fragmented message). */
   get bufferedAmount(): number {
-    let amount = this.transport.writableLength;
+    let amount = this.buffered();
     if (this.held !== null) for (const frame of this.held) amount += frame.length;
     return amount;
   }
@@ -427,7 +434,42 @@ export class Socket<Data = unknown> implements ConnectionEvents {
       transport.cork();
       process.nextTick(flush, this);
     }
-    transport.write(data);
+    // Every stream write has a fixed cost far above copying a small frame, and each one is
+    // an iovec of the flush's writev: small frames are gathered and written as one buffer.
+    if (data.length > GATHER_FRAME_LIMIT) {
+      this.writeGathered();
+      transport.write(data);
+      return;
+    }
+    if (this.gatheredBytes + data.length > GATHER_BYTES_LIMIT) this.writeGathered();
+    (this.gathered ??= []).push(data);
+    this.gatheredBytes += data.length;
+  }
+
+  /** Hands the gathered frames to the transport, in one buffer. */
+  private writeGathered(): void {
+    const frames = this.gathered;
+    if (frames === null || frames.length === 0) return;
+    const bytes = this.gatheredBytes;
+    this.gatheredBytes = 0;
+    const transport = this.transport;
+    if (transport.destroyed || transport.writableEnded) {
+      frames.length = 0;
+      return;
+    }
+    if (frames.length === 1) {
+      transport.write(frames[0]);
+      frames.length = 0;
+      return;
+    }
+    const joined = Buffer.concat(frames, bytes);
+    frames.length = 0;
+    transport.write(joined);
+  }
+
+  /** Bytes written but not yet handed to the operating system. */
+  private buffered(): number {
+    return this.transport.writableLength + this.gatheredBytes;
   }
 
   /** @internal */
@@ -467,6 +509,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
 
   /** @internal */
   endTransport(): void {
+    this.writeGathered();
     this.transport.end();
     this.armCloseTimer();
   }
@@ -475,7 +518,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
 
   private status(written: boolean): SendStatus {
     if (!written) return 'dropped';
-    if (this.transport.writableLength > this.settings.backpressureLimit) {
+    if (this.buffered() > this.settings.backpressureLimit) {
       this.awaitingDrain = true;
       return 'backpressure';
     }
@@ -500,7 +543,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
    */
   private admit(): SendStatus | null {
     const policies = this.policies;
-    if (this.transport.writableLength <= policies.maxBackpressure || !this.connection.canWrite()) return null;
+    if (this.buffered() <= policies.maxBackpressure || !this.connection.canWrite()) return null;
     this.awaitingDrain = true;
     policies.counters.droppedBackpressure++;
     if (policies.backpressurePolicy === 'close') {
@@ -569,8 +612,13 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     this.policies.counters.bytesIn += chunk.length;
     this.connection.receive(chunk);
     // A peer that sends but does not read (a ping flood, an echo it never collects) would
-    // make us queue replies without bound: stop reading until our writes drain.
-    if (this.transport.writableLength > this.settings.backpressureLimit && !this.pausedForWrites) {
+    // make us queue replies without bound: stop reading until our writes drain. The replies
+    // are offered to the kernel first, so that one large reply it takes at once (a 1 MiB
+    // echo) does not stall reading.
+    const limit = this.settings.backpressureLimit;
+    if (this.pausedForWrites || this.buffered() <= limit) return;
+    if (this.flushScheduled) this.flushNow();
+    if (this.buffered() > limit) {
       this.pausedForWrites = true;
       this.transport.pause();
     }
@@ -580,6 +628,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
   onEnd(): void {
     this.connection.receiveEof();
     // Our side follows: after the closing handshake this is the clean end; otherwise 1006.
+    this.writeGathered();
     // Ending twice would build (and drop) an ERR_STREAM_ALREADY_FINISHED with its stack.
     if (!this.transport.writableEnded) this.transport.end();
   }
@@ -605,7 +654,10 @@ export class Socket<Data = unknown> implements ConnectionEvents {
 
   /** @internal */
   flushNow(): void {
+    // Already done when onData flushed early; one uncork per cork.
+    if (!this.flushScheduled) return;
     this.flushScheduled = false;
+    this.writeGathered();
     this.transport.uncork();
   }
 

@@ -2,7 +2,7 @@ import { type CloseInfo, encodeClosePayload, parseClosePayload, validateCloseToS
 import { CloseCode, type ProtocolViolation, toViolation, UsageError } from './errors.js';
 import type { SharedCompression } from './extensions/shared-compression.js';
 import { type ConnectionLimits, resolveLimits } from './limits.js';
-import { nextMaskingKey } from './mask.js';
+import { nextMaskingKey, xorInPlace } from './mask.js';
 import { MessageAssembler } from './message.js';
 import { Opcode } from './opcodes.js';
 import { DISCARDING_PARSER, FrameParser, type FrameSink, type Parser } from './parser.js';
@@ -68,10 +68,13 @@ const MAX_REASON_CHARS = 100;
 export class Connection implements FrameSink {
   readonly role: Role;
   private readonly events: ConnectionEvents;
-  private readonly assembler: MessageAssembler;
+  /** Made with the parser, at the first bytes received. */
+  private assembler: MessageAssembler | null = null;
+  private readonly limits: ConnectionLimits;
   private readonly copyThreshold: number;
   private readonly masking: boolean;
-  private parser: Parser;
+  /** Null until the first bytes arrive: an idle connection holds no parsing state. */
+  private parser: Parser | null = null;
   private extension: MessageExtension | null = null;
 
   /** Received message state: type, and whether it arrived compressed. */
@@ -95,18 +98,26 @@ export class Connection implements FrameSink {
     this.events = events;
     this.masking = role === 'client';
     this.copyThreshold = options.copyThreshold ?? DEFAULT_COPY_THRESHOLD;
+    this.limits = limits;
+  }
+
+  private startParsing(): Parser {
+    const limits = this.limits;
     this.assembler = new MessageAssembler(limits.maxMessageSize);
-    this.parser = new FrameParser(this, {
-      expectMasked: role === 'server',
+    const parser = new FrameParser(this, {
+      expectMasked: this.role === 'server',
       maxFrameSize: limits.maxFrameSize,
       maxFragments: limits.maxFragments,
     });
+    parser.allowRsv1 = this.extension !== null;
+    this.parser = parser;
+    return parser;
   }
 
   /** Installs a negotiated extension that uses RSV1 for compressed messages. */
   useExtension(extension: MessageExtension): void {
     this.extension = extension;
-    this.appendDecoded = (decoded) => this.assembler.appendDecoded(decoded);
+    this.appendDecoded = (decoded) => this.assembler!.appendDecoded(decoded);
     if (this.parser instanceof FrameParser) this.parser.allowRsv1 = true;
   }
 
@@ -158,7 +169,7 @@ export class Connection implements FrameSink {
   /** Feeds bytes read from the transport. Violations fail the connection; nothing is thrown. */
   receive(chunk: Buffer): void {
     try {
-      this.parser.receive(chunk);
+      (this.parser ?? this.startParsing()).receive(chunk);
     } catch (error) {
       this.fail(toViolation(error));
     }
@@ -175,20 +186,21 @@ export class Connection implements FrameSink {
       this.messageBinary = opcode === Opcode.Binary;
       this.messageCompressed = rsv1;
       // Compressed text is validated after inflating, as it comes out of the decoder.
-      this.assembler.begin(!this.messageBinary);
+      this.assembler!.begin(!this.messageBinary);
     }
     this.frameFin = fin;
-    if (!this.messageCompressed) this.assembler.frameStart(length, fin);
+    if (!this.messageCompressed) this.assembler!.frameStart(length, fin);
   }
 
-  dataFramePayload(piece: Buffer, frameEnd: boolean): void {
+  dataFramePayload(piece: Buffer, mask: number, frameEnd: boolean): void {
     const messageEnd = frameEnd && this.frameFin;
     if (this.messageCompressed) {
+      xorInPlace(piece, 0, piece.length, mask);
       this.extension!.decode(piece, messageEnd, this.appendDecoded!);
     } else {
-      this.assembler.append(piece, frameEnd);
+      this.assembler!.append(piece, mask, frameEnd);
     }
-    if (messageEnd) this.events.messageReceived(this.assembler.take(), this.messageBinary);
+    if (messageEnd) this.events.messageReceived(this.assembler!.take(), this.messageBinary);
   }
 
   /** Where the extension's decoded bytes go; made only when an extension is in use. */
@@ -341,7 +353,7 @@ export class Connection implements FrameSink {
   }
 
   private stopReading(): void {
-    this.parser.halt();
+    this.parser?.halt();
     this.parser = DISCARDING_PARSER;
   }
 

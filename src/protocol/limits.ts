@@ -24,12 +24,12 @@ export const DEFAULT_LIMITS: ConnectionLimits = Object.freeze({
   maxFragments: 131_072,
 });
 
-/** Results of resolveLimits: a server passes its resolved limits to every connection it opens. */
-const resolved = new WeakSet<object>();
+/** Objects made by `resolveLimits`: resolving one again gives it back, so connections can share it. */
+const resolved = new WeakSet<ConnectionLimits>();
 
 /** Fills in defaults; `maxFrameSize` follows `maxMessageSize` unless set. Throws on nonsense. */
 export function resolveLimits(options: Partial<ConnectionLimits> = {}): ConnectionLimits {
-  if (resolved.has(options)) return options as ConnectionLimits;
+  if (resolved.has(options as ConnectionLimits)) return options as ConnectionLimits;
   const maxMessageSize = options.maxMessageSize ?? DEFAULT_LIMITS.maxMessageSize;
   const limits = {
     maxMessageSize,
@@ -41,7 +41,7 @@ export function resolveLimits(options: Partial<ConnectionLimits> = {}): Connecti
       throw new RangeError(`${name} must be a positive integer, got ${value}`);
     }
   }
-  const frozen = Object.freeze(limits);
-  resolved.add(frozen);
-  return frozen;
+  Object.freeze(limits);
+  resolved.add(limits);
+  return limits;
 }

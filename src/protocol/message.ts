@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { InvalidUtf8Error, MessageTooBigError } from './errors.js';
+import { xorInPlace, xorInto } from './mask.js';
 import { Utf8Validator } from './utf8.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -8,18 +9,19 @@ const EAGER_ALLOCATION = 1024 * 1024;
 /**
  * Assembles one message from the payload pieces of its frames.
  *
- * A message that arrives whole in one chunk is passed on as a view, with no copy. Otherwise
- * bytes are copied once into a buffer sized from the frame lengths announced so far (a
- * single frame split across reads gets a buffer of exactly its final size; a fragmented
- * message grows by doubling), so memory stays within twice the message size and no
- * per-fragment objects are kept.
+ * A message that arrives whole in one chunk is unmasked in place and passed on as a view,
+ * with no copy. Otherwise bytes are unmasked as they are copied, once, into a buffer sized
+ * from the frame lengths announced so far (a single frame split across reads gets a buffer
+ * of exactly its final size; a fragmented message grows by doubling), so memory stays
+ * within twice the message size and no per-fragment objects are kept.
  *
  * Text is validated as it arrives: the whole-message case with the native validator, every
  * other case piece by piece, so invalid UTF-8 fails before the rest of the message arrives.
  */
 export class MessageAssembler {
   private readonly maxMessageSize: number;
-  private readonly utf8 = new Utf8Validator();
+  /** Made for the first text that arrives in pieces: most connections never need it. */
+  private utf8: Utf8Validator | null = null;
   /** Whether the current message is text, and validated piece by piece rather than at the end. */
   private text = false;
   private incremental = false;
@@ -40,7 +42,7 @@ export class MessageAssembler {
   begin(text: boolean): void {
     this.text = text;
     this.incremental = false;
-    this.utf8.reset();
+    this.utf8?.reset();
   }
 
   /** A frame of the current message begins. */
@@ -52,26 +54,36 @@ export class MessageAssembler {
     this.finalFrame = fin;
   }
 
-  /** Adds payload bytes; `frameEnd` is true for the current frame's last piece. */
-  append(piece: Buffer, frameEnd: boolean): void {
-    if (this.text) {
-      if (this.size === 0 && frameEnd && this.finalFrame && !this.incremental) {
-        // The whole message in one piece: checked natively when it is taken.
-      } else {
-        this.incremental = true;
-        if (!this.utf8.write(piece)) throw new InvalidUtf8Error();
-      }
-    }
-    if (piece.length === 0) return;
-    if (this.size === 0) {
+  /**
+   * Adds payload bytes, masked with `mask` (0: not masked; see `maskWord`); `frameEnd` is
+   * true for the current frame's last piece. Masked bytes are unmasked as they are copied,
+   * or in place in the piece when the piece is the whole message.
+   */
+  append(piece: Buffer, mask: number, frameEnd: boolean): void {
+    const length = piece.length;
+    if (length === 0) return;
+    const whole = this.size === 0 && frameEnd && this.finalFrame;
+    if (this.size === 0 && (whole || mask === 0)) {
+      // Kept as a view: the whole message, or unmasked bytes that may turn out to be all of it.
+      xorInPlace(piece, 0, length, mask);
+      if (this.text && !whole) this.validate(piece);
       this.first = piece;
-      this.size = piece.length;
+      this.size = length;
       return;
     }
-    const needed = this.size + piece.length;
+    const at = this.size;
+    const needed = at + length;
     if (this.buffer === null || this.buffer.length < needed) this.grow(needed);
-    piece.copy(this.buffer!, this.size);
+    const buffer = this.buffer!;
+    xorInto(buffer, at, piece, 0, length, mask);
+    if (this.text) this.validate(buffer.subarray(at, needed));
     this.size = needed;
+  }
+
+  /** Checks text that arrives in pieces as it comes (a whole message is checked natively when taken). */
+  private validate(bytes: Buffer): void {
+    this.incremental = true;
+    if (!(this.utf8 ??= new Utf8Validator()).write(bytes)) throw new InvalidUtf8Error();
   }
 
   /** Appends bytes produced elsewhere (an inflater): checked against the limit as they come. */
@@ -81,14 +93,14 @@ export class MessageAssembler {
     }
     this.announced = this.size + piece.length;
     this.finalFrame = false;
-    this.append(piece, false);
+    this.append(piece, 0, false);
   }
 
   /** Ends the message and returns its bytes; text is fully validated by now. */
   take(): Buffer {
     const data = this.buffer !== null ? this.buffer.subarray(0, this.size) : (this.first ?? EMPTY);
     if (this.text) {
-      const valid = this.incremental ? this.utf8.complete : isUtf8(data);
+      const valid = this.incremental ? this.utf8!.complete : isUtf8(data);
       if (!valid) throw new InvalidUtf8Error();
     }
     this.first = null;

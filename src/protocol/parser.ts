@@ -11,7 +11,7 @@ import {
   UnexpectedContinuationError,
   UnmaskedClientFrameError,
 } from './errors.js';
-import { unmaskInPlace } from './mask.js';
+import { advanceMask, xorInto } from './mask.js';
 import { isControlOpcode, isKnownOpcode, Opcode } from './opcodes.js';
 
 /** Where the parser sends what it reads. Throwing a ProtocolViolation from here fails the connection. */
@@ -19,11 +19,13 @@ export interface FrameSink {
   /** A text, binary or continuation frame begins; `length` is its payload length. */
   dataFrameStart(opcode: number, fin: boolean, rsv1: boolean, length: number): void;
   /**
-   * Unmasked payload bytes of the current data frame, in order; `frameEnd` marks the last
-   * piece (an empty frame gives one empty piece). A piece is a view into the received
-   * chunk: it stays valid, and the parser never touches it again.
+   * Payload bytes of the current data frame, in order; `frameEnd` marks the last piece (an
+   * empty frame gives one empty piece). A piece is a view into the received chunk, still
+   * masked: the sink unmasks it with `mask` (see `maskWord`; 0 for an unmasked frame), in
+   * place or while copying it, so that bytes are touched once. The parser never touches
+   * the piece again.
    */
-  dataFramePayload(piece: Buffer, frameEnd: boolean): void;
+  dataFramePayload(piece: Buffer, mask: number, frameEnd: boolean): void;
   /** A whole control frame (its payload is at most 125 bytes and owned by the sink). */
   controlFrame(opcode: number, payload: Buffer): void;
 }
@@ -65,12 +67,11 @@ export class FrameParser implements Parser {
 
   private state = State.Header;
   private halted = false;
-  /** A header split across chunks is gathered here (at most 14 bytes). */
-  private readonly headerBytes = Buffer.allocUnsafe(14);
+  /** A header split across chunks is gathered here (at most 14 bytes); made at the first such split. */
+  private headerBytes: Buffer | null = null;
   private headerFill = 0;
-  private readonly maskKey = Buffer.allocUnsafe(4);
-  private masked = false;
-  private maskPhase = 0;
+  /** The current frame's masking key, turned to the next payload byte (0: unmasked). */
+  private mask = 0;
   private opcode = 0;
   private remaining = 0;
   /** Control frame payloads are gathered whole (at most 125 bytes). */
@@ -112,11 +113,11 @@ export class FrameParser implements Parser {
         if (
           pos === before ||
           this.headerFill < 2 ||
-          this.headerFill < frameHeaderLength(this.headerBytes[1])
+          this.headerFill < frameHeaderLength(this.headerBytes![1])
         ) {
           continue;
         }
-        source = this.headerBytes;
+        source = this.headerBytes!;
         at = 0;
         this.headerFill = 0;
       }
@@ -127,9 +128,10 @@ export class FrameParser implements Parser {
 
   private gatherHeader(chunk: Buffer, pos: number, end: number): number {
     // Take the first two bytes, then as many more as the header turns out to need.
-    const wanted = this.headerFill < 2 ? 2 : frameHeaderLength(this.headerBytes[1]);
+    const bytes = (this.headerBytes ??= Buffer.allocUnsafe(14));
+    const wanted = this.headerFill < 2 ? 2 : frameHeaderLength(bytes[1]);
     const take = Math.min(wanted - this.headerFill, end - pos);
-    chunk.copy(this.headerBytes, this.headerFill, pos, pos + take);
+    chunk.copy(bytes, this.headerFill, pos, pos + take);
     this.headerFill += take;
     return pos + take;
   }
@@ -140,7 +142,7 @@ export class FrameParser implements Parser {
     const fin = (first & 0x80) !== 0;
     const rsv1 = (first & 0x40) !== 0;
     const opcode = first & 0x0f;
-    this.masked = (second & 0x80) !== 0;
+    const masked = (second & 0x80) !== 0;
     let length = second & 0x7f;
     let offset = at + 2;
     if (length === 126) {
@@ -153,13 +155,9 @@ export class FrameParser implements Parser {
       length = high * 0x100000000 + bytes.readUInt32BE(offset + 4);
       offset += 8;
     }
-    if (this.masked) {
-      this.maskKey[0] = bytes[offset];
-      this.maskKey[1] = bytes[offset + 1];
-      this.maskKey[2] = bytes[offset + 2];
-      this.maskKey[3] = bytes[offset + 3];
-    }
-    this.maskPhase = 0;
+    this.mask = masked
+      ? bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)
+      : 0;
 
     // RFC 6455 §5.2: RSV bits MUST be 0 unless an extension defines their meaning.
     if ((first & 0x30) !== 0 || (rsv1 && (!this.allowRsv1 || isControlOpcode(opcode) || opcode === 0))) {
@@ -167,7 +165,7 @@ export class FrameParser implements Parser {
     }
     if (!isKnownOpcode(opcode)) throw new ReservedOpcodeError(String(opcode));
     // RFC 6455 §5.1: a client MUST mask the frames it sends; a server MUST NOT.
-    if (this.masked !== this.expectMasked) {
+    if (masked !== this.expectMasked) {
       throw this.expectMasked ? new UnmaskedClientFrameError() : new MaskedServerFrameError();
     }
     this.opcode = opcode;
@@ -197,19 +195,17 @@ export class FrameParser implements Parser {
   private readPayload(chunk: Buffer, pos: number, end: number): number {
     const take = Math.min(this.remaining, end - pos);
     const stop = pos + take;
-    if (this.masked) {
-      unmaskInPlace(chunk, pos, stop, this.maskKey, this.maskPhase);
-      this.maskPhase = (this.maskPhase + take) & 3;
-    }
+    const mask = this.mask;
+    if (mask !== 0) this.mask = advanceMask(mask, take);
     this.remaining -= take;
     const frameEnd = this.remaining === 0;
     if (frameEnd) this.state = State.Header;
     if (this.control !== null) {
-      chunk.copy(this.control, this.controlFill, pos, stop);
+      xorInto(this.control, this.controlFill, chunk, pos, stop, mask);
       this.controlFill += take;
       if (frameEnd) this.finishControlFrame();
     } else {
-      this.sink.dataFramePayload(chunk.subarray(pos, stop), frameEnd);
+      this.sink.dataFramePayload(chunk.subarray(pos, stop), mask, frameEnd);
     }
     return stop;
   }
@@ -217,7 +213,7 @@ export class FrameParser implements Parser {
   private finishEmptyFrame(): void {
     this.state = State.Header;
     if (this.control !== null) this.finishControlFrame();
-    else this.sink.dataFramePayload(EMPTY, true);
+    else this.sink.dataFramePayload(EMPTY, 0, true);
   }
 
   private finishControlFrame(): void {

@@ -1,4 +1,4 @@
-import { unmaskInPlace } from './mask.js';
+import { maskInto, unmaskInPlace } from './mask.js';
 
 /**
  * Frame encoding (RFC 6455 §5.2). Small frames are built in one allocation holding header
@@ -67,8 +67,8 @@ export function encodeFrame(
   const length = payload.length;
   const frame = Buffer.allocUnsafe(headerLength(length, maskKey !== null) + length);
   const offset = writeHeader(frame, opcode, fin, rsv1, length, maskKey);
-  frame.set(payload, offset);
-  if (maskKey !== null) unmaskInPlace(frame, offset, offset + length, maskKey, 0);
+  if (maskKey !== null) maskInto(frame, offset, payload, maskKey);
+  else frame.set(payload, offset);
   return frame;
 }
 

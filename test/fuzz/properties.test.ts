@@ -25,6 +25,7 @@ import {
 } from '../../src/protocol/handshake/headers.js';
 import { ResponseHeadReader } from '../../src/protocol/handshake/http-head.js';
 import { validateUpgradeRequest } from '../../src/protocol/handshake/server.js';
+import { xorInPlace } from '../../src/protocol/mask.js';
 import { FrameParser, type FrameSink } from '../../src/protocol/parser.js';
 import { encodeFrame, encodeHeader, encodeTextFrame } from '../../src/protocol/serializer.js';
 import { Utf8Validator } from '../../src/protocol/utf8.js';
@@ -62,8 +63,10 @@ function recordingSink(): { sink: FrameSink; seen: Recorded } {
     dataFrameStart(opcode, fin, rsv1, length) {
       seen.starts.push([opcode, fin, rsv1, length]);
     },
-    dataFramePayload(piece) {
-      seen.data.push(Buffer.from(piece));
+    dataFramePayload(piece, mask) {
+      const bytes = Buffer.from(piece);
+      xorInPlace(bytes, 0, bytes.length, mask);
+      seen.data.push(bytes);
     },
     controlFrame(opcode, payload) {
       seen.controls.push([opcode, Buffer.from(payload)]);

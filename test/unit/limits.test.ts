@@ -7,6 +7,20 @@ import { DEFAULT_LIMITS, resolveLimits } from '../../src/protocol/limits.js';
 import { assertFailed, client, clientFrame, feed, Op, Recorder, server, serverFrame } from './helpers.js';
 
 describe('resolveLimits', () => {
+  it('gives resolved limits back as they are, so the connections of a server share one object', () => {
+    const limits = resolveLimits({ maxMessageSize: 1000 });
+    assert.equal(resolveLimits(limits), limits);
+    assert.ok(Object.isFrozen(limits));
+    // A plain object with the same fields is resolved (and checked) afresh.
+    const copy = { ...limits };
+    assert.notEqual(resolveLimits(copy), copy);
+    assert.throws(() => resolveLimits({ ...limits, maxFragments: 0 }), RangeError);
+  });
+
+  it('a connection checks its limits when made, before any byte arrives', () => {
+    assert.throws(() => new Connection('server', new Recorder(), { maxMessageSize: -1 }), RangeError);
+  });
+
   it('fills in the defaults', () => {
     assert.deepEqual(resolveLimits(), DEFAULT_LIMITS);
     assert.deepEqual(DEFAULT_LIMITS, {

@@ -1,8 +1,18 @@
 // RFC 6455 §5.3 (client-to-server masking): unmaskInPlace against a naive reference at every
 // phase, start offset, length and memory alignment, and the masking keys a client uses.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { maskInto, nextMaskingKey, unmaskInPlace } from '../../src/protocol/mask.js';
+import {
+  advanceMask,
+  maskInto,
+  maskWord,
+  nextMaskingKey,
+  unmaskInPlace,
+  xorInPlace,
+  xorInto,
+} from '../../src/protocol/mask.js';
+import { SIMD_BLOCK, simdKernel } from '../../src/protocol/mask-simd.js';
 import { client, clientFrame, Op, prng, randomBytes, server, xorMask } from './helpers.js';
 
 /** Naive reference: XOR data[start, end) with key starting at key position `phase`. */
@@ -114,6 +124,162 @@ describe('RFC 6455 §5.3 unmaskInPlace', () => {
         assert.ok(target.subarray(offset + length).every((b) => b === 0xaa));
       }
     }
+  });
+});
+
+/** Lengths on both sides of the word loop, the SIMD threshold, its 64-byte rounds and its 64 KiB block. */
+const EDGE_LENGTHS = [
+  0,
+  1,
+  3,
+  4,
+  5,
+  31,
+  32,
+  33,
+  63,
+  64,
+  65,
+  1000,
+  1023,
+  1024,
+  1025,
+  1087,
+  1088,
+  1089,
+  4096,
+  4099,
+  SIMD_BLOCK - 1,
+  SIMD_BLOCK,
+  SIMD_BLOCK + 1,
+  SIMD_BLOCK * 2 + 17,
+  150_001,
+];
+
+describe('RFC 6455 §5.3 mask words, xorInto and xorInPlace', () => {
+  it('maskWord is the key from `phase` on, little-endian; advanceMask turns it by whole bytes', () => {
+    const key = Uint8Array.from([0x11, 0x22, 0x33, 0x44]);
+    assert.equal(maskWord(key, 0) >>> 0, 0x44332211);
+    assert.equal(maskWord(key, 1) >>> 0, 0x11443322);
+    assert.equal(maskWord(key, 3) >>> 0, 0x33221144);
+    for (let phase = 0; phase < 4; phase++) {
+      for (let count = 0; count < 9; count++) {
+        assert.equal(advanceMask(maskWord(key, phase), count), maskWord(key, phase + count) | 0);
+      }
+    }
+  });
+
+  it('xorInto copies and unmasks at every source and target alignment, phase and edge length', () => {
+    const random = prng(8);
+    const key = Uint8Array.from([0x12, 0x9a, 0xfe, 0x03]);
+    for (const length of EDGE_LENGTHS) {
+      // Alignments cross each other, so source and target differ in their address mod 4 and mod 16.
+      for (const [sourceAlign, targetAlign] of [
+        [0, 0],
+        [1, 2],
+        [3, 0],
+        [2, 7],
+        [5, 5],
+      ]) {
+        const phase = (sourceAlign + targetAlign + length) & 3;
+        const source = alignedView(length + 6, sourceAlign, random);
+        const before = Buffer.from(source);
+        const target = alignedView(length + 9, targetAlign, random);
+        const around = Buffer.from(target);
+        xorInto(target, 4, source, 3, 3 + length, maskWord(key, phase));
+        const label = `length ${length} align ${sourceAlign}/${targetAlign} phase ${phase}`;
+        assert.ok(Buffer.from(source).equals(before), `source changed: ${label}`);
+        const expected = reference(source, 3, 3 + length, key, phase).subarray(3, 3 + length);
+        assert.ok(Buffer.from(target.subarray(4, 4 + length)).equals(expected), label);
+        assert.ok(Buffer.from(target.subarray(0, 4)).equals(around.subarray(0, 4)), `before: ${label}`);
+        assert.ok(
+          Buffer.from(target.subarray(4 + length)).equals(around.subarray(4 + length)),
+          `after: ${label}`,
+        );
+      }
+    }
+  });
+
+  it('xorInPlace unmasks at every alignment, phase and edge length, and touches nothing else', () => {
+    const random = prng(9);
+    for (const length of EDGE_LENGTHS) {
+      for (let align = 0; align < 4; align++) {
+        const phase = (length + align) & 3;
+        const key = randomBytes(4, random);
+        const data = alignedView(length + 10, align, random);
+        const expected = reference(data, 5, 5 + length, key, phase);
+        xorInPlace(data, 5, 5 + length, maskWord(key, phase));
+        assert.ok(Buffer.from(data).equals(expected), `length ${length} align ${align} phase ${phase}`);
+      }
+    }
+  });
+
+  it('mask 0 copies unchanged (an unmasked frame), in place it is a no-op', () => {
+    const random = prng(10);
+    for (const length of [0, 7, 100, 5000]) {
+      const source = randomBytes(length, random);
+      const target = Buffer.alloc(length + 2, 0xaa);
+      xorInto(target, 1, source, 0, length, 0);
+      assert.ok(target.subarray(1, 1 + length).equals(source));
+      const copy = Buffer.from(source);
+      xorInPlace(copy, 0, length, 0);
+      assert.ok(copy.equals(source));
+    }
+  });
+
+  it('a payload unmasked piece by piece with advancing masks equals the whole, across SIMD blocks', () => {
+    const random = prng(11);
+    const key = randomBytes(4, random);
+    const length = SIMD_BLOCK * 2 + 1234;
+    const original = randomBytes(length, random);
+    const target = Buffer.alloc(length);
+    let mask = maskWord(key, 0);
+    let pos = 0;
+    while (pos < length) {
+      const take = Math.min(length - pos, 1 + Math.floor(random() * 9000));
+      xorInto(target, pos, original, pos, pos + take, mask);
+      mask = advanceMask(mask, take);
+      pos += take;
+    }
+    assert.ok(target.equals(xorMask(original, key)));
+  });
+
+  it('the SIMD kernel is available here (so the tests above ran it)', () => {
+    assert.notEqual(simdKernel(), null);
+  });
+
+  it('without WebAssembly (--jitless) the JavaScript path gives the same bytes at every length', () => {
+    const maskUrl = new URL('../../src/protocol/mask.js', import.meta.url).href;
+    const simdUrl = new URL('../../src/protocol/mask-simd.js', import.meta.url).href;
+    const script = `
+      const { xorInto, xorInPlace, maskWord } = await import(${JSON.stringify(maskUrl)});
+      const { simdKernel } = await import(${JSON.stringify(simdUrl)});
+      if (simdKernel() !== null) throw new Error('SIMD kernel present under --jitless');
+      const key = Uint8Array.from([0xde, 0xad, 0xbe, 0xef]);
+      for (const length of ${JSON.stringify(EDGE_LENGTHS)}) {
+        for (let phase = 0; phase < 4; phase++) {
+          const source = Buffer.alloc(length + 3);
+          for (let i = 0; i < source.length; i++) source[i] = (i * 131 + length) & 0xff;
+          const expected = Buffer.alloc(length);
+          for (let i = 0; i < length; i++) expected[i] = source[i + 3] ^ key[(phase + i) & 3];
+          const target = Buffer.alloc(length + 1);
+          xorInto(target, 1, source, 3, 3 + length, maskWord(key, phase));
+          if (!target.subarray(1).equals(expected)) throw new Error('xorInto ' + length + ' ' + phase);
+          xorInPlace(source, 3, 3 + length, maskWord(key, phase));
+          if (!source.subarray(3).equals(expected)) throw new Error('xorInPlace ' + length + ' ' + phase);
+        }
+      }
+      console.log('ok');
+    `;
+    const out = execFileSync(
+      process.execPath,
+      ['--jitless', '--no-warnings', '--input-type=module', '-e', script],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    assert.equal(out.trim(), 'ok');
   });
 });
 
