@@ -15,6 +15,7 @@ import {
 import type { DeflateParams } from '../protocol/extensions/negotiation.js';
 import { PerMessageDeflate } from '../protocol/extensions/permessage-deflate.js';
 import { DEFAULT_LIMITS } from '../protocol/limits.js';
+import { hasTopic, type OwnTopics, topicList } from '../server/own-topics.js';
 import type { PreparedMessage } from '../server/prepared.js';
 
 /**
@@ -195,8 +196,8 @@ export class Socket<Data = unknown> implements ConnectionEvents {
   silentSweeps = 0;
   /** @internal Sweeps since a message went either way (idle timeout, compression release). */
   idleSweeps = 0;
-  /** @internal This socket's topics; null until its first subscribe. */
-  topics: Set<string> | null = null;
+  /** @internal This socket's topics (`src/server/own-topics.ts`); null until its first subscribe. */
+  topics: OwnTopics = null;
   /** Prepared frames waiting for an outgoing fragmented message to end. */
   private held: Uint8Array[] | null = null;
 
@@ -328,12 +329,12 @@ export class Socket<Data = unknown> implements ConnectionEvents {
   }
 
   isSubscribed(topic: string): boolean {
-    return this.topics?.has(topic) ?? false;
+    return hasTopic(this.topics, topic);
   }
 
   /** The topics this socket is subscribed to. */
   get subscriptions(): string[] {
-    return this.topics === null ? [] : [...this.topics];
+    return topicList(this.topics);
   }
 
   /**

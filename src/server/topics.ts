@@ -1,4 +1,5 @@
 import type { Socket, TopicHub } from '../node/socket.js';
+import { hasTopic, withoutTopic, withTopic } from './own-topics.js';
 import { PreparedMessage } from './prepared.js';
 
 /**
@@ -45,9 +46,8 @@ export class TopicRegistry implements TopicHub {
   subscribe(socket: Socket<unknown>, topic: string): boolean {
     if (typeof topic !== 'string') throw new TypeError('a topic is a string');
     if (socket.readyState === 'closed') return false;
-    const own = (socket.topics ??= new Set());
-    if (own.has(topic)) return false;
-    own.add(topic);
+    if (hasTopic(socket.topics, topic)) return false;
+    socket.topics = withTopic(socket.topics, topic);
     let subscribers = this.topics.get(topic);
     if (subscribers === undefined) {
       subscribers = new Set();
@@ -61,9 +61,8 @@ export class TopicRegistry implements TopicHub {
 
   /** Unsubscribes `socket` from `topic`; false if it was not subscribed. */
   unsubscribe(socket: Socket<unknown>, topic: string): boolean {
-    const own = socket.topics;
-    if (own === null || !own.delete(topic)) return false;
-    if (own.size === 0) socket.topics = null;
+    if (!hasTopic(socket.topics, topic)) return false;
+    socket.topics = withoutTopic(socket.topics, topic);
     this.remove(socket, topic);
     return true;
   }
@@ -73,7 +72,8 @@ export class TopicRegistry implements TopicHub {
     const own = socket.topics;
     if (own === null) return;
     socket.topics = null;
-    for (const topic of own) this.remove(socket, topic);
+    if (typeof own === 'string') this.remove(socket, own);
+    else for (const topic of own) this.remove(socket, topic);
   }
 
   private remove(socket: Socket<unknown>, topic: string): void {

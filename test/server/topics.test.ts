@@ -130,6 +130,20 @@ describe('topics', { timeout: 40_000 }, () => {
       assert.equal(server.subscribers('room'), 1);
       assert.deepEqual(sb.subscriptions, []);
 
+      // One topic, then several, then one again, then none (a socket holds one topic without a Set).
+      for (const topic of ['t1', 't2', 't3']) assert.equal(sc.subscribe(topic), true);
+      assert.equal(sc.subscribe('t2'), false);
+      assert.deepEqual(sc.subscriptions.sort(), ['other', 't1', 't2', 't3']);
+      for (const topic of ['other', 't1', 't3']) assert.equal(sc.unsubscribe(topic), true);
+      assert.equal(sc.unsubscribe('t1'), false);
+      assert.deepEqual(sc.subscriptions, ['t2']);
+      assert.equal(sc.isSubscribed('t2'), true);
+      assert.equal(sc.isSubscribed('t1'), false);
+      assert.equal(sc.unsubscribe('t2'), true);
+      assert.deepEqual(sc.subscriptions, []);
+      assert.equal(sc.subscribe('other'), true);
+      assert.deepEqual(sc.subscriptions, ['other']);
+
       a.socket.destroy();
       await until(2_000, 'a to close', () => server.subscribers('room') === 0);
       assert.equal(sa.isSubscribed('room'), false);
