@@ -8,23 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
+import { listeningUrl, NODE, portOf, WSX_CLI } from '../shared/cli.js';
 
 const CHROMIUM = process.env.WSX_CHROMIUM ?? '/usr/bin/chromium';
-const cli = new URL('../../../dist/cli/main.js', import.meta.url).pathname;
 const artifacts = new URL('../../../test-artifacts/', import.meta.url).pathname;
-const node = process.env.WSX_NODE ?? process.execPath;
 
 async function serve(): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(node, [cli, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /^wsx listening on ws:\/\/127\.0\.0\.1:(\d+)\/\n/.exec(out);
-      if (match) resolve(Number(match[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`wsx serve exited with ${code}`)));
-  });
+  const child = spawn(NODE, [WSX_CLI, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = portOf(await listeningUrl(child, 20_000));
   return { child, port };
 }
 

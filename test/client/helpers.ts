@@ -10,27 +10,14 @@ import {
 import { fileURLToPath } from 'node:url';
 import { createServer, type Socket, type WebSocketServer } from '../../src/index.js';
 import { acceptKey } from '../../src/protocol/handshake/accept.js';
+import { listeningUrl } from '../shared/cli.js';
+import { sleep, until, within } from '../shared/wait.js';
+
+export { sleep, until, within };
 
 export const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
 export const NODE = process.env.WSX_NODE ?? process.execPath;
 export const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
-
-/** Resolves with what `promise` gives, or rejects after `ms` so that no test can hang. */
-export function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
 
 export function deferred<T = void>(): {
   promise: Promise<T>;
@@ -44,17 +31,6 @@ export function deferred<T = void>(): {
     reject = rej;
   });
   return { promise, resolve, reject };
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Waits until `condition()` holds, polling every 10 ms, for at most `ms`. */
-export async function until(ms: number, what: string, condition: () => boolean): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 /** A port that was free a moment ago. */
@@ -221,19 +197,7 @@ export async function serveEcho(port: number): Promise<ServeProcess> {
   const child = spawn(NODE, [CLI, 'serve', '--echo', '--port', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const url = await within(
-    8000,
-    'wsx serve to listen',
-    new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /wsx listening on (ws:\/\/\S+)\n/.exec(out);
-        if (match) resolve(match[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`wsx serve exited with ${code}`)));
-    }),
-  );
+  const url = await listeningUrl(child, 8000);
   child.stderr!.resume();
   return {
     child,

@@ -20,14 +20,14 @@ import { Connection, type ConnectionEvents } from '../../src/protocol/connection
 import type { ProtocolViolation } from '../../src/protocol/errors.js';
 import type { DeflateParams } from '../../src/protocol/extensions/negotiation.js';
 import { PerMessageDeflate } from '../../src/protocol/extensions/permessage-deflate.js';
+import { prng } from '../shared/random.js';
+import { sleep, within } from '../shared/wait.js';
+
+export { prng, sleep };
 
 export const KiB = 1024;
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 export const Op = { Continuation: 0, Text: 1, Binary: 2, Close: 8, Ping: 9, Pong: 10 } as const;
 
@@ -233,11 +233,7 @@ export const PYTHON = '/usr/bin/python3';
 export const WAIT_MS = 20_000;
 
 export function withTimeout<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return within(ms, what, promise);
 }
 
 /** A child process with its stdout read as lines and stderr kept for messages. */
@@ -389,18 +385,6 @@ export function split(data: Buffer, sizes: readonly number[]): Buffer[] {
   }
   if (pieces.length === 0) pieces.push(Buffer.alloc(0));
   return pieces;
-}
-
-/** A small seeded PRNG (mulberry32) for reproducible splits. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---- raw sockets: a peer that writes whatever bytes a test wants ----

@@ -3,17 +3,16 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
+import { listeningUrl, NODE, WSX_CLI } from '../shared/cli.js';
 import { deferred, within } from './helpers.js';
 
-const cli = new URL('../../../dist/cli/main.js', import.meta.url).pathname;
-const node = process.env.WSX_NODE ?? process.execPath;
 const children: ChildProcess[] = [];
 after(() => {
   for (const child of children) child.kill('SIGKILL');
 });
 
 function run(args: string[]): ChildProcess {
-  const child = spawn(node, [cli, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(NODE, [WSX_CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   children.push(child);
   return child;
 }
@@ -21,19 +20,7 @@ function run(args: string[]): ChildProcess {
 /** Starts `wsx serve` on a free port and resolves with its URL once it has printed it. */
 async function serve(args: string[] = []): Promise<{ child: ChildProcess; url: string }> {
   const child = run(['serve', '--port', '0', ...args]);
-  const url = await within(
-    5000,
-    'wsx serve to print its URL',
-    new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /^wsx listening on (ws:\/\/\S+)\n/.exec(out);
-        if (match) resolve(match[1]);
-      });
-      child.on('exit', (code) => reject(new Error(`wsx serve exited with ${code}`)));
-    }),
-  );
+  const url = await listeningUrl(child, 5000);
   return { child, url };
 }
 

@@ -1,21 +1,7 @@
 import { connect as netConnect } from 'node:net';
+import { within } from '../shared/wait.js';
 
-/** Resolves with what `fn` produces, or rejects after `ms` so that no test can hang. */
-export function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
+export { within };
 
 /** A promise with its resolve function, for events delivered to shared handlers. */
 export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {

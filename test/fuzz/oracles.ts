@@ -12,51 +12,7 @@ import {
   type Role,
 } from '../../src/protocol/connection.js';
 import type { ProtocolViolation } from '../../src/protocol/errors.js';
-
-export interface DecodedFrame {
-  fin: boolean;
-  rsv: number;
-  opcode: number;
-  masked: boolean;
-  payload: Buffer;
-}
-
-/** Decodes frames from the front of `data`; `rest` holds the bytes of an incomplete frame. */
-export function decodeFrames(data: Buffer): { frames: DecodedFrame[]; rest: Buffer } {
-  const frames: DecodedFrame[] = [];
-  let pos = 0;
-  for (;;) {
-    if (data.length - pos < 2) break;
-    const first = data[pos];
-    const second = data[pos + 1];
-    let length = second & 0x7f;
-    let at = pos + 2;
-    if (length === 126) {
-      if (data.length - at < 2) break;
-      length = data.readUInt16BE(at);
-      at += 2;
-    } else if (length === 127) {
-      if (data.length - at < 8) break;
-      const big = data.readBigUInt64BE(at);
-      if (big > BigInt(data.length)) break;
-      length = Number(big);
-      at += 8;
-    }
-    const masked = (second & 0x80) !== 0;
-    let key: Buffer | null = null;
-    if (masked) {
-      if (data.length - at < 4) break;
-      key = data.subarray(at, at + 4);
-      at += 4;
-    }
-    if (data.length - at < length) break;
-    const payload = Buffer.from(data.subarray(at, at + length));
-    if (key !== null) for (let i = 0; i < payload.length; i++) payload[i] ^= key[i & 3];
-    frames.push({ fin: (first & 0x80) !== 0, rsv: (first >> 4) & 7, opcode: first & 0x0f, masked, payload });
-    pos = at + length;
-  }
-  return { frames, rest: data.subarray(pos) };
-}
+import { readFrames } from '../shared/frames.js';
 
 function validWireCloseCode(code: number): boolean {
   return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
@@ -84,7 +40,7 @@ class Observer implements ConnectionEvents {
     if (this.pending.length === 0) return;
     const bytes = Buffer.concat(this.pending);
     this.pending = [];
-    const { frames, rest } = decodeFrames(bytes);
+    const { frames, rest } = readFrames(bytes);
     if (rest.length > 0) this.problems.push(`wrote ${rest.length} bytes of an incomplete frame`);
     for (const frame of frames) {
       const where = `written frame opcode ${frame.opcode}`;

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import WebSocket, { type ClientOptions, type RawData } from 'ws';
+import { within } from '../shared/wait.js';
 
 /** The node binary that runs wsx: the runner sets WSX_NODE so CI can test under another Node. */
 export const NODE = process.env.WSX_NODE ?? process.execPath;
@@ -28,6 +29,10 @@ export function pythonScript(name: string): string {
 /** Upper bound for one wait: generous, since it only turns a hang into a failure. */
 export const WAIT_MS = 20_000;
 
+export function withTimeout<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
+  return within(ms, what, promise);
+}
+
 const PYTHON_WEBSOCKETS = probePythonWebsockets();
 
 function probePythonWebsockets(): string | undefined {
@@ -46,15 +51,6 @@ export const pythonSkip: string | false =
   PYTHON_WEBSOCKETS !== undefined || process.env.CI
     ? false
     : `${PYTHON} cannot import websockets (apt-get install python3-websockets)`;
-
-/** Rejects with a message naming what was awaited when `promise` takes longer than `ms`. */
-export function withTimeout<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 export interface Exit {
   code: number | null;

@@ -8,9 +8,12 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { type Socket as NetSocket, connect as netConnect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { connect, type Socket } from '../../src/index.js';
+import { readFrames, type WireFrame } from '../shared/frames.js';
+import { sleep, tick, within } from '../shared/wait.js';
 import type { FixtureCommand, FixtureEvent, FixtureOptions, ServerStats } from './fixtures/server.js';
 
 export type { FixtureEvent, ServerStats };
+export { readFrames, sleep, tick, type WireFrame, within };
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/server.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -19,26 +22,6 @@ export const FIGURES_FILE = `${ROOT}test-artifacts/security-figures.jsonl`;
 
 export const MiB = 1024 * 1024;
 export const KiB = 1024;
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-export const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** Resolves with `promise`, or rejects after `ms` so that no test can hang. */
-export function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
 
 // ---- the server under attack, in its own process ----
 
@@ -330,52 +313,6 @@ export function clientFrame(
     for (let i = 0; i < data.length; i++) data[i] ^= mask[i & 3];
   }
   return Buffer.concat([Buffer.from(head), data]);
-}
-
-export interface WireFrame {
-  fin: boolean;
-  rsv: number;
-  opcode: number;
-  masked: boolean;
-  payload: Buffer;
-}
-
-/**
- * Reads whole frames from the front of `data`; returns them and the bytes of an incomplete
- * frame that remain.
- */
-export function readFrames(data: Buffer): { frames: WireFrame[]; rest: Buffer } {
-  const frames: WireFrame[] = [];
-  let pos = 0;
-  for (;;) {
-    if (data.length - pos < 2) break;
-    const first = data[pos];
-    const second = data[pos + 1];
-    let length = second & 0x7f;
-    let at = pos + 2;
-    if (length === 126) {
-      if (data.length - at < 2) break;
-      length = data.readUInt16BE(at);
-      at += 2;
-    } else if (length === 127) {
-      if (data.length - at < 8) break;
-      length = Number(data.readBigUInt64BE(at));
-      at += 8;
-    }
-    const masked = (second & 0x80) !== 0;
-    let key: Buffer | null = null;
-    if (masked) {
-      if (data.length - at < 4) break;
-      key = data.subarray(at, at + 4);
-      at += 4;
-    }
-    if (data.length - at < length) break;
-    const payload = Buffer.from(data.subarray(at, at + length));
-    if (key !== null) for (let i = 0; i < payload.length; i++) payload[i] ^= key[i & 3];
-    frames.push({ fin: (first & 0x80) !== 0, rsv: (first >> 4) & 7, opcode: first & 0x0f, masked, payload });
-    pos = at + length;
-  }
-  return { frames, rest: data.subarray(pos) };
 }
 
 /** Collects the frames a raw client receives, and whether the server closed TCP. */

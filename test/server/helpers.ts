@@ -1,34 +1,7 @@
 import { type Socket as NetSocket, connect as netConnect } from 'node:net';
+import { sleep, until, within } from '../shared/wait.js';
 
-/** Resolves with what `promise` produces, or rejects after `ms` so that no test can hang. */
-export function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
-
-/** Polls `condition` every few ms until it holds; rejects after `ms`. */
-export async function until(ms: number, what: string, condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep, until, within };
 
 export interface Frame {
   readonly fin: boolean;

@@ -5,17 +5,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { listeningUrl, NODE, portOf, WSX_CLI } from '../shared/cli.js';
 import { type Frame, RawClient, until, within } from './helpers.js';
 
-const cli = new URL('../../../dist/cli/main.js', import.meta.url).pathname;
-const node = process.env.WSX_NODE ?? process.execPath;
 const children: ChildProcess[] = [];
 after(() => {
   for (const child of children) child.kill('SIGKILL');
 });
 
 function run(args: string[]): ChildProcess {
-  const child = spawn(node, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(NODE, [WSX_CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   return child;
 }
@@ -30,19 +29,7 @@ interface Served {
 /** Starts `wsx serve --port 0 ...args` and resolves once it has printed its URL. */
 async function serve(args: string[] = []): Promise<Served> {
   const child = run(['serve', '--port', '0', ...args]);
-  const port = await within(
-    5_000,
-    'wsx serve to print its URL',
-    new Promise<number>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /^wsx listening on ws:\/\/127\.0\.0\.1:(\d+)\/\n/.exec(out);
-        if (match) resolve(Number(match[1]));
-      });
-      child.on('exit', (code) => reject(new Error(`wsx serve exited with ${code}`)));
-    }),
-  );
+  const port = portOf(await listeningUrl(child, 5_000));
   return {
     child,
     port,

@@ -6,6 +6,9 @@ import assert from 'node:assert/strict';
 import type { CloseInfo } from '../../src/protocol/close.js';
 import { Connection, type ConnectionEvents, type ConnectionOptions } from '../../src/protocol/connection.js';
 import type { ProtocolViolation } from '../../src/protocol/errors.js';
+import { prng } from '../shared/random.js';
+
+export { prng };
 
 export const Op = {
   Continuation: 0x0,
@@ -303,18 +306,6 @@ export function feed(conn: Connection, data: Uint8Array, cuts: readonly number[]
 /** Feeds one byte at a time. */
 export function feedBytewise(conn: Connection, data: Uint8Array): void {
   for (let i = 0; i < data.length; i++) conn.receive(Buffer.from(data.subarray(i, i + 1)));
-}
-
-/** Small deterministic PRNG (mulberry32), so random splits are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Random sorted cut points in (0, length), about one every `mean` bytes. */
