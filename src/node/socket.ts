@@ -511,7 +511,21 @@ export class Socket<Data = unknown> implements ConnectionEvents {
   /** @internal */
   endTransport(): void {
     this.writeGathered();
-    this.transport.end();
+    const transport = this.transport;
+    // RFC 6455 §5.5.1: once both close frames have crossed, the server closes TCP at once.
+    // When the kernel has taken every byte, closing the descriptor sends them and then the
+    // FIN, which saves the shutdown, the wait for the peer's FIN and the timer for it.
+    // TLS keeps the orderly end: its close_notify and encrypted tail go through `end`.
+    if (this.connection.wasClean && !(transport as { encrypted?: boolean }).encrypted) {
+      if (this.flushScheduled) this.flushNow();
+      if (transport.writableLength === 0) {
+        transport.destroy();
+        return;
+      }
+      // The rest is still queued: close once the kernel has it all (the close timer bounds the wait).
+      transport.once('finish', destroyTransport);
+    }
+    transport.end();
     this.armCloseTimer();
   }
 
@@ -684,6 +698,9 @@ function onTransportError(this: BoundTransport, error: Error): void {
 }
 function onTransportDrain(this: BoundTransport): void {
   this[kSocket]!.onDrain();
+}
+function destroyTransport(this: BoundTransport): void {
+  this.destroy();
 }
 function flush(socket: Socket<unknown>): void {
   socket.flushNow();

@@ -158,7 +158,8 @@ export class Connection implements FrameSink {
 
   /** The close code and reason to report once the transport has closed (RFC 6455 §7.1.5). */
   closeResult(): CloseInfo & { wasClean: boolean } {
-    if (this.closeReceived !== null) return { ...this.closeReceived, wasClean: this.wasClean };
+    const received = this.closeReceived;
+    if (received !== null) return { code: received.code, reason: received.reason, wasClean: this.wasClean };
     if (this.failure !== null)
       return { code: this.failure.closeCode, reason: this.failure.message, wasClean: false };
     return { code: CloseCode.Abnormal, reason: '', wasClean: false };

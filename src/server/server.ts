@@ -118,6 +118,8 @@ interface UpgradeInput {
 interface ResolvedRoute {
   readonly options: RouteOptions<unknown>;
   readonly policies: SocketPolicies;
+  /** permessage-deflate as this route answers offers, resolved once. */
+  readonly deflate: PerMessageDeflateOptions;
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
@@ -165,12 +167,11 @@ export class WebSocketServer implements SocketOwner {
 
   /** Adds a route. Patterns: `/chat`, `/rooms/:id`, `/files/*`, `/*` for every path. */
   route<Data = unknown>(pattern: string, options: RouteOptions<Data>): this {
+    const deflate = serverDeflateOptions(options.perMessageDeflate ?? this.perMessageDeflate);
     this.router.add(pattern, {
       options: options as RouteOptions<unknown>,
-      policies: this.realtime.policiesFor(
-        options,
-        releaseAfterOf(serverDeflateOptions(options.perMessageDeflate ?? this.perMessageDeflate)),
-      ),
+      policies: this.realtime.policiesFor(options, releaseAfterOf(deflate)),
+      deflate,
     });
     return this;
   }
@@ -412,10 +413,7 @@ export class WebSocketServer implements SocketOwner {
       protocol = selectProtocol(offer.protocols, route.protocols ?? this.defaultProtocols);
     }
 
-    const deflate = acceptOffer(
-      offer.extensions,
-      serverDeflateOptions(route.perMessageDeflate ?? this.perMessageDeflate),
-    );
+    const deflate = offer.extensions.length === 0 ? null : acceptOffer(offer.extensions, match.value.deflate);
     const extensions = deflate === null ? [] : [deflate.response];
     socket.write(
       buildAcceptResponse({

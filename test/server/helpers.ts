@@ -42,13 +42,14 @@ export class RawClient {
   static open(
     port: number,
     path = '/',
-    options: { localAddress?: string; host?: string } = {},
+    options: { localAddress?: string; host?: string; allowHalfOpen?: boolean } = {},
   ): Promise<RawClient> {
     return new Promise((resolve, reject) => {
       const socket = netConnect({
         port,
         host: options.host ?? '127.0.0.1',
         localAddress: options.localAddress,
+        allowHalfOpen: options.allowHalfOpen,
       });
       let head = Buffer.alloc(0);
       const onData = (chunk: Buffer) => {

@@ -131,11 +131,16 @@ export function deflateOptions(
   return setting;
 }
 
-/** A server's options: as `deflateOptions`, with the server's own default of no context takeover on its side. */
+/**
+ * A server's options: as `deflateOptions`, with the server's own default of no context
+ * takeover on its side. Throws a RangeError for out-of-range settings, so that a route is
+ * refused when it is added rather than failing each upgrade.
+ */
 export function serverDeflateOptions(
   setting: boolean | PerMessageDeflateOptions | undefined,
 ): PerMessageDeflateOptions {
   const options = deflateOptions(setting);
+  if (options.enabled !== false) checkOptions(options);
   return { ...options, serverNoContextTakeover: options.serverNoContextTakeover ?? true };
 }
 

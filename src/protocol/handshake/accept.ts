@@ -1,13 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /** RFC 6455 §1.3: the GUID appended to the client's key before hashing. */
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 /** Sec-WebSocket-Accept for a key: base64(SHA-1(key + GUID)). */
 export function acceptKey(key: string): string {
-  return createHash('sha1')
-    .update(key + WEBSOCKET_GUID)
-    .digest('base64');
+  return hash('sha1', key + WEBSOCKET_GUID, 'base64');
 }
 
 /** A fresh Sec-WebSocket-Key: 16 random bytes, base64-encoded (RFC 6455 §4.1). */
