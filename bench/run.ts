@@ -449,6 +449,8 @@ interface Sample {
   serverCpu: number | null;
   genCpu: number | null;
   otherCpu: number | null;
+  /** Server minor page faults per message (per connection for handshakes). */
+  faultsPerOp: number | null;
   detail: Record<string, unknown>;
 }
 
@@ -486,11 +488,18 @@ async function sample(w: Workload, def: ServerDef, o: Options): Promise<Sample> 
       serverCpu: cpu(r.server_cpu_pct),
       genCpu: cpu(r.gen_cpu_pct),
       otherCpu: cpu(r.other_cpu_pct),
+      faultsPerOp: perOperation(r.server_minor_faults, r.messages ?? r.delivered ?? r.connections),
       detail: r,
     };
   } finally {
     await stop(server.child);
   }
+}
+
+function perOperation(count: unknown, operations: unknown): number | null {
+  const n = Number(count);
+  const ops = Number(operations);
+  return Number.isFinite(n) && n >= 0 && ops > 0 ? n / ops : null;
 }
 
 function cpu(v: unknown): number | null {
@@ -531,6 +540,7 @@ async function idleSample(w: Workload, server: RunningServer, common: string[], 
       serverCpu: null,
       genCpu: null,
       otherCpu: null,
+      faultsPerOp: null,
       detail: { ...r, rss_before: before, rss_after: after, serverNotes: server.notes },
     };
   } finally {
@@ -560,6 +570,7 @@ interface Cell {
   serverCpuMedian: number | null;
   genCpuMedian: number | null;
   otherCpuMedian: number | null;
+  faultsMedian: number | null;
 }
 
 function fmtValue(v: number | null, unit: string): string {
@@ -583,7 +594,17 @@ function fmtShort(v: number, unit: string): string {
 }
 
 function table(cells: Cell[]): string {
-  const head = ['workload', 'server', 'median', 'vs ws', 'srv CPU', 'gen CPU', 'other', 'runs (min..max)'];
+  const head = [
+    'workload',
+    'server',
+    'median',
+    'vs ws',
+    'srv CPU',
+    'gen CPU',
+    'other',
+    'faults/op',
+    'runs (min..max)',
+  ];
   const rows: string[][] = [];
   let lastWorkload = '';
   for (const c of cells) {
@@ -602,12 +623,13 @@ function table(cells: Cell[]): string {
       c.serverCpuMedian === null ? '-' : `${c.serverCpuMedian.toFixed(0)}%`,
       c.genCpuMedian === null ? '-' : `${c.genCpuMedian.toFixed(0)}%`,
       c.otherCpuMedian === null ? '-' : `${c.otherCpuMedian.toFixed(0)}%`,
+      c.faultsMedian === null ? '-' : c.faultsMedian.toFixed(c.faultsMedian < 10 ? 2 : 0),
       spread + (c.errors.length ? ` ${c.errors.length} failed` : ''),
     ]);
     lastWorkload = c.workload;
   }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const right = new Set([2, 3, 4, 5, 6]);
+  const right = new Set([2, 3, 4, 5, 6, 7]);
   const line = (r: string[]) =>
     r
       .map((x, i) => (right.has(i) ? x.padStart(widths[i]) : x.padEnd(widths[i])))
@@ -698,6 +720,7 @@ async function main(): Promise<void> {
         serverCpuMedian: null,
         genCpuMedian: null,
         otherCpuMedian: null,
+        faultsMedian: null,
       });
     }
     for (let rep = 0; rep < o.runs; rep++) {
@@ -749,6 +772,8 @@ async function main(): Promise<void> {
       cell.serverCpuMedian = sc.length ? median(sc) : null;
       cell.genCpuMedian = gc.length ? median(gc) : null;
       cell.otherCpuMedian = oc.length ? median(oc) : null;
+      const fs = cell.samples.map((s) => s.faultsPerOp).filter((x): x is number => x !== null);
+      cell.faultsMedian = fs.length ? median(fs) : null;
     }
     const base = byServer.get(BASELINE)?.median ?? null;
     for (const cell of byServer.values()) {
@@ -765,6 +790,7 @@ async function main(): Promise<void> {
     'CPU = utime+stime over the measured window as % of one core (server: /proc/PID/stat, generator: getrusage);',
     '"other" = rest of the machine busy time in that window (/proc/stat user+nice+system+steal: other processes),',
     '  also in % of one core: a high value means the sample shared the machine with other work;',
+    'faults/op = minor page faults of the server per message (per connection for handshakes): memory the kernel had to map afresh;',
     'node:net (raw) echoes bytes without WebSocket framing: the ceiling for a Node server (idle-memory: net.Socket floor).',
     `server notes: ${[...notes].map(([k, v]) => `${k}: ${v}`).join('; ') || '-'}`,
     `workloads: ${workloads.map((w) => `${w.name} = ${w.title}`).join('; ')}`,

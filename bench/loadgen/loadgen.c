@@ -134,34 +134,39 @@ static double self_cpu_sec(void) {
          (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-/* utime+stime of a process (all threads) from /proc/PID/stat, in seconds; -1 if unknown */
-static double proc_cpu_sec(int pid) {
-  if (pid <= 0) return -1;
+/* utime+stime (seconds) and minor page faults of a process (all threads) from /proc/PID/stat;
+   -1 in both if unknown */
+static void proc_usage(int pid, double *cpu_sec, double *minflt) {
+  *cpu_sec = -1;
+  *minflt = -1;
+  if (pid <= 0) return;
   char path[64], buf[2048];
   snprintf(path, sizeof path, "/proc/%d/stat", pid);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
+  if (fd < 0) return;
   ssize_t n = read(fd, buf, sizeof buf - 1);
   close(fd);
-  if (n <= 0) return -1;
+  if (n <= 0) return;
   buf[n] = 0;
   char *p = strrchr(buf, ')'); /* comm may contain spaces */
-  if (!p) return -1;
+  if (!p) return;
   p++;
-  /* after ')' : field 3 (state) is token 0; utime (14) is token 11; stime (15) token 12 */
-  unsigned long long ut = 0, st = 0;
+  /* after ')' : field 3 (state) is token 0; minflt (10) is token 7; utime (14) token 11; stime (15) token 12 */
+  unsigned long long mf = 0, ut = 0, st = 0;
   int tok = -1;
   char *save = NULL;
   for (char *t = strtok_r(p, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
     tok++;
+    if (tok == 7) mf = strtoull(t, NULL, 10);
     if (tok == 11) ut = strtoull(t, NULL, 10);
     if (tok == 12) {
       st = strtoull(t, NULL, 10);
       break;
     }
   }
-  if (tok < 12) return -1;
-  return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+  if (tok < 12) return;
+  *cpu_sec = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+  *minflt = (double)mf;
 }
 
 /* busy time of the whole machine (all CPUs: user, nice, system, steal) from /proc/stat, seconds */
@@ -948,12 +953,13 @@ static int selftest(void) {
 }
 
 typedef struct {
-  double t, self_cpu, srv_cpu, busy;
+  double t, self_cpu, srv_cpu, srv_minflt, busy;
   long long msgs, bytes, completed;
 } snap;
 
 static snap take_snap(void) {
-  snap s = {now_sec(), self_cpu_sec(), proc_cpu_sec(cfg.pid), machine_busy_sec(), g_msgs, g_bytes, g_completed};
+  snap s = {now_sec(), self_cpu_sec(), 0, 0, machine_busy_sec(), g_msgs, g_bytes, g_completed};
+  proc_usage(cfg.pid, &s.srv_cpu, &s.srv_minflt);
   return s;
 }
 
@@ -964,8 +970,9 @@ static void print_cpu(const snap *a, const snap *b) {
   double gen = b->self_cpu - a->self_cpu;
   double other = a->busy >= 0 && b->busy >= 0 ? (b->busy - a->busy) - gen - (srv > 0 ? srv : 0) : -1;
   if (other < 0 && a->busy >= 0) other = 0;
-  printf("\"server_cpu_pct\":%.2f,\"gen_cpu_pct\":%.2f,\"other_cpu_pct\":%.2f}\n", srv >= 0 ? srv / secs * 100 : -1.0,
-         gen / secs * 100, other >= 0 ? other / secs * 100 : -1.0);
+  double faults = cfg.pid && a->srv_minflt >= 0 && b->srv_minflt >= 0 ? b->srv_minflt - a->srv_minflt : -1;
+  printf("\"server_cpu_pct\":%.2f,\"gen_cpu_pct\":%.2f,\"other_cpu_pct\":%.2f,\"server_minor_faults\":%.0f}\n",
+         srv >= 0 ? srv / secs * 100 : -1.0, gen / secs * 100, other >= 0 ? other / secs * 100 : -1.0, faults);
 }
 
 static int cmp_double(const void *a, const void *b) {
