@@ -131,6 +131,8 @@ interface ServerDef {
   raw: boolean;
   /** Only when named in --servers (variants for comparisons). */
   optIn?: boolean;
+  /** Takes part only in workloads of these kinds (a floor made for one of them). */
+  kinds?: readonly Kind[];
 }
 
 const SERVERS: ServerDef[] = [
@@ -147,6 +149,14 @@ const SERVERS: ServerDef[] = [
   { name: 'ws+bufferutil', label: 'ws+bufferutil', script: 'ws.js', env: {}, raw: false },
   { name: 'uws', label: 'uWebSockets.js', script: 'uws.js', env: {}, raw: false },
   { name: 'net', label: 'node:net (raw)', script: 'net.js', env: {}, raw: true },
+  {
+    name: 'net-handshake',
+    label: 'node:net (bare handshake)',
+    script: 'net-handshake.js',
+    env: {},
+    raw: false,
+    kinds: ['handshake'],
+  },
 ];
 const BASELINE = 'ws';
 /** --wait-quiet retakes a sample when the rest of the machine used more than this (% of a core). */
@@ -705,7 +715,9 @@ async function main(): Promise<void> {
   const unavailable = new Map<string, string>();
   const notes = new Map<string, string>();
   for (const w of workloads) {
-    const peers = servers.filter((s) => w.raw || !s.raw);
+    const peers = servers.filter(
+      (s) => (w.raw || !s.raw) && (s.kinds === undefined || s.kinds.includes(w.kind)),
+    );
     const byServer = new Map<string, Cell>();
     for (const s of peers) {
       byServer.set(s.name, {
@@ -792,6 +804,8 @@ async function main(): Promise<void> {
     '  also in % of one core: a high value means the sample shared the machine with other work;',
     'faults/op = minor page faults of the server per message (per connection for handshakes): memory the kernel had to map afresh;',
     'node:net (raw) echoes bytes without WebSocket framing: the ceiling for a Node server (idle-memory: net.Socket floor).',
+    'net-handshake answers the handshake workload with its bytes only (101 with the accept hash, the close reply),',
+    '  checking nothing: the floor of that exchange on Node sockets.',
     `server notes: ${[...notes].map(([k, v]) => `${k}: ${v}`).join('; ') || '-'}`,
     `workloads: ${workloads.map((w) => `${w.name} = ${w.title}`).join('; ')}`,
     `${elapsed.toFixed(0)} s total; command: node .build/bench/run.js ${process.argv.slice(2).join(' ')}`.trimEnd(),

@@ -1,4 +1,4 @@
-import type { Socket as NetSocket } from 'node:net';
+import { Socket as NetSocket } from 'node:net';
 import type { CloseInfo } from '../protocol/close.js';
 import {
   Connection,
@@ -515,8 +515,9 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     // RFC 6455 §5.5.1: once both close frames have crossed, the server closes TCP at once.
     // When the kernel has taken every byte, closing the descriptor sends them and then the
     // FIN, which saves the shutdown, the wait for the peer's FIN and the timer for it.
-    // TLS keeps the orderly end: its close_notify and encrypted tail go through `end`.
-    if (this.connection.wasClean && !(transport as { encrypted?: boolean }).encrypted) {
+    // TLS keeps the orderly end (its close_notify and encrypted tail go through `end`), and so
+    // does any other stream, whose own writes may still be under way.
+    if (this.connection.wasClean && isPlainTcp(transport)) {
       if (this.flushScheduled) this.flushNow();
       if (transport.writableLength === 0) {
         transport.destroy();
@@ -698,6 +699,9 @@ function onTransportError(this: BoundTransport, error: Error): void {
 }
 function onTransportDrain(this: BoundTransport): void {
   this[kSocket]!.onDrain();
+}
+function isPlainTcp(transport: NetSocket): boolean {
+  return transport instanceof NetSocket && !(transport as { encrypted?: boolean }).encrypted;
 }
 function destroyTransport(this: BoundTransport): void {
   this.destroy();

@@ -3,6 +3,7 @@
 // and which responses a client accepts or fails the handshake on.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { createServer } from '../../src/index.js';
 import { HandshakeError } from '../../src/protocol/errors.js';
 import {
   acceptOffer,
@@ -267,6 +268,9 @@ describe('server: its own options', () => {
     it(`rejects nonsense options: ${JSON.stringify(options)}`, () => {
       assert.throws(() => acceptOffer(parseExtensions(VALID), options), RangeError);
       assert.throws(() => buildOffer(options), RangeError);
+      // A server refuses them when the route is added, not at each upgrade.
+      assert.throws(() => createServer({ perMessageDeflate: options }).route('/', {}), RangeError);
+      assert.throws(() => createServer().route('/', { perMessageDeflate: options }), RangeError);
     });
   }
 });
