@@ -41,8 +41,11 @@ export class Router<T> {
   match(path: string): RouteMatch<T> | null {
     const exact = this.exact.get(path);
     if (exact !== undefined) return { value: exact, params: NO_PARAMS };
-    const parts = path.split('/').slice(1);
+    let parts: string[] | null = null;
     for (const route of this.patterns) {
+      // `/*` takes every path: no need to split it.
+      if (route.wildcard && route.segments.length === 0) return { value: route.value, params: NO_PARAMS };
+      parts ??= path.split('/').slice(1);
       const params = matchSegments(route, parts);
       if (params !== null) return { value: route.value, params };
     }
