@@ -3,6 +3,7 @@
  *
  *   npm run bench -- [--quick] [--only=w1,w2] [--servers=s1,s2] [--runs=N]
  *                    [--duration=S] [--warmup=S] [--server-cpu=N] [--gen-cpu=N] [--out=FILE]
+ *                    [--wait-quiet=S] [--cpu-prof=DIR]
  *
  * Every server is a small script in bench/servers/, started fresh for every
  * sample and pinned to one core; the C load generator (bench/loadgen) is
@@ -38,6 +39,8 @@ interface Options {
   genCpu: number;
   out: string;
   waitQuiet: number;
+  /** Where servers write V8 CPU profiles (`--cpu-prof`), one per sample; null: none. */
+  cpuProf: string | null;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -52,6 +55,7 @@ function parseOptions(argv: string[]): Options {
     genCpu: 1,
     out: `${RESULTS_DIR}latest.json`,
     waitQuiet: 0,
+    cpuProf: null,
   };
   let runsGiven = false;
   let durationGiven = false;
@@ -93,6 +97,10 @@ function parseOptions(argv: string[]): Options {
         o.waitQuiet = Number(value);
         if (!Number.isFinite(o.waitQuiet) || o.waitQuiet < 0)
           throw new Error('--wait-quiet needs seconds >= 0');
+        break;
+      case '--cpu-prof':
+        if (value === '') throw new Error('--cpu-prof needs a directory');
+        o.cpuProf = value;
         break;
       case '--help':
       case '-h':
@@ -382,10 +390,13 @@ interface RunningServer {
 /** The server never got to its ready line (e.g. its library does not build yet). */
 class StartError extends Error {}
 
-async function startServer(def: ServerDef, o: Options): Promise<RunningServer> {
+async function startServer(def: ServerDef, o: Options, profileName: string): Promise<RunningServer> {
+  const profiling =
+    o.cpuProf === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`, `--cpu-prof-name=${profileName}`];
   const argv = pinned(o.serverCpu, [
     process.execPath,
     '--expose-gc',
+    ...profiling,
     `${SERVERS_DIR}${def.script}`,
     '--port=0',
   ]);
@@ -485,8 +496,8 @@ function parseResult(lines: Lines, gen: ChildProcess): Record<string, unknown> {
   return r;
 }
 
-async function sample(w: Workload, def: ServerDef, o: Options): Promise<Sample> {
-  const server = await startServer(def, o);
+async function sample(w: Workload, def: ServerDef, o: Options, run: number): Promise<Sample> {
+  const server = await startServer(def, o, `${w.name}.${def.name}.${run}.cpuprofile`);
   try {
     const common = [`--port=${server.port}`, `--pid=${server.pid}`, `--proto=${def.raw ? 'raw' : 'ws'}`];
     if (w.kind === 'idle') return await idleSample(w, server, common, o);
@@ -750,7 +761,7 @@ async function main(): Promise<void> {
           let retries = 0;
           for (;;) {
             const quiet = o.waitQuiet > 0 ? await waitQuiet(o.waitQuiet) : null;
-            r = await sample(w, s, o);
+            r = await sample(w, s, o, rep + 1);
             if (quiet) r.detail.quiet = quiet;
             // with --wait-quiet, a sample that shared the machine with other work is taken again (twice at most)
             if (!quiet || r.otherCpu === null || r.otherCpu <= OTHER_CPU_RETRY || retries === 2) break;
