@@ -14,7 +14,7 @@ import {
 } from '../protocol/errors.js';
 import type { DeflateParams } from '../protocol/extensions/negotiation.js';
 import { PerMessageDeflate } from '../protocol/extensions/permessage-deflate.js';
-import { DEFAULT_LIMITS } from '../protocol/limits.js';
+import { resolveLimits } from '../protocol/limits.js';
 import { hasTopic, type OwnTopics, topicList } from '../server/own-topics.js';
 import type { PreparedMessage } from '../server/prepared.js';
 
@@ -150,7 +150,7 @@ export interface SocketOwner {
 }
 
 const kSocket = Symbol('wsx.socket');
-/** Frames up to this size are gathered into one buffer per flush; larger ones are written as they are. */
+/** Frames up to this size are gathered into shared buffers (up to GATHER_BYTES_LIMIT each); larger ones are written as they are. */
 const GATHER_FRAME_LIMIT = 4 * 1024 + 16;
 /** Gathered bytes are handed on once they reach this much, so a gathered buffer stays small. */
 const GATHER_BYTES_LIMIT = 64 * 1024;
@@ -215,7 +215,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     this.remotePort = this.transport.remotePort ?? 0;
     this.connection = new Connection(init.role, this, init.limits);
     if (init.deflate) {
-      const maxMessageSize = init.limits.maxMessageSize ?? DEFAULT_LIMITS.maxMessageSize;
+      const maxMessageSize = resolveLimits(init.limits).maxMessageSize;
       this.connection.useExtension(new PerMessageDeflate(init.deflate, maxMessageSize));
     }
     this.transport[kSocket] = this as Socket<unknown>;
@@ -418,7 +418,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     if (!this.pausedForWrites) this.transport.resume();
   }
 
-  /** Whether reading is paused by `pause`. */
+  /** Whether reading is paused, by `pause` or while the socket waits for its writes to drain. */
   get isPaused(): boolean {
     return this.transport.isPaused();
   }
@@ -518,7 +518,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     // TLS keeps the orderly end (its close_notify and encrypted tail go through `end`), and so
     // does any other stream, whose own writes may still be under way.
     if (this.connection.wasClean && isPlainTcp(transport)) {
-      if (this.flushScheduled) this.flushNow();
+      this.flushNow();
       if (transport.writableLength === 0) {
         transport.destroy();
         return;
@@ -633,7 +633,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     // echo) does not stall reading.
     const limit = this.settings.backpressureLimit;
     if (this.pausedForWrites || this.buffered() <= limit) return;
-    if (this.flushScheduled) this.flushNow();
+    this.flushNow();
     if (this.buffered() > limit) {
       this.pausedForWrites = true;
       this.transport.pause();
@@ -670,7 +670,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
 
   /** @internal */
   flushNow(): void {
-    // Already done when onData flushed early; one uncork per cork.
+    // Already done when onData or endTransport flushed early; one uncork per cork.
     if (!this.flushScheduled) return;
     this.flushScheduled = false;
     this.writeGathered();

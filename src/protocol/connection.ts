@@ -133,7 +133,7 @@ export class Connection implements FrameSink {
     return this.closeSent !== null && this.closeReceived !== null ? 'closed' : 'closing';
   }
 
-  /** Whether data can still be sent: no close frame has been sent. */
+  /** Whether data can still be sent: no close frame sent, no failure, not disposed. */
   canWrite(): boolean {
     return this.closeSent === null && this.failure === null && !this.disposed;
   }
@@ -271,9 +271,11 @@ export class Connection implements FrameSink {
   /** Returns false (and sends nothing) once a close frame has been sent. */
   private sendData(opcode: number, data: string | Uint8Array, fin: boolean, compress?: boolean): boolean {
     if (!this.canWrite()) return false;
+    // Measured once: the size decides compression, and a text frame is sized by it.
+    let textLength: number | undefined;
     // Whole messages may go compressed (RSV1 on their only frame); fragments are sent as they are.
     if (this.extension !== null && fin && !this.sendingFragments) {
-      const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+      const size = typeof data === 'string' ? (textLength = Buffer.byteLength(data)) : data.length;
       if (this.extension.shouldCompress(size, compress)) {
         const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
         this.writeFrame(opcode, true, this.extension.encode(bytes), true);
@@ -282,7 +284,7 @@ export class Connection implements FrameSink {
     }
     const frameOpcode = this.sendingFragments ? Opcode.Continuation : opcode;
     this.sendingFragments = !fin;
-    this.writeFrame(frameOpcode, fin, data);
+    this.writeFrame(frameOpcode, fin, data, false, textLength);
     return true;
   }
 
@@ -358,10 +360,16 @@ export class Connection implements FrameSink {
     this.parser = DISCARDING_PARSER;
   }
 
-  private writeFrame(opcode: number, fin: boolean, payload: string | Uint8Array, rsv1 = false): void {
+  private writeFrame(
+    opcode: number,
+    fin: boolean,
+    payload: string | Uint8Array,
+    rsv1 = false,
+    textLength?: number,
+  ): void {
     const maskKey = this.masking ? nextMaskingKey() : null;
     if (typeof payload === 'string') {
-      this.events.write(encodeTextFrame(opcode, fin, rsv1, payload, maskKey));
+      this.events.write(encodeTextFrame(opcode, fin, rsv1, payload, maskKey, textLength));
     } else if (maskKey !== null || payload.length <= this.copyThreshold) {
       this.events.write(encodeFrame(opcode, fin, rsv1, payload, maskKey));
     } else {

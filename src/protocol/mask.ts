@@ -50,16 +50,8 @@ export function advanceMask(word: number, count: number): number {
 /** XORs `data[start, end)` in place with the mask `word`. */
 export function xorInPlace(data: Uint8Array, start: number, end: number, word: number): void {
   if (word === 0) return;
-  const kernel = end - start >= SIMD_THRESHOLD ? simdKernel() : null;
-  if (kernel === null) {
-    xorWords(data, start, end, word);
-    return;
-  }
-  for (let at = start; at < end; at += SIMD_BLOCK) {
-    // Blocks are a multiple of 4 bytes long, so every block starts with the same mask.
-    const stop = Math.min(end, at + SIMD_BLOCK);
-    kernel.xorInto(data, at, data, at, stop, word);
-  }
+  if (end - start < SIMD_THRESHOLD || simdKernel() === null) xorWords(data, start, end, word);
+  else xorInto(data, start, data, start, end, word);
 }
 
 /**
@@ -76,11 +68,12 @@ export function xorInto(
 ): void {
   const kernel = word !== 0 && end - start >= SIMD_THRESHOLD ? simdKernel() : null;
   if (kernel === null) {
-    target.set(source.subarray(start, end), offset);
+    target.set(start === 0 && end === source.length ? source : source.subarray(start, end), offset);
     if (word !== 0) xorWords(target, offset, offset + end - start, word);
     return;
   }
   for (let at = start; at < end; at += SIMD_BLOCK) {
+    // Blocks are a multiple of 4 bytes long, so every block starts with the same mask.
     const stop = Math.min(end, at + SIMD_BLOCK);
     kernel.xorInto(target, offset + at - start, source, at, stop, word);
   }

@@ -11,8 +11,9 @@ const EAGER_ALLOCATION = 1024 * 1024;
  *
  * A message that arrives whole in one chunk is unmasked in place and passed on as a view,
  * with no copy. Otherwise bytes are unmasked as they are copied, once, into a buffer sized
- * from the frame lengths announced so far (a single frame split across reads gets a buffer
- * of exactly its final size; a fragmented message grows by doubling), so memory stays
+ * from the frame lengths announced so far (a single frame of up to 1 MiB split across reads
+ * gets a buffer of exactly its final size; larger frames and fragmented messages grow by
+ * doubling), so memory stays
  * within twice the message size and no per-fragment objects are kept.
  *
  * Text is validated as it arrives: the whole-message case with the native validator, every
@@ -38,7 +39,7 @@ export class MessageAssembler {
     this.maxMessageSize = maxMessageSize;
   }
 
-  /** A new message begins; `validateText` is false for text that arrives compressed. */
+  /** A new message begins; `text` is true for text, whose UTF-8 is checked as bytes arrive (inflated ones, when compressed). */
   begin(text: boolean): void {
     this.text = text;
     this.incremental = false;
@@ -91,8 +92,6 @@ export class MessageAssembler {
     if (this.size + piece.length > this.maxMessageSize) {
       throw new MessageTooBigError(`over ${this.maxMessageSize} bytes`);
     }
-    this.announced = this.size + piece.length;
-    this.finalFrame = false;
     this.append(piece, 0, false);
   }
 

@@ -103,10 +103,11 @@ export class FrameParser implements Parser {
       // Header: decode straight from the chunk when it is all there, else gather it.
       let source: Buffer;
       let at: number;
-      if (this.headerFill === 0 && end - pos >= 2 && end - pos >= frameHeaderLength(chunk[pos + 1])) {
+      const whole = this.headerFill === 0 && end - pos >= 2 ? frameHeaderLength(chunk[pos + 1]) : 0;
+      if (whole !== 0 && end - pos >= whole) {
         source = chunk;
         at = pos;
-        pos += frameHeaderLength(chunk[pos + 1]);
+        pos += whole;
       } else {
         const before = pos;
         pos = this.gatherHeader(chunk, pos, end);

@@ -3,7 +3,7 @@ import { maskInto, unmaskInPlace } from './mask.js';
 /**
  * Frame encoding (RFC 6455 §5.2). Small frames are built in one allocation holding header
  * and payload; a client's payload is masked while it is copied in. Large server payloads
- * are not copied: the caller writes `frameHeader()` and the payload back to back.
+ * are not copied: the caller writes `encodeHeader()` and the payload back to back.
  */
 
 /** Size of the header for a payload of `length` bytes, with or without a masking key. */
@@ -79,8 +79,8 @@ export function encodeTextFrame(
   rsv1: boolean,
   text: string,
   maskKey: Uint8Array | null,
+  length = Buffer.byteLength(text, 'utf8'),
 ): Buffer {
-  const length = Buffer.byteLength(text, 'utf8');
   const frame = Buffer.allocUnsafe(headerLength(length, maskKey !== null) + length);
   const offset = writeHeader(frame, opcode, fin, rsv1, length, maskKey);
   frame.write(text, offset, 'utf8');

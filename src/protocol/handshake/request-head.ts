@@ -1,5 +1,6 @@
 import { HandshakeError } from '../errors.js';
 import { HeadBytes } from './head-bytes.js';
+import { listHasToken } from './headers.js';
 import { DEFAULT_HEAD_LIMITS } from './http-head.js';
 
 /**
@@ -77,7 +78,7 @@ const VERSION_SHAPE = [0x48, 0x54, 0x54, 0x50, 0x2f, 0x31, 0x2e, 0];
 export class RequestHeadReader {
   private readonly maxBytes: number;
   private state = LINE_START;
-  /** Bytes so far; a chunk is kept as it is until a second one arrives. */
+  /** Bytes so far: a chunk is used as it is, and copied (`keep()`) once the head is known to be incomplete. */
   private readonly gathered = new HeadBytes();
   private methodStart = 0;
   private methodEnd = 0;
@@ -255,29 +256,10 @@ export function asksForUpgrade(head: RequestHead): boolean {
     if (name.length === 7) {
       if (name.toLowerCase() === 'upgrade') upgrade = true;
     } else if (name.length === 10 && !connection && name.toLowerCase() === 'connection') {
-      connection = hasUpgradeToken(raw[i + 1]);
+      connection = listHasToken(raw[i + 1], 'upgrade');
     }
   }
   return upgrade && connection;
-}
-
-/** Whether a comma-separated list has the element `upgrade` (any case, OWS around it); no allocation. */
-function hasUpgradeToken(value: string): boolean {
-  let start = 0;
-  for (let i = 0; i <= value.length; i++) {
-    if (i < value.length && value.charCodeAt(i) !== 0x2c) continue;
-    let a = start;
-    let b = i;
-    while (a < b && isOws(value.charCodeAt(a))) a++;
-    while (b > a && isOws(value.charCodeAt(b - 1))) b--;
-    if (b - a === 7 && value.slice(a, b).toLowerCase() === 'upgrade') return true;
-    start = i + 1;
-  }
-  return false;
-}
-
-function isOws(code: number): boolean {
-  return code === SP || code === HTAB;
 }
 
 /**
