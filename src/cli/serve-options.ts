@@ -15,7 +15,6 @@ interface OptionSpec {
   readonly help: string;
   /** Shown as "(default ...)". */
   readonly shownDefault?: string;
-  readonly short?: string;
 }
 
 const HELP_COLUMN = 27;

@@ -15,6 +15,7 @@ import { buildUpgradeRequest, validateUpgradeResponse } from '../protocol/handsh
 import { formatExtensions } from '../protocol/handshake/headers.js';
 import { type HeadLimits, ResponseHeadReader } from '../protocol/handshake/http-head.js';
 import { type ConnectionLimits, resolveLimits } from '../protocol/limits.js';
+import { isIpAddress } from './transport.js';
 
 /** Options of `connect`; every field has a default. */
 export interface ConnectOptions<Data = unknown>
@@ -50,7 +51,8 @@ export interface ConnectOptions<Data = unknown>
   readonly perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
-const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+/** Time for the whole opening handshake unless `handshakeTimeout` says otherwise. */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 const NO_HANDLERS: SocketHandlers<never> = Object.freeze({});
 
 interface Target {
@@ -134,7 +136,7 @@ export function connect<Data = unknown>(
         ? tlsConnect({
             host: target.hostname,
             port: target.port,
-            servername: isIp(target.hostname) ? undefined : target.hostname,
+            servername: isIpAddress(target.hostname) ? undefined : target.hostname,
             ALPNProtocols: ['http/1.1'],
             ...options.tls,
           })
@@ -208,8 +210,4 @@ export function connect<Data = unknown>(
       }
     }
   });
-}
-
-function isIp(hostname: string): boolean {
-  return hostname.includes(':') || /^\d+\.\d+\.\d+\.\d+$/.test(hostname);
 }

@@ -2,7 +2,7 @@ import { type Socket as NetSocket, connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Socket } from '../node/socket.js';
 import { HandshakeError } from '../protocol/errors.js';
-import { type ConnectOptions, connect } from './connect.js';
+import { type ConnectOptions, connect, DEFAULT_HANDSHAKE_TIMEOUT } from './connect.js';
 import { openTunnel, type ProxyOption, resolveProxy } from './proxy.js';
 import {
   DEFAULT_MAX_REDIRECTS,
@@ -31,8 +31,6 @@ export interface DialOptions<Data = unknown> extends Omit<ConnectOptions<Data>, 
    */
   readonly maxRedirects?: number;
 }
-
-const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 
 /**
  * Opens a WebSocket connection like `connect`, and also: through an HTTP proxy (CONNECT),

@@ -85,8 +85,6 @@ export interface ReconnectEventInit extends EventInit {
   readonly code?: number;
   readonly reason?: string;
   readonly wasClean?: boolean;
-  /** Why the last attempt failed (reconnecting, reconnectfailed). */
-  readonly error?: unknown;
 }
 
 /** Fired by ReconnectingWebSocket as `reconnecting`, `reconnect` and `reconnectfailed`. */
@@ -96,7 +94,6 @@ export class ReconnectEvent extends Event {
   readonly code: number;
   readonly reason: string;
   readonly wasClean: boolean;
-  readonly error: unknown;
 
   constructor(type: string, init: ReconnectEventInit = {}) {
     super(type, init);
@@ -105,7 +102,6 @@ export class ReconnectEvent extends Event {
     this.code = init.code ?? 0;
     this.reason = init.reason ?? '';
     this.wasClean = init.wasClean ?? false;
-    this.error = init.error;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Socket, SocketHandlers } from '../node/socket.js';
+import { MAX_CLOSE_REASON_BYTES } from '../protocol/close.js';
 import { type DialOptions, dial } from './dial.js';
 import { parseProtocols, parseUrl } from './websocket.js';
 
@@ -31,7 +32,6 @@ export interface WebSocketStreamOptions extends Omit<DialOptions<never>, 'handle
 }
 
 const DEFAULT_READABLE_HIGH_WATER_MARK = 256 * 1024;
-const MAX_REASON_BYTES = 123;
 
 /**
  * The standard's WebSocketError: a DOMException named 'WebSocketError' with the close code
@@ -286,7 +286,7 @@ function validateCloseInfo(info: WebSocketCloseInfo): {
     }
   }
   const reason = info.reason === undefined ? undefined : String(info.reason);
-  if (reason !== undefined && Buffer.byteLength(reason, 'utf8') > MAX_REASON_BYTES) {
+  if (reason !== undefined && Buffer.byteLength(reason, 'utf8') > MAX_CLOSE_REASON_BYTES) {
     throw new DOMException('the close reason is longer than 123 UTF-8 bytes', 'SyntaxError');
   }
   if (reason !== undefined && reason !== '' && code === undefined) code = 1000;

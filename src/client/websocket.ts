@@ -1,4 +1,5 @@
 import type { Socket, SocketHandlers } from '../node/socket.js';
+import { MAX_CLOSE_REASON_BYTES } from '../protocol/close.js';
 import { isToken } from '../protocol/handshake/headers.js';
 import { type DialOptions, dial } from './dial.js';
 import { CloseEvent, ErrorEvent, HandlerAttributes, MessageEvent } from './events.js';
@@ -28,8 +29,6 @@ export interface WebSocketOptions extends Omit<DialOptions<never>, 'handlers' | 
 }
 
 type EventHandler = ((this: WebSocket, event: Event) => unknown) | null;
-
-const MAX_REASON_BYTES = 123;
 
 /** What waits behind a Blob being read, in order: messages, or the close that followed them. */
 type Outgoing =
@@ -495,7 +494,7 @@ export function checkCloseArguments(
   let closeReason: string | undefined;
   if (reason !== undefined) {
     closeReason = String(reason);
-    if (Buffer.byteLength(closeReason, 'utf8') > MAX_REASON_BYTES) {
+    if (Buffer.byteLength(closeReason, 'utf8') > MAX_CLOSE_REASON_BYTES) {
       throw new DOMException('close: the reason is longer than 123 UTF-8 bytes', 'SyntaxError');
     }
   }

@@ -713,7 +713,8 @@ function onCloseTimeout(socket: Socket<unknown>): void {
   socket.closeTimedOut();
 }
 
-function toBytes(data: ArrayBufferView | ArrayBuffer): Uint8Array {
+/** The bytes of a view or buffer, as a Uint8Array over the same memory. */
+export function toBytes(data: ArrayBufferView | ArrayBuffer): Uint8Array {
   if (data instanceof Uint8Array) return data;
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return new Uint8Array(data);

@@ -102,11 +102,6 @@ export class Sweeper {
     this.timer.unref();
   }
 
-  /** The sweep period in milliseconds. */
-  get period(): number {
-    return this.resolution;
-  }
-
   /** One pass over the sockets. */
   sweep(): void {
     const stats = this.stats;

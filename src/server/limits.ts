@@ -4,7 +4,7 @@ export type ConnectionLimitReason = 'maxConnections' | 'maxConnectionsPerAddress
 /**
  * Counts open connections, in all and per remote address, against `maxConnections` and
  * `maxConnectionsPerAddress`. The server checks before running the upgrade hook (to spare
- * the work) and takes a slot right before answering 101 (exact, as that step is synchronous);
+ * the work) and takes a slot as it answers 101 (exact, as that step is synchronous);
  * the slot is given back when the socket closes. Per-address counts exist only while an
  * address has connections, and only when that limit is set.
  */

@@ -17,6 +17,8 @@ export class PreparedMessage {
   readonly isBinary: boolean;
   private plain: Buffer | null = null;
   private compressed: Map<string, Buffer | null> | null = null;
+  /** A text payload encoded once, for the adapter and every compression parameter set. */
+  private encoded: Uint8Array | null = null;
 
   constructor(data: string | Uint8Array, isBinary: boolean) {
     this.data = data;
@@ -32,7 +34,9 @@ export class PreparedMessage {
   /** The payload as bytes (what a topic adapter carries to other processes). */
   bytes(): Uint8Array {
     const data = this.data;
-    return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (typeof data !== 'string') return data;
+    this.encoded ??= Buffer.from(data, 'utf8');
+    return this.encoded;
   }
 
   /** The whole frame for a connection: plain, or compressed once per parameter set. */

@@ -14,6 +14,7 @@ import {
   type SocketOwner,
   type SocketPolicies,
   type SocketSettings,
+  toBytes,
 } from '../node/socket.js';
 import { HandshakeError } from '../protocol/errors.js';
 import {
@@ -63,7 +64,7 @@ export interface ServerOptions
    * so authenticate those in the upgrade hook. Default: any origin.
    */
   readonly origins?: readonly string[] | ((origin: string | undefined) => boolean);
-  /** Time for the whole upgrade (including the upgrade hook) before 503. Default 10,000 ms. */
+  /** Time for the request head (then 408) and, once it is read, for the upgrade hook (then 503). Default 10,000 ms. */
   readonly handshakeTimeout?: number;
   /** Most header fields in an upgrade request; more get 431. Default 100. */
   readonly maxHeaders?: number;
@@ -196,12 +197,7 @@ export class WebSocketServer implements SocketOwner {
     data: string | ArrayBufferView | ArrayBuffer,
     options?: { readonly binary?: boolean },
   ): number {
-    const payload =
-      typeof data === 'string'
-        ? data
-        : ArrayBuffer.isView(data)
-          ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-          : new Uint8Array(data);
+    const payload = typeof data === 'string' ? data : toBytes(data);
     return this.realtime.topics.publish(topic, payload, options?.binary, null);
   }
 

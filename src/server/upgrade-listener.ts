@@ -25,9 +25,9 @@ class PendingHead {
   constructor(
     readonly listener: UpgradeListener,
     readonly deadline: number,
-    maxHeaderBytes: number,
+    limits: UpgradeListenerOptions,
   ) {
-    this.reader = new RequestHeadReader({ maxHeaderBytes });
+    this.reader = new RequestHeadReader(limits);
   }
 }
 
@@ -61,11 +61,6 @@ export class UpgradeListener {
     this.timer.unref();
   }
 
-  /** Connections still sending their request head. */
-  get pendingCount(): number {
-    return this.pending.size;
-  }
-
   /** Stops the sweep and drops the connections whose head has not arrived. */
   close(): void {
     clearInterval(this.timer);
@@ -73,11 +68,7 @@ export class UpgradeListener {
   }
 
   private accept(socket: HeadSocket): void {
-    socket[kHead] = new PendingHead(
-      this,
-      Date.now() + this.options.handshakeTimeout,
-      this.options.maxHeaderBytes,
-    );
+    socket[kHead] = new PendingHead(this, Date.now() + this.options.handshakeTimeout, this.options);
     socket.on('data', onHeadData);
     socket.on('end', onHeadEnd);
     socket.on('error', ignoreError);

@@ -3,7 +3,7 @@ import type { HeaderMap } from '../protocol/handshake/headers.js';
 
 /** What the upgrade hook sees of a request that passed the RFC 6455 checks. */
 export interface UpgradeContext {
-  /** The HTTP request as Node parsed it. */
+  /** The HTTP request: as Node parsed it (`attach`, `handleUpgrade`), or, under `listen`, made from wsx's own reading of the head when first used. */
   readonly request: IncomingMessage;
   /** The request path without the query, and the query. */
   readonly path: string;
