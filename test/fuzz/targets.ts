@@ -2,10 +2,11 @@
 // permessage-deflate), the server's handshake validation (and the round trip through the
 // client's response check), the client's response-head reader, and the extension header parser.
 // Each returns the problems its oracles found; see oracles.ts for what a connection must do.
-import { existsSync } from 'node:fs';
 import { constants, deflateRawSync } from 'node:zlib';
 import type { Connection, MessageExtension } from '../../src/protocol/connection.js';
 import { HandshakeError } from '../../src/protocol/errors.js';
+import * as negotiation from '../../src/protocol/extensions/negotiation.js';
+import * as permessageDeflate from '../../src/protocol/extensions/permessage-deflate.js';
 import { acceptKey, isValidKey } from '../../src/protocol/handshake/accept.js';
 import { validateUpgradeResponse } from '../../src/protocol/handshake/client.js';
 import {
@@ -26,48 +27,18 @@ import { checkStream, encodeSpec, type FrameSpec, type Setup } from './oracles.j
 const MASK = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
-// ---- optional modules (permessage-deflate is being written; the fuzzer works without it) ----
+// ---- the permessage-deflate modules, which some targets take ----
 
-interface Negotiation {
-  acceptOffer(
-    offers: readonly ExtensionOffer[],
-    options: Record<string, unknown>,
-  ): { response: ExtensionOffer; params: Record<string, unknown> } | null;
-  acceptResponse(
-    responses: readonly ExtensionOffer[],
-    options: Record<string, unknown>,
-    status: number,
-  ): Record<string, unknown> | null;
-}
-
-interface DeflateModule {
-  PerMessageDeflate: new (
-    params: Record<string, unknown>,
-    maxMessageSize: number,
-  ) => MessageExtension & { release(): void };
-}
+type Negotiation = typeof negotiation;
+type DeflateModule = typeof permessageDeflate;
 
 export interface Optional {
   negotiation: Negotiation | null;
   deflate: DeflateModule | null;
 }
 
-async function load<T>(source: string, specifier: string): Promise<T | null> {
-  if (!existsSync(new URL(source, import.meta.url))) return null;
-  return (await import(specifier)) as T;
-}
-
 export async function loadOptional(): Promise<Optional> {
-  return {
-    negotiation: await load<Negotiation>(
-      '../../../src/protocol/extensions/negotiation.ts',
-      '../../src/protocol/extensions/negotiation.js',
-    ),
-    deflate: await load<DeflateModule>(
-      '../../../src/protocol/extensions/permessage-deflate.ts',
-      '../../src/protocol/extensions/permessage-deflate.js',
-    ),
-  };
+  return { negotiation, deflate: permessageDeflate };
 }
 
 // ---- frames ----
@@ -478,8 +449,8 @@ function responseTarget(optional: Optional): Target {
         if (optional.negotiation !== null) {
           const params = optional.negotiation.acceptResponse(result.extensions, {}, whole.head.status);
           if (params !== null) {
-            for (const name of ['localMaxWindowBits', 'remoteMaxWindowBits']) {
-              const bits = params[name] as number;
+            for (const name of ['localMaxWindowBits', 'remoteMaxWindowBits'] as const) {
+              const bits = params[name];
               if (!(bits >= 8 && bits <= 15)) problems.push(`accepted ${name} ${bits}`);
             }
           }

@@ -7,11 +7,12 @@
 // and then must drop Authorization, Cookie and Proxy-Authorization whenever the host, the port,
 // the socket or TLS changes, and must not be sent from the network to a local unix socket.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createNetServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { type DialOptions, dial } from '../../src/client/dial.js';
 import { connect, HandshakeError } from '../../src/index.js';
 import { sleep } from './helpers.js';
 
@@ -109,16 +110,7 @@ describe('the client does not follow redirects', () => {
   });
 });
 
-const DIAL_PRESENT = existsSync(new URL('../../../src/client/dial.ts', import.meta.url));
-
-interface DialModule {
-  dial(url: string, options: Record<string, unknown>): Promise<{ terminate(): void }>;
-}
-
-describe('dial with followRedirects drops credentials across hosts', {
-  skip: DIAL_PRESENT ? false : 'dial (src/client/dial.ts) is not implemented yet',
-}, () => {
-  let dial: DialModule['dial'];
+describe('dial with followRedirects drops credentials across hosts', () => {
   const opened: RawServer[] = [];
   const CREDENTIALS = {
     AUTHORIZATION: 'Bearer secret-token',
@@ -127,10 +119,6 @@ describe('dial with followRedirects drops credentials across hosts', {
     'X-Trace': 'kept',
   };
 
-  before(async () => {
-    const specifier = '../../src/client/dial.js';
-    ({ dial } = (await import(specifier)) as DialModule);
-  });
   after(() => {
     for (const server of opened) server.server.close();
   });
@@ -141,7 +129,7 @@ describe('dial with followRedirects drops credentials across hosts', {
     return made;
   }
 
-  async function attempt(url: string, options: Record<string, unknown> = {}): Promise<unknown> {
+  async function attempt(url: string, options: DialOptions = {}): Promise<unknown> {
     return dial(url, {
       headers: CREDENTIALS,
       handshakeTimeout: 3000,

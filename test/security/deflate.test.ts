@@ -7,11 +7,11 @@
 // the module is loaded with a computed specifier so this file compiles without it. When the file
 // exists they always run, under CI too.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { createServer as createNetServer, type Socket as NetSocket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
-import { connect, type ServerOptions } from '../../src/index.js';
+import { connect } from '../../src/index.js';
+import { PerMessageDeflate } from '../../src/protocol/extensions/permessage-deflate.js';
 import { memory } from './core.js';
 import {
   acceptFor,
@@ -34,12 +34,6 @@ import {
   within,
 } from './helpers.js';
 
-const SOURCE = new URL('../../../src/protocol/extensions/permessage-deflate.ts', import.meta.url);
-const PRESENT = existsSync(SOURCE);
-const skip = PRESENT
-  ? false
-  : 'permessage-deflate is not implemented yet (no src/protocol/extensions/permessage-deflate.ts)';
-
 /** Compresses with a sync flush and strips the 00 00 ff ff tail, as RFC 7692 §7.2.1 says. */
 function compress(data: Buffer, windowBits = 15): Buffer {
   const out = deflateRawSync(data, { finishFlush: constants.Z_SYNC_FLUSH, windowBits });
@@ -55,14 +49,13 @@ const OFFER: readonly [string, string] = [
   'permessage-deflate; client_max_window_bits',
 ];
 
-describe('decompression bombs against the server', { skip }, () => {
+describe('decompression bombs against the server', () => {
   let server: ServerHandle;
   let monitor: EchoMonitor;
 
   before(async () => {
     bomb = compress(Buffer.alloc(64 * MiB));
-    // (A cast, so that this file compiles before the option exists.)
-    const options = { maxMessageSize: MAX_MESSAGE, perMessageDeflate: true } as ServerOptions;
+    const options = { maxMessageSize: MAX_MESSAGE, perMessageDeflate: true };
     server = await startServer({ server: options });
     monitor = await startEchoMonitor(server.port);
   });
@@ -297,7 +290,7 @@ describe('decompression bombs against the server', { skip }, () => {
   });
 });
 
-describe('decompression bombs against the client', { skip }, () => {
+describe('decompression bombs against the client', () => {
   let port = 0;
   const sockets = new Set<NetSocket>();
   const server = createNetServer((socket) => {
@@ -356,15 +349,8 @@ describe('decompression bombs against the client', { skip }, () => {
   });
 });
 
-describe('the permessage-deflate codec directly', { skip }, () => {
+describe('the permessage-deflate codec directly', () => {
   it('stops inflating a bomb at maxMessageSize, however it is split', async () => {
-    const specifier = '../../src/protocol/extensions/permessage-deflate.js';
-    const module = (await import(specifier)) as {
-      PerMessageDeflate: new (
-        params: Record<string, unknown>,
-        maxMessageSize: number,
-      ) => { decode(piece: Buffer, end: boolean, output: (decoded: Buffer) => void): void; release(): void };
-    };
     bomb ??= compress(Buffer.alloc(64 * MiB));
     const params = {
       localNoContextTakeover: false,
@@ -376,7 +362,7 @@ describe('the permessage-deflate codec directly', { skip }, () => {
       threshold: 1024,
     };
     for (const pieceSize of [bomb.length, 64 * KiB, 1000, 7]) {
-      const codec = new module.PerMessageDeflate(params, MAX_MESSAGE);
+      const codec = new PerMessageDeflate(params, MAX_MESSAGE);
       let produced = 0;
       let error: unknown = null;
       try {

@@ -436,6 +436,7 @@ describe('header and extension names that are Object.prototype properties (2017 
       ),
     );
     assert.equal(result.status, 101);
+    assert.equal(seen.length, NAMES.length, 'the upgrade hook read every name');
     for (const { name, all, single } of seen) {
       assert.deepEqual(all, [`value-of-${name}`], name);
       assert.equal(single, `value-of-${name}`, name);

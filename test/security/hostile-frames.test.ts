@@ -4,7 +4,6 @@
 // never reads its pongs, resets mid-frame, and a half-open peer. The server's RSS growth and
 // event-loop delay are recorded for each (test-artifacts/security-figures.jsonl).
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import type { Socket as NetSocket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { ServerOptions } from '../../src/index.js';
@@ -312,13 +311,9 @@ describe('hostile clients after the handshake', () => {
 });
 
 // The server's heartbeat, idle timeout and connection limits (src/server/heartbeat.ts and
-// src/server/limits.ts), when they exist: what bounds the half-open peer, the stalled frame and
-// the connection flood above once an application turns them on (all are off by default).
-const REALTIME = existsSync(new URL('../../../src/server/heartbeat.ts', import.meta.url));
-
-describe('the same attacks against a server with heartbeat, idleTimeout and maxConnections', {
-  skip: REALTIME ? false : 'no heartbeat or connection limits yet (src/server/heartbeat.ts)',
-}, () => {
+// src/server/limits.ts): what bounds the half-open peer, the stalled frame and the connection
+// flood above once an application turns them on (all are off by default).
+describe('the same attacks against a server with heartbeat, idleTimeout and maxConnections', () => {
   let server: ServerHandle;
 
   before(async () => {

@@ -106,24 +106,11 @@ export function parseTokenList(value: string): string[] {
   return items;
 }
 
-/**
- * Whether a comma-separated header value contains `token`, compared case-insensitively
- * (OWS around elements ignored). Scans in place: only an element of the right length is
- * copied to compare it.
- */
+/** Whether a comma-separated header value contains `token`, compared case-insensitively. */
 export function listHasToken(value: string | undefined, token: string): boolean {
   if (value === undefined) return false;
   const wanted = token.toLowerCase();
-  let start = 0;
-  for (let i = 0; i <= value.length; i++) {
-    if (i < value.length && value.charCodeAt(i) !== 0x2c) continue;
-    let a = start;
-    let b = i;
-    while (a < b && isOws(value.charCodeAt(a))) a++;
-    while (b > a && isOws(value.charCodeAt(b - 1))) b--;
-    if (b - a === wanted.length && value.slice(a, b).toLowerCase() === wanted) return true;
-    start = i + 1;
-  }
+  for (const item of splitList(value)) if (item.toLowerCase() === wanted) return true;
   return false;
 }
 

@@ -1,6 +1,5 @@
 import { HandshakeError } from '../errors.js';
 import { HeadBytes } from './head-bytes.js';
-import { listHasToken } from './headers.js';
 import { DEFAULT_HEAD_LIMITS } from './http-head.js';
 
 /**
@@ -256,10 +255,32 @@ export function asksForUpgrade(head: RequestHead): boolean {
     if (name.length === 7) {
       if (name.toLowerCase() === 'upgrade') upgrade = true;
     } else if (name.length === 10 && !connection && name.toLowerCase() === 'connection') {
-      connection = listHasToken(raw[i + 1], 'upgrade');
+      connection = hasUpgradeToken(raw[i + 1]);
     }
   }
   return upgrade && connection;
+}
+
+/**
+ * Whether a comma-separated list has the element `upgrade` (any case, OWS around it). Unlike
+ * `listHasToken`, it copies only elements of the right length: it runs on every request head.
+ */
+function hasUpgradeToken(value: string): boolean {
+  let start = 0;
+  for (let i = 0; i <= value.length; i++) {
+    if (i < value.length && value.charCodeAt(i) !== 0x2c) continue;
+    let a = start;
+    let b = i;
+    while (a < b && isOws(value.charCodeAt(a))) a++;
+    while (b > a && isOws(value.charCodeAt(b - 1))) b--;
+    if (b - a === 7 && value.slice(a, b).toLowerCase() === 'upgrade') return true;
+    start = i + 1;
+  }
+  return false;
+}
+
+function isOws(code: number): boolean {
+  return code === SP || code === HTAB;
 }
 
 /**
