@@ -3,7 +3,7 @@
 // client's response check), the client's response-head reader, and the extension header parser.
 // Each returns the problems its oracles found; see oracles.ts for what a connection must do.
 import { constants, deflateRawSync } from 'node:zlib';
-import type { Connection, MessageExtension } from '../../src/protocol/connection.js';
+import type { Connection } from '../../src/protocol/connection.js';
 import { HandshakeError } from '../../src/protocol/errors.js';
 import * as negotiation from '../../src/protocol/extensions/negotiation.js';
 import * as permessageDeflate from '../../src/protocol/extensions/permessage-deflate.js';
@@ -27,7 +27,7 @@ import { checkStream, encodeSpec, type FrameSpec, type Setup } from './oracles.j
 const MASK = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
-// ---- the permessage-deflate modules, which some targets take ----
+// ---- the permessage-deflate modules the negotiation and deflate targets take ----
 
 type Negotiation = typeof negotiation;
 type DeflateModule = typeof permessageDeflate;
