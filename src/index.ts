@@ -54,7 +54,23 @@ export {
   WebSocketServer,
 } from './server/server.js';
 export type { ServerStats } from './server/stats.js';
-export { MemoryTopicBus, type TopicAdapter, TopicRegistry } from './server/topics.js';
+export { MemoryTopicBus } from './server/memory-topic-bus.js';
+export type {
+  AdapterStats,
+  SubscribeOptions,
+  TopicAdapter,
+  TopicDelivery,
+  TopicHistory,
+  TopicPosition,
+  TopicRecovery,
+} from './server/topic-adapter.js';
+export {
+  type PublishResult,
+  type TopicEnvelope,
+  type TopicMessage,
+  TopicRegistry,
+  type TopicRegistryOptions,
+} from './server/topics.js';
 export {
   reject,
   type UpgradeAcceptance,

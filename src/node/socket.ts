@@ -17,6 +17,7 @@ import { PerMessageDeflate } from '../protocol/extensions/permessage-deflate.js'
 import { resolveLimits } from '../protocol/limits.js';
 import { hasTopic, type OwnTopics, topicList } from '../server/own-topics.js';
 import type { PreparedMessage } from '../server/prepared.js';
+import type { SubscribeOptions, TopicRecovery } from '../server/topic-adapter.js';
 
 /**
  * What an application does with a socket's events. One handlers object is shared by every
@@ -38,6 +39,12 @@ export interface SocketHandlers<Data = unknown> {
   error?(socket: Socket<Data>, error: WebSocketError | Error): void;
   /** The peer's close frame arrived (the closing handshake has started, or is complete); `close` follows when TCP closes. */
   closing?(socket: Socket<Data>, code: number, reason: string): void;
+  /**
+   * Server sockets: the outcome of `subscribe(topic, { since })`, after the missed messages were
+   * written and before any later one; also told when a subscription lost messages that cannot be
+   * replayed (`recovered` false).
+   */
+  recovery?(socket: Socket<Data>, result: TopicRecovery): void;
 }
 
 /** What `send` did: written (`sent`), written but the buffer is past its limit (`backpressure`), or not written because the socket is closing (`dropped`). */
@@ -95,7 +102,7 @@ export interface SocketPolicies {
 
 /** What a socket's topic methods use: the server's topic registry (`src/server/topics.ts`). */
 export interface TopicHub {
-  subscribe(socket: Socket<unknown>, topic: string): boolean;
+  subscribe(socket: Socket<unknown>, topic: string, options?: SubscribeOptions): boolean;
   unsubscribe(socket: Socket<unknown>, topic: string): boolean;
   publish(
     topic: string,
@@ -318,9 +325,19 @@ export class Socket<Data = unknown> implements ConnectionEvents {
 
   // ---- topics (server sockets) ----
 
-  /** Subscribes to `topic`: messages published to it are sent to this socket. False if it already was. */
-  subscribe(topic: string): boolean {
-    return this.topicHub().subscribe(this as Socket<unknown>, topic);
+  /**
+   * Subscribes to `topic`: messages published to it are sent to this socket. False if it already
+   * was. With `since` (the last position this client saw, from a topic adapter that keeps
+   * history), the messages it missed are written first; the route's `recovery` handler is told
+   * how that went.
+   */
+  subscribe(topic: string, options?: SubscribeOptions): boolean {
+    return this.topicHub().subscribe(this as Socket<unknown>, topic, options);
+  }
+
+  /** @internal Tells the route's `recovery` handler what became of a subscription's history. */
+  topicRecovery(result: TopicRecovery): void {
+    this.call(this.handlers.recovery, result);
   }
 
   /** Unsubscribes from `topic`; false if it was not subscribed. Closing unsubscribes from everything. */

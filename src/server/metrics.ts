@@ -1,4 +1,5 @@
 import type { ServerStats } from './stats.js';
+import type { AdapterStats } from './topic-adapter.js';
 
 /** The content type of the Prometheus text exposition format (version 0.0.4). */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -62,6 +63,17 @@ export function prometheusText(stats: ServerStats, prefix = 'wsx'): string {
   metric('subscriptions', 'gauge', 'Topic subscriptions.', one(stats.topics.subscriptions));
   metric('published_total', 'counter', 'Messages published to topics.', one(stats.topics.published));
   metric(
+    'publish_failures_total',
+    'counter',
+    'Publishes the topic adapter refused or could not carry.',
+    one(stats.topics.publishFailures),
+  );
+  metric('recoveries_total', 'counter', 'Topic subscriptions with `since`, by outcome.', [
+    [{ outcome: 'recovered' }, stats.topics.recovery.hits],
+    [{ outcome: 'not_recovered' }, stats.topics.recovery.misses],
+  ]);
+  if (stats.adapter !== null) adapterMetrics(stats.adapter, metric);
+  metric(
     'closes_total',
     'counter',
     'Closed sockets by close code (1006: no close frame).',
@@ -69,6 +81,24 @@ export function prometheusText(stats: ServerStats, prefix = 'wsx'): string {
   );
   metric('uptime_seconds', 'gauge', 'Seconds since the server started.', one(stats.uptime));
   return text;
+}
+
+/**
+ * The adapter's numbers, as `adapter_NAME` gauges labelled with its kind (booleans as 0/1);
+ * names ending in `Total` become counters.
+ */
+function adapterMetrics(
+  adapter: AdapterStats,
+  metric: (name: string, type: 'counter' | 'gauge', help: string, samples: readonly Sample[]) => void,
+): void {
+  for (const [key, value] of Object.entries(adapter)) {
+    if (typeof value !== 'number' && typeof value !== 'boolean') continue;
+    const snake = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    const counter = snake.endsWith('_total');
+    metric(`adapter_${snake}`, counter ? 'counter' : 'gauge', `Topic adapter: ${key}.`, [
+      [{ kind: adapter.kind }, typeof value === 'boolean' ? Number(value) : value],
+    ]);
+  }
 }
 
 function formatLabels(labels: Readonly<Record<string, string>> | null): string {

@@ -3,7 +3,8 @@ import { HandshakeError } from '../protocol/errors.js';
 import { type HeartbeatOptions, Sweeper } from './heartbeat.js';
 import { ConnectionGate } from './limits.js';
 import { type ServerStats, StatsCollector } from './stats.js';
-import { type TopicAdapter, TopicRegistry } from './topics.js';
+import type { TopicAdapter } from './topic-adapter.js';
+import { type TopicEnvelope, TopicRegistry } from './topics.js';
 
 /** Real-time options a route can set; each falls back to the server's, then to the default. */
 export interface RealtimeRouteOptions {
@@ -36,6 +37,14 @@ export interface RealtimeServerOptions extends RealtimeRouteOptions {
   readonly maxConnectionsPerAddress?: number;
   /** Carries topics to other processes (e.g. over Redis). Default: none, topics are local. */
   readonly topicAdapter?: TopicAdapter;
+  /**
+   * Shapes each topic message for the wire, once per message: e.g. a JSON envelope carrying
+   * the message's offset and epoch, so clients can resume with `subscribe(topic, { since })`.
+   * Default: the payload as published.
+   */
+  readonly topicEnvelope?: TopicEnvelope;
+  /** Most messages one `subscribe(topic, { since })` replays; a longer gap is not recovered. Default 10,000. */
+  readonly maxRecovery?: number;
   /** Period of the heartbeat and idle sweep in ms. Default: a quarter of the shortest duration, 10 ms to 1 s. */
   readonly heartbeatResolution?: number;
 }
@@ -69,9 +78,17 @@ export class Realtime {
   private readonly defaults: RealtimeRouteOptions;
   private report: ShutdownReport | null = null;
 
-  constructor(options: RealtimeServerOptions, sockets: ReadonlySet<Socket<unknown>>) {
+  constructor(
+    options: RealtimeServerOptions,
+    sockets: ReadonlySet<Socket<unknown>>,
+    report?: (error: Error) => void,
+  ) {
     this.defaults = options;
-    this.topics = new TopicRegistry(options.topicAdapter ?? null);
+    this.topics = new TopicRegistry(options.topicAdapter ?? null, {
+      envelope: options.topicEnvelope,
+      maxRecovery: options.maxRecovery,
+      report,
+    });
     this.gate = new ConnectionGate(options.maxConnections, options.maxConnectionsPerAddress);
     this.sweeper = new Sweeper(sockets, this.stats, options.heartbeatResolution);
   }
@@ -192,6 +209,9 @@ export class Realtime {
       topics: this.topics.topicCount,
       subscriptions: this.topics.subscriptions,
       published: this.topics.published,
+      publishFailures: this.topics.publishFailures,
+      recovery: this.topics.recoveryCounts,
+      adapter: this.topics.adapterStats(),
     });
   }
 }

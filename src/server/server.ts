@@ -43,6 +43,7 @@ import {
 } from './realtime.js';
 import { type RouteMatch, Router } from './router.js';
 import type { ServerStats } from './stats.js';
+import type { PublishResult } from './topics.js';
 import {
   selectProtocol,
   type UpgradeAcceptance,
@@ -199,6 +200,20 @@ export class WebSocketServer implements SocketOwner {
   ): number {
     const payload = typeof data === 'string' ? data : toBytes(data);
     return this.realtime.topics.publish(topic, payload, options?.binary, null);
+  }
+
+  /**
+   * Like `publish`, but resolves once the topic adapter has taken the message, with its
+   * position in the topic's history when the adapter keeps one (Redis streams), and rejects
+   * when the adapter refused it (e.g. its link is down and its queue is full).
+   */
+  publishConfirmed(
+    topic: string,
+    data: string | ArrayBufferView | ArrayBuffer,
+    options?: { readonly binary?: boolean },
+  ): Promise<PublishResult> {
+    const payload = typeof data === 'string' ? data : toBytes(data);
+    return this.realtime.topics.publishConfirmed(topic, payload, options?.binary, null);
   }
 
   /** Subscribers of `topic` on this server. */

@@ -1,4 +1,5 @@
 import type { TrafficCounters } from '../node/socket.js';
+import type { AdapterStats } from './topic-adapter.js';
 
 /** What `server.stats()` returns: counters since the server was created, and current gauges. */
 export interface ServerStats {
@@ -25,7 +26,17 @@ export interface ServerStats {
   readonly idleCloses: number;
   /** Times a quiet socket's zlib contexts were freed (permessage-deflate `releaseAfter`). */
   readonly compressionReleases: number;
-  readonly topics: { readonly count: number; readonly subscriptions: number; readonly published: number };
+  readonly topics: {
+    readonly count: number;
+    readonly subscriptions: number;
+    readonly published: number;
+    /** Publishes the topic adapter refused or could not carry (each reported). */
+    readonly publishFailures: number;
+    /** `subscribe(topic, { since })` outcomes: every missed message replayed (hits) or not (misses). */
+    readonly recovery: { readonly hits: number; readonly misses: number };
+  };
+  /** The topic adapter's state and counters (Redis link, queue, ...); null without one. */
+  readonly adapter: AdapterStats | null;
   /** Closed sockets by the code their close handler saw (1006: no close frame). */
   readonly closes: Readonly<Record<string, number>>;
   /** Seconds since the server was created. */
@@ -55,7 +66,15 @@ export class StatsCollector implements TrafficCounters {
     this.closes.set(code, (this.closes.get(code) ?? 0) + 1);
   }
 
-  snapshot(gauges: { open: number; topics: number; subscriptions: number; published: number }): ServerStats {
+  snapshot(gauges: {
+    open: number;
+    topics: number;
+    subscriptions: number;
+    published: number;
+    publishFailures: number;
+    recovery: { readonly hits: number; readonly misses: number };
+    adapter: AdapterStats | null;
+  }): ServerStats {
     const closes: Record<string, number> = {};
     for (const code of [...this.closes.keys()].sort((a, b) => a - b)) closes[code] = this.closes.get(code)!;
     return {
@@ -77,7 +96,14 @@ export class StatsCollector implements TrafficCounters {
       heartbeats: { pings: this.heartbeatPings, timeouts: this.heartbeatTimeouts },
       idleCloses: this.idleCloses,
       compressionReleases: this.compressionReleases,
-      topics: { count: gauges.topics, subscriptions: gauges.subscriptions, published: gauges.published },
+      topics: {
+        count: gauges.topics,
+        subscriptions: gauges.subscriptions,
+        published: gauges.published,
+        publishFailures: gauges.publishFailures,
+        recovery: { hits: gauges.recovery.hits, misses: gauges.recovery.misses },
+      },
+      adapter: gauges.adapter,
       closes,
       uptime: (Date.now() - this.started) / 1000,
     };

@@ -1,24 +1,47 @@
 import type { Socket, TopicHub } from '../node/socket.js';
 import { hasTopic, withoutTopic, withTopic } from './own-topics.js';
 import { PreparedMessage } from './prepared.js';
+import type {
+  SubscribeOptions,
+  TopicAdapter,
+  TopicDelivery,
+  TopicPosition,
+  TopicRecovery,
+} from './topic-adapter.js';
+import { Recoveries } from './topic-recovery.js';
+
+export { MemoryTopicBus } from './memory-topic-bus.js';
+export type { TopicAdapter } from './topic-adapter.js';
+
+/** What a topic message looks like to `topicEnvelope`. */
+export interface TopicMessage {
+  readonly topic: string;
+  readonly payload: Uint8Array;
+  readonly isBinary: boolean;
+  /** Its place in the topic's history (adapters that keep one); null otherwise. */
+  readonly position: TopicPosition | null;
+}
 
 /**
- * Carries topics across processes. The registry delivers every publish to this process's
- * subscribers itself, synchronously and in order; an adapter only carries messages to the
- * other processes (over Redis, NATS, ...) and brings theirs back. Without an adapter a server
- * is on its own. `MemoryTopicBus` links servers inside one process.
+ * Turns a topic message into what subscribers receive: a string goes as text, bytes as binary.
+ * Called once per message per server, so the result is still framed once for all subscribers.
  */
-export interface TopicAdapter {
-  /** Called once by the server that uses the adapter: messages from other processes go to `deliver`. */
-  onMessage(deliver: (topic: string, payload: Uint8Array, isBinary: boolean) => void): void;
-  /** A message published in this process: carry it to the subscribers elsewhere, not back here. */
-  publish(topic: string, payload: Uint8Array, isBinary: boolean): void;
-  /** This process has its first subscriber of `topic` (e.g. SUBSCRIBE the Redis channel). */
-  subscribe(topic: string): void;
-  /** This process's last subscriber of `topic` has left. */
-  unsubscribe(topic: string): void;
-  /** The server is shutting down. */
-  close?(): void | Promise<void>;
+export type TopicEnvelope = (message: TopicMessage) => string | Uint8Array;
+
+export interface TopicRegistryOptions {
+  readonly envelope?: TopicEnvelope | undefined;
+  /** Where errors of the adapter and refused publishes go. */
+  readonly report?: ((error: Error) => void) | undefined;
+  /** Most messages one `subscribe(topic, { since })` replays; a longer gap is 'too many'. Default 10,000. */
+  readonly maxRecovery?: number | undefined;
+}
+
+/** What `publishConfirmed` resolves with. */
+export interface PublishResult {
+  /** Local sockets it was (or, for an ordered adapter, will be) written to. */
+  readonly local: number;
+  /** Its place in the topic's history, when the adapter keeps one. */
+  readonly position: TopicPosition | null;
 }
 
 /**
@@ -31,20 +54,38 @@ export interface TopicAdapter {
 export class TopicRegistry implements TopicHub {
   private readonly topics = new Map<string, Set<Socket<unknown>>>();
   private readonly adapter: TopicAdapter | null;
+  private readonly ordered: boolean;
+  private readonly envelope: TopicEnvelope | undefined;
+  private readonly report: (error: Error) => void;
+  private readonly recoveries: Recoveries;
   private subscriptionCount = 0;
   /** Messages published here (not counting those that came through the adapter). */
   published = 0;
+  /** Publishes the adapter refused or failed to carry (each also reported). */
+  publishFailures = 0;
 
-  constructor(adapter: TopicAdapter | null = null) {
+  constructor(adapter: TopicAdapter | null = null, options: TopicRegistryOptions = {}) {
     this.adapter = adapter;
-    adapter?.onMessage((topic, payload, isBinary) => {
-      this.deliver(topic, new PreparedMessage(payload, isBinary), null);
+    this.ordered = adapter?.ordered === true;
+    this.envelope = options.envelope;
+    this.report = options.report ?? ((error) => console.error(`wsx: topics: ${error.message}`));
+    this.recoveries = new Recoveries(this, options.maxRecovery ?? 10_000);
+    adapter?.onMessage((topic, payload, isBinary, delivery) => {
+      this.deliver(delivery ?? { topic, payload, isBinary, position: null, origin: null });
     });
+    adapter?.onReset?.((topic, position, reason) => this.reset(topic, position, reason));
+    adapter?.onError?.((error) => this.report(error));
   }
 
-  /** Subscribes `socket` to `topic`; false if it already was (or has closed). */
-  subscribe(socket: Socket<unknown>, topic: string): boolean {
+  /**
+   * Subscribes `socket` to `topic`; false if it already was (or has closed). With `since`, the
+   * messages after it are replayed first (adapters with history), and the socket's `recovery`
+   * handler is told the outcome.
+   */
+  subscribe(socket: Socket<unknown>, topic: string, options?: SubscribeOptions): boolean {
     if (typeof topic !== 'string') throw new TypeError('a topic is a string');
+    const since = options?.since;
+    if (since !== undefined) checkPosition(since);
     if (socket.readyState === 'closed') return false;
     if (hasTopic(socket.topics, topic)) return false;
     socket.topics = withTopic(socket.topics, topic);
@@ -56,6 +97,7 @@ export class TopicRegistry implements TopicHub {
     }
     subscribers.add(socket);
     this.subscriptionCount++;
+    if (since !== undefined) this.recoveries.begin(socket, topic, since, this.adapter);
     return true;
   }
 
@@ -79,9 +121,11 @@ export class TopicRegistry implements TopicHub {
   private remove(socket: Socket<unknown>, topic: string): void {
     const subscribers = this.topics.get(topic);
     if (subscribers === undefined || !subscribers.delete(socket)) return;
+    this.recoveries.forget(socket, topic);
     this.subscriptionCount--;
     if (subscribers.size === 0) {
       this.topics.delete(topic);
+      this.recoveries.dropTopic(topic);
       this.adapter?.unsubscribe(topic);
     }
   }
@@ -90,7 +134,9 @@ export class TopicRegistry implements TopicHub {
    * Publishes to every subscriber of `topic` (but `origin`, when given) and, through the
    * adapter, to other processes. A string goes as text unless `binary` is true; bytes go as
    * binary unless `binary` is false (then they must be valid UTF-8). Returns how many sockets
-   * of this process it was written to (or queued for: see `Socket.sendPrepared`).
+   * of this process it was written to (or queued for: see `Socket.sendPrepared`); with an
+   * ordered adapter (Redis streams), how many it will be written to once it comes back with
+   * its position. A message the adapter refuses is counted and reported.
    */
   publish(
     topic: string,
@@ -98,25 +144,115 @@ export class TopicRegistry implements TopicHub {
     binary: boolean | undefined,
     origin: Socket<unknown> | null,
   ): number {
+    const result = this.send(topic, data, binary, origin);
+    if (result.pending !== null) result.pending.catch(this.failed);
+    return result.local;
+  }
+
+  /** Like `publish`, but resolves once the adapter has taken the message (with its position) and rejects if it refused it. */
+  async publishConfirmed(
+    topic: string,
+    data: string | Uint8Array,
+    binary: boolean | undefined,
+    origin: Socket<unknown> | null,
+  ): Promise<PublishResult> {
+    const result = this.send(topic, data, binary, origin);
+    if (result.pending === null) return { local: result.local, position: null };
+    try {
+      return { local: result.local, position: await result.pending };
+    } catch (error) {
+      this.publishFailures++;
+      throw error;
+    }
+  }
+
+  private readonly failed = (error: unknown): void => {
+    this.publishFailures++;
+    this.report(error instanceof Error ? error : new Error(String(error)));
+  };
+
+  private send(
+    topic: string,
+    data: string | Uint8Array,
+    binary: boolean | undefined,
+    origin: Socket<unknown> | null,
+  ): { local: number; pending: Promise<TopicPosition | null> | null } {
+    if (typeof topic !== 'string') throw new TypeError('a topic is a string');
     const isBinary = typeof data === 'string' ? binary === true : binary !== false;
-    const message = new PreparedMessage(
-      isBinary && typeof data === 'string' ? Buffer.from(data, 'utf8') : data,
-      isBinary,
-    );
+    const payload = isBinary && typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     this.published++;
-    this.adapter?.publish(topic, message.bytes(), isBinary);
-    return this.deliver(topic, message, origin);
+    const adapter = this.adapter;
+    if (this.ordered && adapter !== null) {
+      const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+      const pending = adapter.publish(topic, bytes, isBinary, origin) ?? null;
+      const subscribers = this.topics.get(topic);
+      const local = subscribers === undefined ? 0 : subscribers.size - (origin !== null && subscribers.has(origin) ? 1 : 0);
+      return { local, pending };
+    }
+    const message =
+      this.envelope === undefined
+        ? new PreparedMessage(payload, isBinary)
+        : this.enveloped(topic, typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload, isBinary, null);
+    const pending = adapter?.publish(topic, message.bytes(), isBinary) ?? null;
+    const local = this.writeAll(topic, message, origin, null);
+    return { local, pending };
+  }
+
+  /** A message from the adapter: written to this process's subscribers of its topic. */
+  private deliver(delivery: TopicDelivery): void {
+    const message = this.prepare(delivery);
+    const origin = delivery.origin instanceof Object ? (delivery.origin as Socket<unknown>) : null;
+    this.writeAll(delivery.topic, message, origin, delivery.position);
+  }
+
+  /** The frame subscribers get for a delivery (through `topicEnvelope` when there is one). */
+  prepare(delivery: TopicDelivery): PreparedMessage {
+    if (this.envelope === undefined) return new PreparedMessage(delivery.payload, delivery.isBinary);
+    return this.enveloped(delivery.topic, delivery.payload, delivery.isBinary, delivery.position);
+  }
+
+  private enveloped(
+    topic: string,
+    payload: Uint8Array,
+    isBinary: boolean,
+    position: TopicPosition | null,
+  ): PreparedMessage {
+    const shaped = this.envelope!({ topic, payload, isBinary, position });
+    return new PreparedMessage(shaped, typeof shaped !== 'string');
   }
 
   /** Writes a prepared message to this process's subscribers of `topic`. */
-  deliver(topic: string, message: PreparedMessage, origin: Socket<unknown> | null): number {
+  deliverPrepared(topic: string, message: PreparedMessage, origin: Socket<unknown> | null): number {
+    return this.writeAll(topic, message, origin, null);
+  }
+
+  private writeAll(
+    topic: string,
+    message: PreparedMessage,
+    origin: Socket<unknown> | null,
+    position: TopicPosition | null,
+  ): number {
     const subscribers = this.topics.get(topic);
     if (subscribers === undefined) return 0;
+    const recovering = this.recoveries.of(topic);
     let written = 0;
     for (const socket of subscribers) {
-      if (socket !== origin && socket.sendPrepared(message) !== 'dropped') written++;
+      if (socket === origin) continue;
+      if (recovering !== undefined && recovering.has(socket)) {
+        if (this.recoveries.offer(socket, topic, message, position)) written++;
+      } else if (socket.sendPrepared(message) !== 'dropped') written++;
     }
+    if (position !== null) this.recoveries.advance(topic, position);
     return written;
+  }
+
+  /** The adapter lost messages of `topic` it cannot replay: every subscriber here is told. */
+  private reset(topic: string, position: TopicPosition | null, reason: string): void {
+    const subscribers = this.topics.get(topic);
+    if (subscribers === undefined) return;
+    if (position !== null) this.recoveries.advance(topic, position);
+    const result: TopicRecovery = { topic, recovered: false, missed: 0, reason, position };
+    for (const socket of [...subscribers]) socket.topicRecovery(result);
   }
 
   /** Subscribers of `topic` in this process. */
@@ -144,6 +280,16 @@ export class TopicRegistry implements TopicHub {
     return [...this.topics.keys()];
   }
 
+  /** Recoveries answered, by outcome. */
+  get recoveryCounts(): { readonly hits: number; readonly misses: number } {
+    return this.recoveries.counts;
+  }
+
+  /** The adapter's own counters, when it has any. */
+  adapterStats(): ReturnType<NonNullable<TopicAdapter['stats']>> | null {
+    return this.adapter?.stats?.() ?? null;
+  }
+
   async close(): Promise<void> {
     await this.adapter?.close?.();
   }
@@ -151,61 +297,10 @@ export class TopicRegistry implements TopicHub {
 
 const EMPTY_SET: ReadonlySet<Socket<unknown>> = new Set();
 
-/**
- * Links the servers of one process: each server gets `bus.adapter()`, and a publish on one
- * reaches the subscribers of the others (synchronously). The in-process reference for what a
- * Redis or NATS adapter does between processes, and a way to test code written against one.
- */
-export class MemoryTopicBus {
-  private readonly members = new Set<MemoryTopicAdapter>();
-
-  /** A new adapter on this bus, for one server. */
-  adapter(): TopicAdapter {
-    const adapter = new MemoryTopicAdapter(this);
-    this.members.add(adapter);
-    return adapter;
+function checkPosition(since: TopicPosition): void {
+  if (typeof since !== 'object' || since === null) throw new TypeError('since is { offset, epoch }');
+  if (!Number.isSafeInteger(since.offset) || since.offset < 0) {
+    throw new RangeError(`since.offset must be an integer >= 0, got ${String(since.offset)}`);
   }
-
-  /** @internal */
-  forward(from: MemoryTopicAdapter, topic: string, payload: Uint8Array, isBinary: boolean): void {
-    for (const member of this.members) {
-      if (member !== from && member.topics.has(topic)) member.deliver?.(topic, payload, isBinary);
-    }
-  }
-
-  /** @internal */
-  leave(member: MemoryTopicAdapter): void {
-    this.members.delete(member);
-  }
-}
-
-class MemoryTopicAdapter implements TopicAdapter {
-  readonly topics = new Set<string>();
-  deliver: ((topic: string, payload: Uint8Array, isBinary: boolean) => void) | null = null;
-  private readonly bus: MemoryTopicBus;
-
-  constructor(bus: MemoryTopicBus) {
-    this.bus = bus;
-  }
-
-  onMessage(deliver: (topic: string, payload: Uint8Array, isBinary: boolean) => void): void {
-    this.deliver = deliver;
-  }
-
-  publish(topic: string, payload: Uint8Array, isBinary: boolean): void {
-    this.bus.forward(this, topic, payload, isBinary);
-  }
-
-  subscribe(topic: string): void {
-    this.topics.add(topic);
-  }
-
-  unsubscribe(topic: string): void {
-    this.topics.delete(topic);
-  }
-
-  close(): void {
-    this.bus.leave(this);
-    this.topics.clear();
-  }
+  if (typeof since.epoch !== 'string') throw new TypeError('since.epoch must be a string');
 }

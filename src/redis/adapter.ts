@@ -1,0 +1,352 @@
+import { randomBytes } from 'node:crypto';
+import type {
+  AdapterStats,
+  TopicAdapter,
+  TopicDelivery,
+  TopicHistory,
+  TopicPosition,
+} from '../server/topic-adapter.js';
+import { decodeEnvelope, type Envelope, EnvelopeError, headerOf } from './envelope.js';
+import type { LinkEvents, RedisLink } from './link.js';
+import { Outbox, PublishRefusedError } from './outbox.js';
+import { HISTORY_SCRIPT, PUBLISH_SCRIPT } from './scripts.js';
+import { StreamOrder } from './stream-order.js';
+
+/** How topics travel: `pubsub` at most once, or `stream` with offsets, history and recovery. */
+export type RedisTopicMode = 'pubsub' | 'stream';
+
+/** Settings of the adapter once resolved (see `RedisAdapterOptions` for each one's meaning). */
+export interface RedisAdapterSettings {
+  readonly mode: RedisTopicMode;
+  readonly prefix: string;
+  readonly maxQueued: number;
+  readonly maxQueuedBytes: number;
+  readonly maxPayload: number;
+  readonly historyLength: number;
+  readonly historyAge: number;
+  readonly historyTtl: number;
+  readonly sharded: boolean;
+}
+
+type Deliver = (topic: string, payload: Uint8Array, isBinary: boolean, delivery?: TopicDelivery) => void;
+
+/** One id per adapter: it tells a node its own messages among those coming back from Redis. */
+function newId(): string {
+  return BigInt(`0x${randomBytes(8).toString('hex')}`).toString(36);
+}
+
+/**
+ * Topics across processes and machines over Redis. `pubsub`: the registry writes a publish to
+ * local subscribers itself and the adapter PUBLISHes it for the other nodes, at most once.
+ * `stream`: every publish goes through one Lua script that appends it to the topic's stream
+ * (its offset) and publishes it on the topic's channel, and every node, the publisher
+ * included, writes it to its subscribers when it comes back, in offset order with gaps read
+ * back from the stream (`StreamOrder`). While the link is down publishes wait in a bounded
+ * queue; past it they are refused, counted and reported.
+ */
+export class RedisTopicAdapter implements TopicAdapter {
+  readonly ordered: boolean;
+  readonly node = newId();
+  private readonly settings: RedisAdapterSettings;
+  private link: RedisLink | null = null;
+  private readonly outbox: Outbox;
+  private readonly order: StreamOrder | null;
+  private readonly subscribed = new Set<string>();
+  /** Own publishes on their way, by sequence number: their origin comes back with them. */
+  private readonly inflight = new Map<number, { topic: string; origin: unknown }>();
+  private seq = 0;
+  private scriptSha: { publish: string | null; history: string | null } = { publish: null, history: null };
+  private deliverTo: Deliver | null = null;
+  private resetTo: ((topic: string, position: TopicPosition | null, reason: string) => void) | null = null;
+  private reportTo: (error: Error) => void = (error) => console.error(`wsx: redis: ${error.message}`);
+  private up = false;
+  private closed = false;
+  private lastError = '';
+  private lagMs = 0;
+  readonly counters = {
+    published: 0,
+    received: 0,
+    refused: 0,
+    failed: 0,
+    invalid: 0,
+    duplicates: 0,
+    gapsRepaired: 0,
+    resets: 0,
+    reconnects: 0,
+    historyReads: 0,
+  };
+
+  constructor(settings: RedisAdapterSettings) {
+    this.settings = settings;
+    this.ordered = settings.mode === 'stream';
+    this.outbox = new Outbox(settings.maxQueued, settings.maxQueuedBytes);
+    this.order = this.ordered ? new StreamOrder(this.orderingHost()) : null;
+  }
+
+  /** @internal Connects the adapter to its link (made by `createRedisAdapter`). */
+  attach(makeLink: (events: LinkEvents) => RedisLink): void {
+    this.link = makeLink({
+      message: (message, channel) => this.received(message, channel),
+      up: (reconnect) => this.linkUp(reconnect),
+      down: (error) => this.linkDown(error),
+    });
+  }
+
+  onMessage(deliver: Deliver): void {
+    this.deliverTo = deliver;
+  }
+
+  onReset(reset: (topic: string, position: TopicPosition | null, reason: string) => void): void {
+    this.resetTo = reset;
+  }
+
+  onError(report: (error: Error) => void): void {
+    this.reportTo = report;
+  }
+
+  subscribe(topic: string): void {
+    this.subscribed.add(topic);
+    this.order?.add(topic);
+    // While the link is down node-redis queues this, and it resubscribes after a reconnect.
+    this.link?.subscribe(this.channel(topic)).catch(this.reportError);
+  }
+
+  unsubscribe(topic: string): void {
+    this.subscribed.delete(topic);
+    this.order?.remove(topic);
+    for (const [seq, entry] of this.inflight) if (entry.topic === topic) this.inflight.delete(seq);
+    this.link?.unsubscribe(this.channel(topic)).catch(this.reportError);
+  }
+
+  publish(topic: string, payload: Uint8Array, isBinary: boolean, origin?: unknown): Promise<TopicPosition | null> {
+    if (this.closed) return Promise.reject(new PublishRefusedError('the Redis topic adapter is closed'));
+    const limit = this.settings.maxPayload;
+    if (payload.length > limit) {
+      this.counters.refused++;
+      return Promise.reject(new PublishRefusedError(`message of ${payload.length} bytes is over the limit of ${limit}`));
+    }
+    const seq = ++this.seq;
+    const header = headerOf(this.ordered ? 's' : 'p', isBinary, this.node, seq, Date.now());
+    const bytes = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.length);
+    return new Promise((resolve, reject) => {
+      const send = () => {
+        if (this.ordered && this.subscribed.has(topic) && origin != null) this.inflight.set(seq, { topic, origin });
+        this.send(topic, header, bytes).then(
+          (position) => {
+            this.counters.published++;
+            if (!this.subscribed.has(topic)) this.inflight.delete(seq);
+            resolve(position);
+          },
+          (error: Error) => {
+            this.counters.failed++;
+            this.inflight.delete(seq);
+            reject(new PublishRefusedError(`publish to ${topic} failed: ${error.message}`));
+          },
+        );
+      };
+      const refuse = (error: Error) => {
+        this.counters.refused++;
+        reject(error);
+      };
+      if (this.up && this.outbox.length === 0) return send();
+      if (!this.outbox.add({ send, refuse, bytes: bytes.length })) {
+        refuse(
+          new PublishRefusedError(
+            `Redis link down and the queue is full (${this.outbox.length} messages, ${this.outbox.queuedBytes} bytes): publish to ${topic} refused`,
+          ),
+        );
+      }
+    });
+  }
+
+  /** Up to `limit` messages of `topic` after `afterOffset`, with the topic's epoch and head. */
+  async history(topic: string, afterOffset: number, limit: number): Promise<TopicHistory> {
+    const link = this.link;
+    if (link === null || !this.up) throw new Error('Redis link down');
+    this.counters.historyReads++;
+    const reply = (await this.script('history', HISTORY_SCRIPT, this.channel(topic), [
+      String(afterOffset + 1),
+      String(limit),
+    ])) as [Buffer, Buffer, [Buffer, Buffer[]][]];
+    const epoch = reply[0].toString('latin1');
+    const head = Number.parseInt(reply[1].toString('latin1'), 10);
+    const messages: TopicDelivery[] = [];
+    for (const [, fields] of reply[2]) {
+      const raw = fields[3];
+      const envelope = raw === undefined ? null : this.decode(raw, topic);
+      if (envelope === null) continue;
+      messages.push(this.toDelivery(topic, envelope));
+    }
+    return { epoch, head, messages };
+  }
+
+  stats(): AdapterStats {
+    const lag = this.lagMs;
+    this.lagMs = 0;
+    const c = this.counters;
+    return {
+      kind: 'redis',
+      mode: this.settings.mode,
+      node: this.node,
+      linkUp: this.up,
+      lastError: this.lastError || null,
+      reconnectsTotal: c.reconnects,
+      publishedTotal: c.published,
+      receivedTotal: c.received,
+      queued: this.outbox.length,
+      queuedBytes: this.outbox.queuedBytes,
+      refusedTotal: c.refused,
+      failedTotal: c.failed,
+      invalidTotal: c.invalid,
+      duplicatesTotal: c.duplicates,
+      gapsRepairedTotal: c.gapsRepaired,
+      resetsTotal: c.resets,
+      historyReadsTotal: c.historyReads,
+      maxLagMs: lag,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.outbox.refuseAll(new PublishRefusedError('the Redis topic adapter closed before the link came back'));
+    await this.link?.close();
+  }
+
+  private channel(topic: string): string {
+    return this.settings.prefix + topic;
+  }
+
+  private send(topic: string, header: string, payload: Buffer): Promise<TopicPosition | null> {
+    const link = this.link!;
+    const channel = this.channel(topic);
+    if (!this.ordered) {
+      return link.publish(channel, Buffer.concat([Buffer.from(header, 'latin1'), payload])).then(() => null);
+    }
+    const s = this.settings;
+    return this.script('publish', PUBLISH_SCRIPT, channel, [
+      header,
+      payload,
+      newId(),
+      String(s.historyLength),
+      String(s.historyAge),
+      String(s.historyTtl),
+      s.sharded ? '1' : '0',
+    ]).then((reply) => {
+      const [offset, epoch] = reply as [number, Buffer];
+      return { offset: Number(offset), epoch: epoch.toString('latin1') };
+    });
+  }
+
+  /** EVALSHA, loading the script on a node that does not have it yet (first use, restart, failover). */
+  private async script(
+    name: 'publish' | 'history',
+    source: string,
+    key: string,
+    args: readonly (string | Buffer)[],
+  ): Promise<unknown> {
+    const link = this.link!;
+    const sha = this.scriptSha[name];
+    if (sha !== null) {
+      try {
+        return await link.command(key, ['EVALSHA', sha, '1', key, ...args]);
+      } catch (error) {
+        if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
+      }
+    }
+    const loaded = (await link.command(key, ['SCRIPT', 'LOAD', source])) as Buffer | string;
+    this.scriptSha[name] = loaded.toString();
+    return link.command(key, ['EVALSHA', this.scriptSha[name]!, '1', key, ...args]);
+  }
+
+  private received(message: Buffer, channel: string): void {
+    const prefix = this.settings.prefix;
+    if (!channel.startsWith(prefix)) return;
+    const topic = channel.slice(prefix.length);
+    if (!this.subscribed.has(topic)) return;
+    const envelope = this.decode(message, topic);
+    if (envelope === null) return;
+    this.counters.received++;
+    const lag = Date.now() - envelope.time;
+    if (lag > this.lagMs) this.lagMs = lag;
+    if (this.order !== null) return this.order.receive(topic, envelope);
+    if (envelope.node === this.node) return; // written here already, when it was published
+    this.deliverTo?.(topic, envelope.payload, envelope.isBinary);
+  }
+
+  private decode(message: Buffer, topic: string): Envelope | null {
+    try {
+      const envelope = decodeEnvelope(message, this.settings.maxPayload);
+      if (envelope.mode !== (this.ordered ? 's' : 'p')) {
+        throw new EnvelopeError(`a ${envelope.mode === 's' ? 'stream' : 'pubsub'}-mode message in ${this.settings.mode} mode`);
+      }
+      return envelope;
+    } catch (error) {
+      this.counters.invalid++;
+      this.reportError(new Error(`refused a message on topic ${JSON.stringify(topic)}: ${(error as Error).message}`));
+      return null;
+    }
+  }
+
+  private toDelivery(topic: string, envelope: Envelope): TopicDelivery {
+    return {
+      topic,
+      payload: envelope.payload,
+      isBinary: envelope.isBinary,
+      position: { offset: envelope.offset, epoch: envelope.epoch },
+      origin: null,
+    };
+  }
+
+  private orderingHost() {
+    return {
+      counters: this.counters,
+      history: (topic: string, after: number, limit: number) => this.history(topic, after, limit),
+      deliver: (topic: string, message: Envelope | TopicDelivery) => {
+        let delivery: TopicDelivery;
+        if ('node' in message) {
+          const own = message.node === this.node ? this.inflight.get(message.seq) : undefined;
+          if (own !== undefined) this.inflight.delete(message.seq);
+          delivery = { ...this.toDelivery(topic, message), origin: own?.origin ?? null };
+        } else {
+          delivery = message;
+        }
+        this.deliverTo?.(topic, delivery.payload, delivery.isBinary, delivery);
+      },
+      reset: (topic: string, position: TopicPosition | null, reason: string) => this.resetTo?.(topic, position, reason),
+      failed: (topic: string, error: unknown) => {
+        if (this.up) {
+          this.reportError(new Error(`reading the history of ${JSON.stringify(topic)} failed: ${(error as Error).message}`));
+          setTimeout(() => this.order?.resync(topic), 1_000).unref();
+        }
+      },
+    };
+  }
+
+  private linkUp(reconnect: boolean): void {
+    if (this.closed) return;
+    this.up = true;
+    if (reconnect) {
+      this.counters.reconnects++;
+      this.reportTo(new Error('Redis link is back'));
+    }
+    this.order?.resync();
+    this.outbox.flush();
+  }
+
+  private linkDown(error: Error): void {
+    if (this.closed) return;
+    const message = error.message || error.name;
+    const wasUp = this.up;
+    this.up = this.link?.ready ?? false;
+    // One report per outage (and per new kind of failure), not one per retry.
+    if (wasUp || message !== this.lastError) {
+      this.reportTo(new Error(`Redis link ${wasUp ? 'lost' : 'down'}: ${message}; retrying`));
+    }
+    this.lastError = message;
+  }
+
+  private readonly reportError = (error: Error): void => {
+    this.reportTo(error);
+  };
+}

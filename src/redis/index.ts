@@ -1,0 +1,85 @@
+/**
+ * wsx/redis: topics across processes and machines over Redis (or a Valkey-compatible server).
+ * Needs the `redis` package (node-redis), an optional peer dependency of wsx.
+ */
+import { RedisTopicAdapter, type RedisTopicMode } from './adapter.js';
+import { type AnyRedisClient, retryDelay, SingleNodeLink } from './link.js';
+
+export { RedisTopicAdapter, type RedisTopicMode } from './adapter.js';
+export { EnvelopeError } from './envelope.js';
+export { PublishRefusedError } from './outbox.js';
+
+export interface RedisAdapterOptions {
+  /** A `redis://` or `rediss://` URL; or give `client`. Default `redis://127.0.0.1:6379`. */
+  readonly url?: string;
+  /** A node-redis client you already have (connected or not); the adapter duplicates it for subscriptions and never closes it. */
+  readonly client?: AnyRedisClient;
+  /** `pubsub` (the default): at most once, lowest latency. `stream`: offsets, bounded history, recovery. */
+  readonly mode?: RedisTopicMode;
+  /** Prefix of every channel and key. Default `wsx:`. */
+  readonly prefix?: string;
+  /** Publishes held while the link is down; past this they are refused. Default 10,000. */
+  readonly maxQueued?: number;
+  /** Bytes held while the link is down; past this publishes are refused. Default 16 MiB. */
+  readonly maxQueuedBytes?: number;
+  /** Largest payload taken from (or given to) Redis; a bigger one is refused and counted. Default 16 MiB. */
+  readonly maxPayload?: number;
+  /** Stream mode: messages kept per topic (about: trimmed with `MAXLEN ~`). Default 1,000. */
+  readonly historyLength?: number;
+  /** Stream mode: ms a message is kept (0: no age limit). Default 0. */
+  readonly historyAge?: number;
+  /** Stream mode: seconds without a publish after which a topic's history is deleted (its epoch with it). Default 86,400. */
+  readonly historyTtl?: number;
+  /** SPUBLISH/SSUBSCRIBE (sharded pub/sub) instead of PUBLISH/SUBSCRIBE. Default false on a single node. */
+  readonly sharded?: boolean;
+}
+
+function positive(name: string, value: number | undefined, fallback: number, min = 1): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
+  return v;
+}
+
+/**
+ * A topic adapter over Redis, for `createServer({ topicAdapter })`. Returns at once: the link
+ * comes up in the background, retried with backoff for as long as it takes (publishes wait
+ * in a bounded queue meanwhile, and failures are reported through the server's error report).
+ */
+export async function createRedisAdapter(options: RedisAdapterOptions = {}): Promise<RedisTopicAdapter> {
+  const mode = options.mode ?? 'pubsub';
+  if (mode !== 'pubsub' && mode !== 'stream') throw new RangeError(`mode must be 'pubsub' or 'stream', got ${String(mode)}`);
+  const prefix = options.prefix ?? 'wsx:';
+  if (typeof prefix !== 'string') throw new TypeError('prefix must be a string');
+  const settings = {
+    mode,
+    prefix,
+    maxQueued: positive('maxQueued', options.maxQueued, 10_000, 0),
+    maxQueuedBytes: positive('maxQueuedBytes', options.maxQueuedBytes, 16 * 1024 * 1024, 0),
+    maxPayload: positive('maxPayload', options.maxPayload, 16 * 1024 * 1024),
+    historyLength: positive('historyLength', options.historyLength, 1_000),
+    historyAge: positive('historyAge', options.historyAge, 0, 0),
+    historyTtl: positive('historyTtl', options.historyTtl, 86_400, 0),
+    sharded: options.sharded ?? false,
+  };
+  let client = options.client;
+  const owns = client === undefined;
+  if (client === undefined) {
+    const redis = await loadRedis();
+    client = redis.createClient({
+      url: options.url ?? 'redis://127.0.0.1:6379',
+      socket: { reconnectStrategy: retryDelay },
+    }) as AnyRedisClient;
+  }
+  const adapter = new RedisTopicAdapter(settings);
+  const given = client;
+  adapter.attach((events) => new SingleNodeLink(given, owns, settings.sharded, events));
+  return adapter;
+}
+
+async function loadRedis(): Promise<typeof import('redis')> {
+  try {
+    return await import('redis');
+  } catch (error) {
+    throw new Error(`wsx/redis needs the 'redis' package (npm install redis): ${(error as Error).message}`);
+  }
+}
