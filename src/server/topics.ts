@@ -189,11 +189,9 @@ export class TopicRegistry implements TopicHub {
       const local = subscribers === undefined ? 0 : subscribers.size - (origin !== null && subscribers.has(origin) ? 1 : 0);
       return { local, pending };
     }
-    const message =
-      this.envelope === undefined
-        ? new PreparedMessage(payload, isBinary)
-        : this.enveloped(topic, typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload, isBinary, null);
-    const pending = adapter?.publish(topic, message.bytes(), isBinary) ?? null;
+    const plain = new PreparedMessage(payload, isBinary);
+    const message = this.envelope === undefined ? plain : this.enveloped(topic, plain.bytes(), isBinary, null);
+    const pending = adapter?.publish(topic, plain.bytes(), isBinary) ?? null;
     const local = this.writeAll(topic, message, origin, null);
     return { local, pending };
   }
