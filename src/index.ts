@@ -16,6 +16,11 @@ export {
   type ReconnectingWebSocketOptions,
   type ReconnectOptions,
 } from './client/reconnect.js';
+export {
+  type ChatProtocolMessage,
+  ResumableTopics,
+  type ResumePosition,
+} from './client/resumable-topics.js';
 export { type BinaryType, WebSocket, type WebSocketOptions } from './client/websocket.js';
 export {
   type WebSocketCloseInfo,
@@ -43,6 +48,7 @@ export {
 } from './protocol/errors.js';
 export { type ConnectionLimits, DEFAULT_LIMITS } from './protocol/limits.js';
 export type { HeartbeatOptions } from './server/heartbeat.js';
+export { MemoryTopicBus } from './server/memory-topic-bus.js';
 export { PROMETHEUS_CONTENT_TYPE, prometheusText } from './server/metrics.js';
 export { PreparedMessage, type SharedCompression } from './server/prepared.js';
 export type { RealtimeRouteOptions, RealtimeServerOptions, ShutdownReport } from './server/realtime.js';
@@ -54,7 +60,6 @@ export {
   WebSocketServer,
 } from './server/server.js';
 export type { ServerStats } from './server/stats.js';
-export { MemoryTopicBus } from './server/memory-topic-bus.js';
 export type {
   AdapterStats,
   SubscribeOptions,

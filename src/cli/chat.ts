@@ -9,6 +9,8 @@ import { PAGE } from './page.js';
  *
  * Client → server (text frames, one JSON object each):
  *   {"type":"subscribe","topic":T}     join a topic; answered with "subscribed", then presence to all
+ *   {"type":"subscribe","topic":T,"since":{"offset":N,"epoch":E}}   the same, after the messages
+ *                                      missed since that position (`--redis-mode stream`), then "recovery"
  *   {"type":"unsubscribe","topic":T}   leave it; answered with "unsubscribed", then presence to the rest
  *   {"type":"publish","topic":T,"data":ANY,"exceptSelf"?:true}   send to the topic's subscribers
  * Server → client:
@@ -17,8 +19,14 @@ import { PAGE } from './page.js';
  *   {"type":"unsubscribed","topic":T}
  *   {"type":"message","topic":T,"data":ANY,"from":S|null,"at":MS}   from null: POST /publish
  *   {"type":"presence","topic":T,"event":"join"|"leave","name":S,"count":N,"members":[S...]}
+ *   {"type":"recovery","topic":T,"recovered":B,"missed":N,"reason":S|null,"position":{"offset","epoch"}|null}
  *   {"type":"error","error":S}
- * `members` lists at most 100 names; `count` is exact.
+ * `members` lists at most 100 names; `count` is exact (both count this node's subscribers). With
+ * `--redis-mode stream` every "message" and "presence" also carries its "offset" and "epoch": the
+ * position to give as "since" when resubscribing after a reconnect, to this node or another.
+ * "recovery" says whether every missed message was replayed; when not ("reason" says why: the
+ * history was trimmed or lost), the client should refetch whatever state it keeps. A node that
+ * loses messages it cannot replay (Redis lost its history) sends "recovery" unasked.
  */
 
 export interface ChatData {
@@ -107,7 +115,10 @@ export function chatRoute(server: WebSocketServer, options: ChatOptions): RouteO
           if (socket.subscriptions.length >= options.maxTopics) {
             return fail(socket, `at most ${options.maxTopics} topics per connection`);
           }
-          socket.subscribe(topic);
+          if (request.since !== undefined && !isPosition(request.since)) {
+            return fail(socket, '"since" must be {"offset": integer >= 0, "epoch": string}');
+          }
+          socket.subscribe(topic, request.since === undefined ? undefined : { since: request.since });
           send(socket, {
             type: 'subscribed',
             topic,
@@ -135,6 +146,9 @@ export function chatRoute(server: WebSocketServer, options: ChatOptions): RouteO
           return;
       }
     },
+    recovery(socket, result) {
+      send(socket, { type: 'recovery', ...result });
+    },
     close(socket) {
       // Leave first, so that the presence goes to those who remain.
       for (const topic of socket.subscriptions) {
@@ -143,6 +157,14 @@ export function chatRoute(server: WebSocketServer, options: ChatOptions): RouteO
       }
     },
   };
+}
+
+function isPosition(value: unknown): value is { offset: number; epoch: string } {
+  if (typeof value !== 'object' || value === null) return false;
+  const { offset, epoch } = value as Record<string, unknown>;
+  return (
+    Number.isSafeInteger(offset) && (offset as number) >= 0 && typeof epoch === 'string' && epoch.length <= 64
+  );
 }
 
 /** The HTTP side of `wsx serve` (without --echo). */
@@ -200,11 +222,16 @@ export function chatRequests(
       } catch {
         return text(response, 400, json ? 'the body is not valid JSON\n' : 'the body is not UTF-8 text\n');
       }
-      const delivered = server.publish(
-        topic,
-        JSON.stringify({ type: 'message', topic, data, from: null, at: Date.now() }),
+      const message = JSON.stringify({ type: 'message', topic, data, from: null, at: Date.now() });
+      // Confirmed, so that a publish the topic adapter refuses (its link down, its queue full)
+      // is a 503 here rather than a 200 for a message that went nowhere.
+      server.publishConfirmed(topic, message).then(
+        ({ local, position }) => sendJson(response, 200, { topic, delivered: local, ...position }),
+        (error: Error) => {
+          response.setHeader('Retry-After', '1');
+          text(response, 503, `not published: ${error.message}\n`);
+        },
       );
-      sendJson(response, 200, { topic, delivered });
     });
   };
 

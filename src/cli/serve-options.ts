@@ -109,6 +109,19 @@ const OPTIONS: readonly OptionSpec[] = [
     help: 'require "Authorization: Bearer TOKEN" on POST /publish/:topic (else 401)',
   },
   {
+    name: 'redis',
+    kind: 'string',
+    arg: 'URL',
+    help: 'join topics with every other wsx serve on this Redis (redis://HOST:PORT); needs the redis package',
+  },
+  {
+    name: 'redis-mode',
+    kind: 'string',
+    arg: 'pubsub|stream',
+    help: 'pubsub: at most once; stream: offsets, history and recovery (subscribe with "since")',
+    shownDefault: 'pubsub',
+  },
+  {
     name: 'config',
     kind: 'string',
     arg: 'FILE',
@@ -171,6 +184,8 @@ export interface ServeOptions {
   readonly backpressurePolicy: 'close' | 'drop';
   readonly maxTopics: number;
   readonly publishToken: string | undefined;
+  readonly redis: string | undefined;
+  readonly redisMode: 'pubsub' | 'stream';
 }
 
 type Value = string | number | boolean | string[];
@@ -212,6 +227,15 @@ export function resolveServeOptions(argv: string[]): ServeOptions {
   const maxBackpressure = integer('max-backpressure', echo ? 0 : 4 * 1024 * 1024);
   const maxTopics = integer('max-topics', 100);
   if (maxTopics < 1) usageError('--max-topics must be at least 1');
+  const redis = given.get('redis') as string | undefined;
+  if (redis !== undefined && !/^rediss?:\/\/./.test(redis)) {
+    usageError(`--redis expects a redis:// or rediss:// URL, got ${JSON.stringify(redis)}`);
+  }
+  const redisMode = (given.get('redis-mode') as string | undefined) ?? 'pubsub';
+  if (redisMode !== 'pubsub' && redisMode !== 'stream') {
+    usageError(`--redis-mode expects pubsub or stream, got ${JSON.stringify(redisMode)}`);
+  }
+  if (given.has('redis-mode') && redis === undefined) usageError('--redis-mode needs --redis');
   return {
     help: flags.help === true,
     port: integer('port', 8080),
@@ -231,6 +255,8 @@ export function resolveServeOptions(argv: string[]): ServeOptions {
     backpressurePolicy: (given.get('backpressure-policy') as 'close' | 'drop' | undefined) ?? 'close',
     maxTopics,
     publishToken: given.get('publish-token') as string | undefined,
+    redis,
+    redisMode,
   };
 }
 

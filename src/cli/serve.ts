@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type ServerOptions, type Socket } from '../index.js';
+import { createServer, type ServerOptions, type Socket, type TopicMessage } from '../index.js';
 import { chatRequests, chatRoute } from './chat.js';
 import { resolveServeOptions, SERVE_HELP } from './serve-options.js';
 
@@ -35,7 +35,11 @@ export async function serve(argv: string[]): Promise<void> {
         : false,
     idleTimeout: options.idleTimeout,
   };
-  const server = createServer(serverOptions);
+  const topics =
+    options.redis === undefined || options.echo
+      ? null
+      : await redisTopics(options.redis, options.redisMode, options.maxPayload);
+  const server = createServer({ ...serverOptions, ...topics });
   const chat = {
     maxTopics: options.maxTopics,
     maxPayload: options.maxPayload,
@@ -70,6 +74,41 @@ export async function serve(argv: string[]): Promise<void> {
       'wsx: POST /publish/:topic is open to anyone who can reach this address; set --publish-token\n',
     );
   }
+}
+
+/**
+ * The Redis adapter and, in stream mode, the envelope that puts each chat message's offset and
+ * epoch into its JSON, so a client can resubscribe with `since` after a reconnect (to any node).
+ */
+async function redisTopics(
+  url: string,
+  mode: 'pubsub' | 'stream',
+  maxPayload: number,
+): Promise<Pick<ServerOptions, 'topicAdapter' | 'topicEnvelope'>> {
+  let adapter: ServerOptions['topicAdapter'];
+  try {
+    const { createRedisAdapter } = await import('../redis/index.js');
+    // A chat message's JSON wraps the client's data, so Redis may carry a little more than a frame.
+    adapter = await createRedisAdapter({ url, mode, maxPayload: maxPayload + 64 * 1024 });
+  } catch (error) {
+    process.stderr.write(`wsx: --redis: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  if (mode === 'pubsub') return { topicAdapter: adapter };
+  return { topicAdapter: adapter, topicEnvelope: positionedJson };
+}
+
+/** `{"offset":N,"epoch":E,...}` in front of the chat message's own fields (its JSON is an object). */
+function positionedJson(message: TopicMessage): string {
+  const json = Buffer.from(
+    message.payload.buffer,
+    message.payload.byteOffset,
+    message.payload.length,
+  ).toString('utf8');
+  const position = message.position;
+  if (position === null || !json.startsWith('{')) return json;
+  const rest = json.length > 2 ? `,${json.slice(1)}` : '}';
+  return `{"offset":${position.offset},"epoch":${JSON.stringify(position.epoch)}${rest}`;
 }
 
 function isLoopback(host: string): boolean {

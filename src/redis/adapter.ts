@@ -118,19 +118,29 @@ export class RedisTopicAdapter implements TopicAdapter {
     this.link?.unsubscribe(this.channel(topic)).catch(this.reportError);
   }
 
-  publish(topic: string, payload: Uint8Array, isBinary: boolean, origin?: unknown): Promise<TopicPosition | null> {
+  publish(
+    topic: string,
+    payload: Uint8Array,
+    isBinary: boolean,
+    origin?: unknown,
+  ): Promise<TopicPosition | null> {
     if (this.closed) return Promise.reject(new PublishRefusedError('the Redis topic adapter is closed'));
     const limit = this.settings.maxPayload;
     if (payload.length > limit) {
       this.counters.refused++;
-      return Promise.reject(new PublishRefusedError(`message of ${payload.length} bytes is over the limit of ${limit}`));
+      return Promise.reject(
+        new PublishRefusedError(`message of ${payload.length} bytes is over the limit of ${limit}`),
+      );
     }
     const seq = ++this.seq;
     const header = headerOf(this.ordered ? 's' : 'p', isBinary, this.node, seq, Date.now());
-    const bytes = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.length);
+    const bytes = Buffer.isBuffer(payload)
+      ? payload
+      : Buffer.from(payload.buffer, payload.byteOffset, payload.length);
     return new Promise((resolve, reject) => {
       const send = () => {
-        if (this.ordered && this.subscribed.has(topic) && origin != null) this.inflight.set(seq, { topic, origin });
+        if (this.ordered && this.subscribed.has(topic) && origin != null)
+          this.inflight.set(seq, { topic, origin });
         this.send(topic, header, bytes).then(
           (position) => {
             this.counters.published++;
@@ -209,7 +219,9 @@ export class RedisTopicAdapter implements TopicAdapter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.outbox.refuseAll(new PublishRefusedError('the Redis topic adapter closed before the link came back'));
+    this.outbox.refuseAll(
+      new PublishRefusedError('the Redis topic adapter closed before the link came back'),
+    );
     await this.link?.close();
   }
 
@@ -278,12 +290,16 @@ export class RedisTopicAdapter implements TopicAdapter {
     try {
       const envelope = decodeEnvelope(message, this.settings.maxPayload);
       if (envelope.mode !== (this.ordered ? 's' : 'p')) {
-        throw new EnvelopeError(`a ${envelope.mode === 's' ? 'stream' : 'pubsub'}-mode message in ${this.settings.mode} mode`);
+        throw new EnvelopeError(
+          `a ${envelope.mode === 's' ? 'stream' : 'pubsub'}-mode message in ${this.settings.mode} mode`,
+        );
       }
       return envelope;
     } catch (error) {
       this.counters.invalid++;
-      this.reportError(new Error(`refused a message on topic ${JSON.stringify(topic)}: ${(error as Error).message}`));
+      this.reportError(
+        new Error(`refused a message on topic ${JSON.stringify(topic)}: ${(error as Error).message}`),
+      );
       return null;
     }
   }
@@ -313,10 +329,13 @@ export class RedisTopicAdapter implements TopicAdapter {
         }
         this.deliverTo?.(topic, delivery.payload, delivery.isBinary, delivery);
       },
-      reset: (topic: string, position: TopicPosition | null, reason: string) => this.resetTo?.(topic, position, reason),
+      reset: (topic: string, position: TopicPosition | null, reason: string) =>
+        this.resetTo?.(topic, position, reason),
       failed: (topic: string, error: unknown) => {
         if (this.up) {
-          this.reportError(new Error(`reading the history of ${JSON.stringify(topic)} failed: ${(error as Error).message}`));
+          this.reportError(
+            new Error(`reading the history of ${JSON.stringify(topic)} failed: ${(error as Error).message}`),
+          );
           setTimeout(() => this.order?.resync(topic), 1_000).unref();
         }
       },

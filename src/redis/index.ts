@@ -36,7 +36,8 @@ export interface RedisAdapterOptions {
 
 function positive(name: string, value: number | undefined, fallback: number, min = 1): number {
   const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
+  if (!Number.isSafeInteger(v) || v < min)
+    throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
   return v;
 }
 
@@ -47,7 +48,8 @@ function positive(name: string, value: number | undefined, fallback: number, min
  */
 export async function createRedisAdapter(options: RedisAdapterOptions = {}): Promise<RedisTopicAdapter> {
   const mode = options.mode ?? 'pubsub';
-  if (mode !== 'pubsub' && mode !== 'stream') throw new RangeError(`mode must be 'pubsub' or 'stream', got ${String(mode)}`);
+  if (mode !== 'pubsub' && mode !== 'stream')
+    throw new RangeError(`mode must be 'pubsub' or 'stream', got ${String(mode)}`);
   const prefix = options.prefix ?? 'wsx:';
   if (typeof prefix !== 'string') throw new TypeError('prefix must be a string');
   const settings = {

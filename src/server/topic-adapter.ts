@@ -64,13 +64,20 @@ export interface TopicRecovery {
  */
 export interface TopicAdapter {
   /** Called once by the server that uses the adapter. */
-  onMessage(deliver: (topic: string, payload: Uint8Array, isBinary: boolean, delivery?: TopicDelivery) => void): void;
+  onMessage(
+    deliver: (topic: string, payload: Uint8Array, isBinary: boolean, delivery?: TopicDelivery) => void,
+  ): void;
   /**
    * A message published in this process. `origin` is handed back with the delivery of an
    * ordered adapter (so `exceptSelf` can skip the publisher). May return a promise of the
    * message's position (null without history) that rejects when the message was refused.
    */
-  publish(topic: string, payload: Uint8Array, isBinary: boolean, origin?: unknown): void | Promise<TopicPosition | null>;
+  publish(
+    topic: string,
+    payload: Uint8Array,
+    isBinary: boolean,
+    origin?: unknown,
+  ): void | Promise<TopicPosition | null>;
   /** This process has its first subscriber of `topic` (e.g. SUBSCRIBE the Redis channel). */
   subscribe(topic: string): void;
   /** This process's last subscriber of `topic` has left. */

@@ -56,7 +56,12 @@ export class Recoveries {
   }
 
   /** A live message for a catching-up socket; true if it was written. */
-  offer(socket: Socket<unknown>, topic: string, message: PreparedMessage, position: TopicPosition | null): boolean {
+  offer(
+    socket: Socket<unknown>,
+    topic: string,
+    message: PreparedMessage,
+    position: TopicPosition | null,
+  ): boolean {
     const catchup = this.byTopic.get(topic)?.get(socket);
     if (catchup === undefined) return socket.sendPrepared(message) !== 'dropped';
     const offset = position?.offset ?? Number.POSITIVE_INFINITY;

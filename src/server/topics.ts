@@ -186,11 +186,15 @@ export class TopicRegistry implements TopicHub {
       const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
       const pending = adapter.publish(topic, bytes, isBinary, origin) ?? null;
       const subscribers = this.topics.get(topic);
-      const local = subscribers === undefined ? 0 : subscribers.size - (origin !== null && subscribers.has(origin) ? 1 : 0);
+      const local =
+        subscribers === undefined
+          ? 0
+          : subscribers.size - (origin !== null && subscribers.has(origin) ? 1 : 0);
       return { local, pending };
     }
     const plain = new PreparedMessage(payload, isBinary);
-    const message = this.envelope === undefined ? plain : this.enveloped(topic, plain.bytes(), isBinary, null);
+    const message =
+      this.envelope === undefined ? plain : this.enveloped(topic, plain.bytes(), isBinary, null);
     const pending = adapter?.publish(topic, plain.bytes(), isBinary) ?? null;
     const local = this.writeAll(topic, message, origin, null);
     return { local, pending };
