@@ -281,9 +281,9 @@ export class RedisTopicAdapter implements TopicAdapter {
     this.counters.received++;
     const lag = Date.now() - envelope.time;
     if (lag > this.lagMs) this.lagMs = lag;
-    if (this.order !== null) return this.order.receive(topic, envelope);
-    if (envelope.node === this.node) return; // written here already, when it was published
-    this.deliverTo?.(topic, envelope.payload, envelope.isBinary);
+    if (this.order !== null) this.order.receive(topic, envelope);
+    // In pub/sub mode a node's own message was written here when it was published.
+    else if (envelope.node !== this.node) this.deliverTo?.(topic, envelope.payload, envelope.isBinary);
   }
 
   private decode(message: Buffer, topic: string): Envelope | null {

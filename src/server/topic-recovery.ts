@@ -112,13 +112,10 @@ export class Recoveries {
     if (this.byTopic.get(topic)?.get(socket) !== catchup) return; // unsubscribed or closed meanwhile
     const now: TopicPosition = { offset: history.head, epoch: history.epoch };
     const messages = history.messages;
-    // Offset 0 asks for the whole history, whatever its epoch.
-    if (since.offset > 0 && history.epoch !== since.epoch) {
-      return this.finish(socket, topic, catchup, false, 0, 'epoch changed', now);
-    }
-    if (messages.length > this.limit) return this.finish(socket, topic, catchup, false, 0, 'too many', now);
-    if (history.head > since.offset && messages[0]?.position?.offset !== since.offset + 1) {
-      return this.finish(socket, topic, catchup, false, 0, 'history trimmed', now);
+    const reason = this.refusal(since, history);
+    if (reason !== null) {
+      this.finish(socket, topic, catchup, false, 0, reason, now);
+      return;
     }
     let written = 0;
     for (const delivery of messages) {
@@ -130,6 +127,17 @@ export class Recoveries {
     }
     const at = catchup.floor > history.head ? catchup.floor : history.head;
     this.finish(socket, topic, catchup, true, written, null, { offset: at, epoch: history.epoch });
+  }
+
+  /** Why `history` cannot replay what came after `since`, or null when it can. */
+  private refusal(since: TopicPosition, history: TopicHistory): string | null {
+    const messages = history.messages;
+    // Offset 0 asks for the whole history, whatever its epoch.
+    if (since.offset > 0 && history.epoch !== since.epoch) return 'epoch changed';
+    if (messages.length > this.limit) return 'too many';
+    if (history.head > since.offset && messages[0]?.position?.offset !== since.offset + 1)
+      return 'history trimmed';
+    return null;
   }
 
   /** Answers the socket, then writes what was held for it past its floor. */
