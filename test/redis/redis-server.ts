@@ -44,10 +44,10 @@ export class RedisServer {
     private readonly options: RedisOptions,
   ) {}
 
-  static async start(options: RedisOptions = {}): Promise<RedisServer> {
+  static async start(options: RedisOptions = {}, port?: number): Promise<RedisServer> {
     if (REDIS_SERVER === undefined)
       throw new Error('redis-server is not installed (apt-get install redis-server)');
-    const server = new RedisServer(await freePort(), options);
+    const server = new RedisServer(port ?? (await freePort()), options);
     await server.run();
     return server;
   }
