@@ -92,7 +92,11 @@ export class SingleNodeLink implements RedisLink {
   async close(): Promise<void> {
     this.closing = true;
     this.subscriber.destroy();
-    if (this.ownsCommands) this.commands.destroy();
+    if (!this.ownsCommands) return;
+    // Publishes already sent get their replies before the connection goes (e.g. the leave
+    // messages of sockets closed by a shutdown); one that cannot connect is not waited for.
+    if (this.commands.isReady) await this.commands.close().catch(() => this.commands.destroy());
+    else this.commands.destroy();
   }
 
   private readonly received = (message: Buffer, channel: Buffer | string): void => {

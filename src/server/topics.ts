@@ -168,8 +168,20 @@ export class TopicRegistry implements TopicHub {
 
   private readonly failed = (error: unknown): void => {
     this.publishFailures++;
-    this.report(error instanceof Error ? error : new Error(String(error)));
+    // An outage fails publishes by the thousand: one report a second, with the count since.
+    const now = Date.now();
+    if (now - this.lastFailureReport < 1_000) {
+      this.unreportedFailures++;
+      return;
+    }
+    this.lastFailureReport = now;
+    const more = this.unreportedFailures;
+    this.unreportedFailures = 0;
+    const message = error instanceof Error ? error.message : String(error);
+    this.report(new Error(more > 0 ? `${message} (and ${more} more publishes failed before it)` : message, { cause: error }));
   };
+  private lastFailureReport = 0;
+  private unreportedFailures = 0;
 
   private send(
     topic: string,
