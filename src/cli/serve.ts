@@ -1,7 +1,15 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
-import { createServer, type ServerOptions, type Socket } from '../index.js';
-import { chatRequests, chatRoute } from './chat.js';
-import { resolveServeOptions, SERVE_HELP } from './serve-options.js';
+import {
+  createServer,
+  IpcTopicAdapter,
+  type ServerOptions,
+  type Socket,
+  type TopicAdapter,
+} from '../index.js';
+import { chatRequests, chatRoute, type WorkerIdentity } from './chat.js';
+import { announce, isShutdownRequest, type ListeningReport, servePrimary } from './serve-cluster.js';
+import { resolveServeOptions, SERVE_HELP, type ServeOptions } from './serve-options.js';
 
 export { SERVE_HELP };
 
@@ -16,6 +24,9 @@ export async function serve(argv: string[]): Promise<void> {
     process.stdout.write(SERVE_HELP);
     return;
   }
+  // The primary only forks and watches; the workers run the same command and serve.
+  if (options.workers > 1 && cluster.isPrimary) return servePrimary(options);
+  const topics = topicAdapterFor(options);
   const tls =
     options.cert !== undefined && options.key !== undefined
       ? { cert: readFileSync(options.cert), key: readFileSync(options.key) }
@@ -34,24 +45,34 @@ export async function serve(argv: string[]): Promise<void> {
         ? { interval: options.heartbeatInterval, timeout: options.heartbeatTimeout }
         : false,
     idleTimeout: options.idleTimeout,
+    topicAdapter: topics?.adapter,
   };
   const server = createServer(serverOptions);
+  const worker: WorkerIdentity | undefined =
+    cluster.worker === undefined
+      ? undefined
+      : { worker: cluster.worker.id, pid: process.pid, topicStats: topics?.stats };
   const chat = {
     maxTopics: options.maxTopics,
     maxPayload: options.maxPayload,
     publishToken: options.publishToken,
+    worker,
   };
   if (!options.echo) server.route('/chat', chatRoute(server, chat));
   server.route('/*', { message: echo });
   const request = options.echo ? undefined : chatRequests(server, chat);
 
   // Signal handlers go in before the URL is printed: whoever reads it may signal at once.
+  const who = worker === undefined ? 'wsx' : `wsx worker ${worker.worker} (pid ${worker.pid})`;
+  let stopping = false;
   const stop = (signal: string) => {
-    process.stderr.write(`wsx: ${signal}, closing ${server.connections} connection(s) with 1001\n`);
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`${who}: ${signal}, closing ${server.connections} connection(s) with 1001\n`);
     server.close({ code: 1001, reason: 'server shutting down' }).then((report) => {
       if (report.terminated > 0 || report.closedUncleanly > 0) {
         process.stderr.write(
-          `wsx: ${report.closedCleanly} closed cleanly, ${report.closedUncleanly} dropped by the peer, ` +
+          `${who}: ${report.closedCleanly} closed cleanly, ${report.closedUncleanly} dropped by the peer, ` +
             `${report.terminated} terminated; ${report.undelivered.bytes} bytes undelivered to ` +
             `${report.undelivered.sockets} socket(s)\n`,
         );
@@ -59,19 +80,37 @@ export async function serve(argv: string[]): Promise<void> {
       process.exit(0);
     });
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  if (worker === undefined) {
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  } else {
+    // The primary stops the workers: a Ctrl-C reaches the whole process group, and a worker
+    // that stopped on its own would look to the primary like one that crashed.
+    process.on('SIGINT', () => {});
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('message', (message) => {
+      if (isShutdownRequest(message)) stop(message.signal);
+    });
+  }
   const address = await server.listen({ port: options.port, host: options.host, tls, request });
   const scheme = tls ? 'wss' : 'ws';
   const shownHost = address.host.includes(':') ? `[${address.host}]` : address.host;
-  process.stdout.write(`wsx listening on ${scheme}://${shownHost}:${address.port}/\n`);
-  if (!options.echo && options.publishToken === undefined && !isLoopback(address.host)) {
-    process.stderr.write(
-      'wsx: POST /publish/:topic is open to anyone who can reach this address; set --publish-token\n',
-    );
+  const url = `${scheme}://${shownHost}:${address.port}/`;
+  if (worker !== undefined) {
+    // The primary prints the one URL line once every worker listens.
+    process.send?.({ wsx: 'listening', url, host: address.host } satisfies ListeningReport);
+    return;
   }
+  announce(url, address.host, options);
 }
 
-function isLoopback(host: string): boolean {
-  return host === '::1' || host.startsWith('127.') || host === '::ffff:127.0.0.1';
+/**
+ * How this process's topics reach the other processes: none for a single process; through
+ * the primary (IPC) in a worker. A shared broker (e.g. a Redis adapter) would be chosen here
+ * first, and then the primary would not need to relay (see `servePrimary`).
+ */
+function topicAdapterFor(_options: ServeOptions): { adapter: TopicAdapter; stats: () => object } | undefined {
+  if (!cluster.isWorker) return undefined;
+  const adapter = new IpcTopicAdapter();
+  return { adapter, stats: () => adapter.stats };
 }
