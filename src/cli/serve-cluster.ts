@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { ipcTopicRelay } from '../index.js';
 import type { ServeOptions } from './serve-options.js';
 
@@ -14,6 +15,25 @@ export interface ListeningReport {
   readonly wsx: 'listening';
   readonly url: string;
   readonly host: string;
+}
+
+/**
+ * The port every worker listens on, chosen by the primary for `--port 0`: node:cluster shares
+ * `listen(0)` between the workers forked together, but gives a worker forked later (a
+ * replacement) a port of its own; with a port number, the replacement joins the others.
+ */
+export const PORT_ENV = 'WSX_SERVE_WORKER_PORT';
+
+/** A free port on `host` now (the workers bind it a moment later). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 /** The primary asks a worker to shut down gracefully. */
@@ -42,7 +62,8 @@ const MAX_RESTART_DELAY_MS = 10_000;
 /** Workers take up to 5 s to close their sockets; past this, those left are killed. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
-export function servePrimary(options: ServeOptions): Promise<void> {
+export async function servePrimary(options: ServeOptions): Promise<void> {
+  const port = options.port === 0 ? await freePort(options.host) : options.port;
   // Payloads go between processes as bytes. With a shared broker for topics (Redis), the
   // workers would use it directly and this relay would be left out.
   const relay = ipcTopicRelay(cluster);
@@ -58,7 +79,7 @@ export function servePrimary(options: ServeOptions): Promise<void> {
   let exitCode = 0;
 
   const fork = () => {
-    const worker = cluster.fork();
+    const worker = cluster.fork({ [PORT_ENV]: String(port) });
     alive.add(worker);
     worker.on('message', (message: unknown) => {
       if (!isListeningReport(message)) return;
@@ -133,7 +154,6 @@ export function servePrimary(options: ServeOptions): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT', 0));
   process.once('SIGTERM', () => stop('SIGTERM', 0));
   for (let i = 0; i < options.workers; i++) fork();
-  return Promise.resolve();
 }
 
 /** The URL line tests and scripts wait for, and a warning when anyone may publish. */

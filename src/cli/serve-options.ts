@@ -138,7 +138,7 @@ Options:
 ${OPTIONS.map(formatOption).join('')}  -h, --help               show this help
 
 SIGINT or SIGTERM closes every socket with 1001, waits up to 5 s, and exits 0
-(with --workers, the primary asks every worker to do so and exits once they have).
+(with --workers, every worker does so, and the primary exits once they have).
 `;
 
 function formatOption(option: OptionSpec): string {

@@ -8,7 +8,13 @@ import {
   type TopicAdapter,
 } from '../index.js';
 import { chatRequests, chatRoute, type WorkerIdentity } from './chat.js';
-import { announce, isShutdownRequest, type ListeningReport, servePrimary } from './serve-cluster.js';
+import {
+  announce,
+  isShutdownRequest,
+  type ListeningReport,
+  PORT_ENV,
+  servePrimary,
+} from './serve-cluster.js';
 import { resolveServeOptions, SERVE_HELP, type ServeOptions } from './serve-options.js';
 
 export { SERVE_HELP };
@@ -92,13 +98,19 @@ export async function serve(argv: string[]): Promise<void> {
       if (isShutdownRequest(message)) stop(message.signal);
     });
   }
-  const address = await server.listen({ port: options.port, host: options.host, tls, request });
+  const sharedPort = worker === undefined ? undefined : process.env[PORT_ENV];
+  const port = sharedPort === undefined ? options.port : Number(sharedPort);
+  const address = await server.listen({ port, host: options.host, tls, request });
   const scheme = tls ? 'wss' : 'ws';
   const shownHost = address.host.includes(':') ? `[${address.host}]` : address.host;
   const url = `${scheme}://${shownHost}:${address.port}/`;
   if (worker !== undefined) {
     // The primary prints the one URL line once every worker listens.
-    process.send?.({ wsx: 'listening', url, host: address.host } satisfies ListeningReport);
+    process.send?.({
+      wsx: 'listening',
+      url,
+      host: address.host,
+    } satisfies ListeningReport);
     return;
   }
   announce(url, address.host, options);

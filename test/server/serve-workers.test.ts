@@ -105,7 +105,7 @@ class Chat {
 /** Opens chats until one is on a worker whose pid `accept` takes (bounded attempts). */
 async function chatOn(port: number, name: string, accept: (pid: number) => boolean): Promise<Chat> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const chat = await Chat.open(port, name).catch(() => null);
+    const chat = await within(15_000, 'a chat to open', Chat.open(port, name)).catch(() => null);
     if (chat !== null && accept(chat.pid)) return chat;
     chat?.close();
     // A worker being replaced is not in the rotation yet.
@@ -185,6 +185,7 @@ describe('wsx serve --workers', { timeout: 90_000 }, () => {
     await until(10_000, 'the restart on stderr', () =>
       new RegExp(`pid ${killed}\\) was killed by SIGKILL; starting another`).test(served.stderr()),
     );
+    assert.doesNotMatch(served.stderr(), /listens on/, 'the replacement listens on the shared port');
     await survivor.subscribe('after');
     await newcomer.subscribe('after');
     await linked(survivor, newcomer, 'after');
