@@ -48,6 +48,14 @@ export {
 } from './protocol/errors.js';
 export { type ConnectionLimits, DEFAULT_LIMITS } from './protocol/limits.js';
 export type { HeartbeatOptions } from './server/heartbeat.js';
+export type { IpcEndpoint } from './server/ipc-channel.js';
+export { IpcTopicRelay, type IpcTopicRelayOptions, ipcTopicRelay } from './server/ipc-relay.js';
+export {
+  IpcTopicAdapter,
+  type IpcTopicAdapterOptions,
+  type IpcTopicMessage,
+  type IpcTopicStats,
+} from './server/ipc-topics.js';
 export { MemoryTopicBus } from './server/memory-topic-bus.js';
 export { PROMETHEUS_CONTENT_TYPE, prometheusText } from './server/metrics.js';
 export { PreparedMessage, type SharedCompression } from './server/prepared.js';

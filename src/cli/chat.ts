@@ -14,7 +14,7 @@ import { PAGE } from './page.js';
  *   {"type":"unsubscribe","topic":T}   leave it; answered with "unsubscribed", then presence to the rest
  *   {"type":"publish","topic":T,"data":ANY,"exceptSelf"?:true}   send to the topic's subscribers
  * Server → client:
- *   {"type":"welcome","id":N,"name":S}
+ *   {"type":"welcome","id":N,"name":S,"worker"?:N,"pid"?:N}   worker and pid with --workers
  *   {"type":"subscribed","topic":T,"count":N,"members":[S...]}
  *   {"type":"unsubscribed","topic":T}
  *   {"type":"message","topic":T,"data":ANY,"from":S|null,"at":MS}   from null: POST /publish
@@ -27,6 +27,10 @@ import { PAGE } from './page.js';
  * "recovery" says whether every missed message was replayed; when not ("reason" says why: the
  * history was trimmed or lost), the client should refetch whatever state it keeps. A node that
  * loses messages it cannot replay (Redis lost its history) sends "recovery" unasked.
+ *
+ * With `--workers`, each worker is a server of its own joined to the others by topics: a
+ * socket's `id` is unique within its worker, `count` and `members` are those of the worker that
+ * published the presence, and `/stats`, `/metrics` and POST /publish's `delivered` are per worker.
  */
 
 export interface ChatData {
@@ -38,6 +42,16 @@ export interface ChatOptions {
   readonly maxTopics: number;
   readonly maxPayload: number;
   readonly publishToken: string | undefined;
+  /** Set in a worker of `wsx serve --workers`: which one this is. */
+  readonly worker?: WorkerIdentity;
+}
+
+/** A worker of `wsx serve --workers`, as clients see it in `welcome` and `/stats`. */
+export interface WorkerIdentity {
+  /** The cluster's worker id: a restarted worker gets a new one. */
+  readonly worker: number;
+  readonly pid: number;
+  /** The topic adapter's counters (publishes relayed, dropped, received). */
 }
 
 const MAX_TOPIC_LENGTH = 128;
@@ -51,6 +65,7 @@ let nextId = 1;
 /** The `/chat` route. One handlers object for every socket. */
 export function chatRoute(server: WebSocketServer, options: ChatOptions): RouteOptions<ChatData> {
   const send = (socket: Socket<ChatData>, message: object) => socket.sendText(JSON.stringify(message));
+  const worker = options.worker;
   const fail = (socket: Socket<ChatData>, error: string) => send(socket, { type: 'error', error });
   const presence = (topic: string, event: 'join' | 'leave', name: string) => {
     server.publish(
@@ -78,10 +93,23 @@ export function chatRoute(server: WebSocketServer, options: ChatOptions): RouteO
     upgrade({ query }) {
       const id = nextId++;
       const name = (query.get('name') ?? '').replace(CONTROL, '').trim().slice(0, MAX_NAME_LENGTH);
-      return { data: { id, name: name === '' ? `guest-${id}` : name } };
+      // Ids count per worker: the worker's id keeps the guest names of the workers apart.
+      const guest = worker === undefined ? `guest-${id}` : `guest-${worker.worker}.${id}`;
+      return { data: { id, name: name === '' ? guest : name } };
     },
     open(socket) {
-      send(socket, { type: 'welcome', id: socket.data.id, name: socket.data.name });
+      send(
+        socket,
+        worker === undefined
+          ? { type: 'welcome', id: socket.data.id, name: socket.data.name }
+          : {
+              type: 'welcome',
+              id: socket.data.id,
+              name: socket.data.name,
+              worker: worker.worker,
+              pid: worker.pid,
+            },
+      );
     },
     message(socket, data, isBinary) {
       if (isBinary) return fail(socket, 'binary messages are not part of this protocol: send JSON text');
@@ -254,7 +282,11 @@ export function chatRequests(
       });
       response.end(head ? undefined : PAGE);
     } else if (path === '/stats') {
-      sendJson(response, 200, server.stats(), head);
+      const worker = options.worker;
+      // Each worker answers for itself: say which one did.
+      const stats =
+        worker === undefined ? server.stats() : { worker: worker.worker, pid: worker.pid, ...server.stats() };
+      sendJson(response, 200, stats, head);
     } else {
       response.writeHead(200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE, 'Cache-Control': 'no-store' });
       response.end(head ? undefined : server.metrics());

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parse, usageError } from './args.js';
 
 /**
  * The options of `wsx serve`, in one table: it drives the command-line parser, the `--config`
  * file (a JSON object with the same keys, without the dashes), and `--help`.
  */
-type Kind = 'integer' | 'string' | 'strings' | 'boolean' | 'policy';
+type Kind = 'integer' | 'string' | 'strings' | 'boolean' | 'policy' | 'workers';
 
 interface OptionSpec {
   readonly name: string;
@@ -18,6 +19,8 @@ interface OptionSpec {
 }
 
 const HELP_COLUMN = 27;
+/** More processes than this on one machine is a typo, not a plan. */
+const MAX_WORKERS = 1024;
 const HELP_WIDTH = 80;
 
 const OPTIONS: readonly OptionSpec[] = [
@@ -122,6 +125,15 @@ const OPTIONS: readonly OptionSpec[] = [
     shownDefault: 'pubsub',
   },
   {
+    name: 'workers',
+    kind: 'workers',
+    arg: 'N|auto',
+    help:
+      'run N processes on the one port (auto: one per CPU), topics joined through the primary; ' +
+      'a worker that dies is restarted; /stats is per worker',
+    shownDefault: '1',
+  },
+  {
     name: 'config',
     kind: 'string',
     arg: 'FILE',
@@ -138,7 +150,8 @@ GET /stats (JSON) and GET /metrics (Prometheus); every other path echoes.
 Options:
 ${OPTIONS.map(formatOption).join('')}  -h, --help               show this help
 
-SIGINT or SIGTERM closes every socket with 1001, waits up to 5 s, and exits 0.
+SIGINT or SIGTERM closes every socket with 1001, waits up to 5 s, and exits 0
+(with --workers, every worker does so, and the primary exits once they have).
 `;
 
 function formatOption(option: OptionSpec): string {
@@ -186,6 +199,8 @@ export interface ServeOptions {
   readonly publishToken: string | undefined;
   readonly redis: string | undefined;
   readonly redisMode: 'pubsub' | 'stream';
+  /** Processes serving the port; 1: this process alone. */
+  readonly workers: number;
 }
 
 type Value = string | number | boolean | string[];
@@ -257,6 +272,7 @@ export function resolveServeOptions(argv: string[]): ServeOptions {
     publishToken: given.get('publish-token') as string | undefined,
     redis,
     redisMode,
+    workers: (given.get('workers') as number | undefined) ?? 1,
   };
 }
 
@@ -309,5 +325,15 @@ function convert(option: OptionSpec, value: unknown, where: string): Value {
       if (value !== 'close' && value !== 'drop')
         usageError(`${where} expects close or drop, got ${JSON.stringify(value)}`);
       return value;
+    case 'workers': {
+      if (value === 'auto') return availableParallelism();
+      const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+      if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1 || number > MAX_WORKERS) {
+        usageError(
+          `${where} expects auto or a whole number from 1 to ${MAX_WORKERS}, got ${JSON.stringify(value)}`,
+        );
+      }
+      return number;
+    }
   }
 }

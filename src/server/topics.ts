@@ -178,7 +178,11 @@ export class TopicRegistry implements TopicHub {
     const more = this.unreportedFailures;
     this.unreportedFailures = 0;
     const message = error instanceof Error ? error.message : String(error);
-    this.report(new Error(more > 0 ? `${message} (and ${more} more publishes failed before it)` : message, { cause: error }));
+    this.report(
+      new Error(more > 0 ? `${message} (and ${more} more publishes failed before it)` : message, {
+        cause: error,
+      }),
+    );
   };
   private lastFailureReport = 0;
   private unreportedFailures = 0;

@@ -290,6 +290,7 @@ describe('wsx serve: chat, publish, stats', { timeout: 40_000 }, () => {
       '--max-backpressure BYTES',
       '--backpressure-policy close|drop',
       '--publish-token TOKEN',
+      '--workers N|auto',
       '--config FILE',
     ]) {
       assert.ok(out.includes(`  ${option}`), `--help lists ${option}`);
