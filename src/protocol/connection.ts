@@ -121,6 +121,11 @@ export class Connection implements FrameSink {
     if (this.parser instanceof FrameParser) this.parser.allowRsv1 = true;
   }
 
+  /** @internal For tests: the message assembler's work so far (bytes copied and validated). */
+  get assemblyWork(): number {
+    return this.assembler?.work ?? 0;
+  }
+
   get state(): ConnectionState {
     if (
       this.closeSent === null &&

@@ -34,6 +34,11 @@ export class MessageAssembler {
   private announced = 0;
   /** Whether the current frame is the message's last one. */
   private finalFrame = false;
+  /**
+   * @internal For tests: bytes copied and bytes validated so far, added once per piece, to
+   * check without timing that the work stays linear in the message's size however it is split.
+   */
+  work = 0;
 
   constructor(maxMessageSize: number) {
     this.maxMessageSize = maxMessageSize;
@@ -77,6 +82,7 @@ export class MessageAssembler {
     if (this.buffer === null || this.buffer.length < needed) this.grow(needed);
     const buffer = this.buffer!;
     xorInto(buffer, at, piece, 0, length, mask);
+    this.work += length;
     if (this.text) this.validate(buffer.subarray(at, needed));
     this.size = needed;
   }
@@ -84,6 +90,7 @@ export class MessageAssembler {
   /** Checks text that arrives in pieces as it comes (a whole message is checked natively when taken). */
   private validate(bytes: Buffer): void {
     this.incremental = true;
+    this.work += bytes.length;
     if (!(this.utf8 ??= new Utf8Validator()).write(bytes)) throw new InvalidUtf8Error();
   }
 
@@ -118,6 +125,7 @@ export class MessageAssembler {
     const next = Buffer.allocUnsafe(Math.max(needed, upFront, doubled));
     if (this.buffer !== null) this.buffer.copy(next, 0, 0, this.size);
     else if (this.first !== null) this.first.copy(next, 0);
+    this.work += this.size;
     this.first = null;
     this.buffer = next;
   }

@@ -6,9 +6,10 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
 import { listeningUrl, NODE, portOf, WSX_CLI } from '../shared/cli.js';
+import { Peer } from '../shared/peer.js';
 
 const CHROMIUM = process.env.WSX_CHROMIUM ?? '/usr/bin/chromium';
 const artifacts = new URL('../../../test-artifacts/', import.meta.url).pathname;
@@ -27,10 +28,10 @@ async function joinRoom(page: Page, url: string, name: string): Promise<void> {
   await page.locator('#text:not([disabled])').waitFor();
 }
 
-const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}`;
+const browser = new Peer('chromium', existsSync(CHROMIUM), `apt-get install chromium, or WSX_CHROMIUM=path`);
 
-describe('the chat page in Chromium', { skip, timeout: 60_000 }, () => {
-  it('shows what one page sends in the other, with presence', async () => {
+describe('the chat page in Chromium', { timeout: 60_000 }, () => {
+  browser.it('shows what one page sends in the other, with presence', async () => {
     const { child, port } = await serve();
     const profile = mkdtempSync(join(tmpdir(), 'wsx-chromium-'));
     const context = await chromium.launchPersistentContext(profile, {

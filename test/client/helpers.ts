@@ -11,9 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { createServer, type Socket, type WebSocketServer } from '../../src/index.js';
 import { acceptKey } from '../../src/protocol/handshake/accept.js';
 import { listeningUrl } from '../shared/cli.js';
+import { readFrames } from '../shared/frames.js';
 import { sleep, until, within } from '../shared/wait.js';
 
-export { sleep, until, within };
+export { readFrames, sleep, until, within };
 
 export const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
 export const NODE = process.env.WSX_NODE ?? process.execPath;
@@ -58,6 +59,8 @@ export interface EchoServer {
   /** Close codes and reasons the server's sockets reported. */
   closes: Array<{ code: number; reason: string }>;
   sockets: Set<Socket>;
+  /** Pings the server's sockets have received (each answered with a pong). */
+  pings(): number;
   close(): Promise<void>;
 }
 
@@ -73,6 +76,7 @@ export async function echoServer(
   const upgrades: UpgradeSeen[] = [];
   const closes: Array<{ code: number; reason: string }> = [];
   const sockets = new Set<Socket>();
+  let pings = 0;
   const server = createServer({ handshakeTimeout: 5000, closeTimeout: 2000 });
   server.route('/*', {
     protocols: options.protocols ?? [],
@@ -94,6 +98,9 @@ export async function echoServer(
       if (isBinary) socket.sendBinary(data);
       else socket.sendText(data);
     },
+    ping() {
+      pings++;
+    },
     close(socket, code, reason) {
       sockets.delete(socket);
       closes.push({ code, reason });
@@ -109,6 +116,7 @@ export async function echoServer(
     upgrades,
     closes,
     sockets,
+    pings: () => pings,
     close: async () => {
       await server.close({ code: 1001, timeout: 500 });
     },

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { bypassesProxy, proxyFromEnv, resolveProxy } from '../../src/client/proxy.js';
 import { type CloseEvent, dial, ProxyError, WebSocket } from '../../src/index.js';
+import { Peer } from '../shared/peer.js';
 import {
   CLI,
   type EchoServer,
@@ -30,11 +31,7 @@ function findTinyproxy(): string | undefined {
 }
 
 const TINYPROXY = findTinyproxy();
-/** Skipped only outside CI: under CI a missing tinyproxy fails instead (`apt-get install tinyproxy`). */
-const skip =
-  TINYPROXY === undefined && !process.env.CI
-    ? 'tinyproxy is not installed (apt-get install tinyproxy)'
-    : false;
+const tinyproxy = new Peer('tinyproxy', TINYPROXY !== undefined, 'apt-get install tinyproxy');
 
 interface Tinyproxy {
   url: string;
@@ -157,12 +154,13 @@ describe('proxy environment rules', () => {
   });
 });
 
-describe('through tinyproxy', { skip }, () => {
+describe('through tinyproxy', () => {
   let proxy: Tinyproxy;
   let authProxy: Tinyproxy;
   let echo: EchoServer;
   let secureEcho: EchoServer;
   before(async () => {
+    if (!tinyproxy.available) return;
     [proxy, authProxy, echo, secureEcho] = await Promise.all([
       startTinyproxy(),
       startTinyproxy('BasicAuth wsx s3cr3t'),
@@ -186,24 +184,27 @@ describe('through tinyproxy', { skip }, () => {
     return data;
   }
 
-  it('tunnels ws:// through an explicit proxy', async () => {
+  tinyproxy.it('tunnels ws:// through an explicit proxy', async () => {
     const ws = new WebSocket(echo.url, { proxy: proxy.url });
     assert.equal(await roundTrip(ws, 'via proxy'), 'via proxy');
     assert.ok(proxy.connects().includes(`127.0.0.1:${echo.port}`), `proxy log: ${proxy.connects()}`);
   });
 
-  it("tunnels wss:// (TLS to the server inside the tunnel), with proxy: 'env' and HTTPS_PROXY", async () => {
-    await withProxyEnv({ HTTPS_PROXY: proxy.url }, async () => {
-      const ws = new WebSocket(secureEcho.url, {
-        proxy: 'env',
-        tls: { ca: readFileSync(join(FIXTURES, 'cert.pem')) },
+  tinyproxy.it(
+    "tunnels wss:// (TLS to the server inside the tunnel), with proxy: 'env' and HTTPS_PROXY",
+    async () => {
+      await withProxyEnv({ HTTPS_PROXY: proxy.url }, async () => {
+        const ws = new WebSocket(secureEcho.url, {
+          proxy: 'env',
+          tls: { ca: readFileSync(join(FIXTURES, 'cert.pem')) },
+        });
+        assert.equal(await roundTrip(ws, 'secure via proxy'), 'secure via proxy');
+        assert.ok(proxy.connects().includes(`127.0.0.1:${secureEcho.port}`));
       });
-      assert.equal(await roundTrip(ws, 'secure via proxy'), 'secure via proxy');
-      assert.ok(proxy.connects().includes(`127.0.0.1:${secureEcho.port}`));
-    });
-  });
+    },
+  );
 
-  it("proxy: 'env' honours NO_PROXY and HTTP_PROXY", async () => {
+  tinyproxy.it("proxy: 'env' honours NO_PROXY and HTTP_PROXY", async () => {
     const before = proxy.connects().length;
     await withProxyEnv({ HTTP_PROXY: proxy.url, NO_PROXY: 'localhost,127.0.0.1' }, async () => {
       assert.equal(await roundTrip(new WebSocket(echo.url, { proxy: 'env' }), 'direct'), 'direct');
@@ -215,26 +216,29 @@ describe('through tinyproxy', { skip }, () => {
     assert.equal(proxy.connects().length, before + 1);
   });
 
-  it('sends Basic credentials from the proxy URL; without them the proxy refuses with 407', async () => {
-    await assert.rejects(dial(echo.url, { proxy: authProxy.url }), (error: unknown) => {
-      assert.ok(error instanceof ProxyError);
-      assert.equal(error.status, 407);
-      return true;
-    });
-    const refused = new WebSocket(echo.url, { proxy: authProxy.url });
-    refused.onerror = () => {};
-    const closed = await within(5000, 'close', nextEvent<CloseEvent>(refused, 'close'));
-    assert.deepEqual([closed.code, closed.wasClean], [1006, false]);
-    const url = authProxy.url.replace('http://', 'http://wsx:s3cr3t@');
-    assert.equal(await roundTrip(new WebSocket(echo.url, { proxy: url }), 'authorized'), 'authorized');
-  });
+  tinyproxy.it(
+    'sends Basic credentials from the proxy URL; without them the proxy refuses with 407',
+    async () => {
+      await assert.rejects(dial(echo.url, { proxy: authProxy.url }), (error: unknown) => {
+        assert.ok(error instanceof ProxyError);
+        assert.equal(error.status, 407);
+        return true;
+      });
+      const refused = new WebSocket(echo.url, { proxy: authProxy.url });
+      refused.onerror = () => {};
+      const closed = await within(5000, 'close', nextEvent<CloseEvent>(refused, 'close'));
+      assert.deepEqual([closed.code, closed.wasClean], [1006, false]);
+      const url = authProxy.url.replace('http://', 'http://wsx:s3cr3t@');
+      assert.equal(await roundTrip(new WebSocket(echo.url, { proxy: url }), 'authorized'), 'authorized');
+    },
+  );
 
-  it('fails with a ProxyError when the proxy is not there', async () => {
+  tinyproxy.it('fails with a ProxyError when the proxy is not there', async () => {
     const port = await freePort();
     await assert.rejects(dial(echo.url, { proxy: `http://127.0.0.1:${port}` }), ProxyError);
   });
 
-  it('wsx connect --proxy sends and prints through the tunnel', async () => {
+  tinyproxy.it('wsx connect --proxy sends and prints through the tunnel', async () => {
     const child = spawn(NODE, [CLI, 'connect', echo.url, '--proxy', proxy.url], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -5,8 +5,9 @@
 // both ways (counted inside the Python codec).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { describe, it } from 'node:test';
+import { describe } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Peer } from '../shared/peer.js';
 import { Child, PYTHON, paramList, startWsxServe, WAIT_MS, withTimeout, wsx } from './helpers.js';
 
 const SCRIPT = fileURLToPath(new URL('../../../test/deflate/deflate_peer.py', import.meta.url));
@@ -16,8 +17,11 @@ const probe = spawnSync(PYTHON, ['-c', 'import websockets; print(websockets.__ve
   timeout: WAIT_MS,
 });
 const version = probe.status === 0 ? probe.stdout.trim() : null;
-// Under CI a missing python3-websockets is a failure, not a skip.
-const skip = version !== null || process.env.CI ? false : `${PYTHON} cannot import websockets`;
+const pythonWebsockets = new Peer(
+  'python3-websockets',
+  version !== null,
+  `apt-get install python3-websockets; ${PYTHON} must import websockets`,
+);
 
 function python(args: string[]): Child {
   return new Child('python websockets', PYTHON, ['-u', SCRIPT, ...args]);
@@ -48,8 +52,8 @@ async function checkExchange(peer: Child): Promise<Record<string, unknown>> {
   }
 }
 
-describe('Python websockets with compression on', { skip }, () => {
-  it(`a Python ${version ?? ''} client against wsx serve --echo`, async () => {
+describe('Python websockets with compression on', () => {
+  pythonWebsockets.it(`a Python ${version ?? ''} client against wsx serve --echo`, async () => {
     const server = await startWsxServe(['--max-payload', String(64 * 1024 * 1024)]);
     const peer = python(['client', server.url]);
     try {
@@ -78,7 +82,7 @@ describe('Python websockets with compression on', { skip }, () => {
     }
   });
 
-  it(`a Python ${version ?? ''} server against wsx connect --echo`, async () => {
+  pythonWebsockets.it(`a Python ${version ?? ''} server against wsx connect --echo`, async () => {
     const peer = python(['server']);
     const listening = await peer.json('the listening report', 'listening');
     const client = wsx('wsx connect', [

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import WebSocket, { type ClientOptions, type RawData } from 'ws';
+import { Peer } from '../shared/peer.js';
 import { within } from '../shared/wait.js';
 
 /** The node binary that runs wsx: the runner sets WSX_NODE so CI can test under another Node. */
@@ -43,14 +44,12 @@ function probePythonWebsockets(): string | undefined {
   return probe.status === 0 ? probe.stdout.trim() : undefined;
 }
 
-/**
- * Why the Python interop tests cannot run here, or false when they can. Under CI nothing that
- * CI installs is skipped: a missing python3-websockets fails the tests there instead.
- */
-export const pythonSkip: string | false =
-  PYTHON_WEBSOCKETS !== undefined || process.env.CI
-    ? false
-    : `${PYTHON} cannot import websockets (apt-get install python3-websockets)`;
+/** The Python interop tests' peer: skipped without it outside CI, failed without it under CI. */
+export const pythonWebsockets = new Peer(
+  'python3-websockets',
+  PYTHON_WEBSOCKETS !== undefined,
+  `apt-get install python3-websockets; ${PYTHON} must import websockets`,
+);
 
 export interface Exit {
   code: number | null;

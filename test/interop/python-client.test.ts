@@ -1,13 +1,13 @@
 // Interop: the Python `websockets` client (python_client.py) against the wsx server.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe } from 'node:test';
 import {
   assertCloseEcho,
   type CloseInfo,
   killAll,
   type Proc,
   python,
-  pythonSkip,
+  pythonWebsockets,
   SIZES,
   startWsxServer,
   type WsxServer,
@@ -69,7 +69,7 @@ const ECHO_CASES = [
   'fragmented-binary',
 ];
 
-describe('Python websockets client ↔ wsx server', { skip: pythonSkip }, () => {
+describe('Python websockets client ↔ wsx server', () => {
   let server: WsxServer;
 
   before(async () => {
@@ -78,7 +78,7 @@ describe('Python websockets client ↔ wsx server', { skip: pythonSkip }, () => 
 
   after(killAll);
 
-  test('echoes text, binary, empty, UTF-8 and fragmented messages', async () => {
+  pythonWebsockets.it('echoes text, binary, empty, UTF-8 and fragmented messages', async () => {
     const reports = await runClient(server.url, 'echo');
     const open = only(reports, 'open');
     assert.deepEqual(open.extensions, []);
@@ -87,7 +87,7 @@ describe('Python websockets client ↔ wsx server', { skip: pythonSkip }, () => 
     assert.deepEqual(only(reports, 'closed'), { event: 'closed', code: 1000, reason: '' });
   });
 
-  test('echoes messages of 0 B to 16 MiB, binary and text', async () => {
+  pythonWebsockets.it('echoes messages of 0 B to 16 MiB, binary and text', async () => {
     const reports = await runClient(server.url, 'sizes');
     // python_client.py sends the same SIZES.
     assertEchoes(
@@ -96,12 +96,12 @@ describe('Python websockets client ↔ wsx server', { skip: pythonSkip }, () => 
     );
   });
 
-  test('keeps the order of many small messages', async () => {
+  pythonWebsockets.it('keeps the order of many small messages', async () => {
     const reports = await runClient(server.url, 'order');
     assert.equal(only(reports, 'order').in_order, true);
   });
 
-  test('answers pings with pongs that carry the same payload', async () => {
+  pythonWebsockets.it('answers pings with pongs that carry the same payload', async () => {
     const reports = await runClient(server.url, 'ping');
     assert.deepEqual(
       reports.filter((r) => r.event === 'pong'),
@@ -109,26 +109,29 @@ describe('Python websockets client ↔ wsx server', { skip: pythonSkip }, () => 
     );
   });
 
-  test('echoes the close code and reason of the client', async () => {
+  pythonWebsockets.it('echoes the close code and reason of the client', async () => {
     const reports = await runClient(server.url, 'close', ['--close-code', '4001', '--close-reason', 'bye']);
     assertCloseEcho(closeOf(reports), { code: 4001, reason: 'bye' });
     const utf8 = await runClient(server.url, 'close', ['--close-code', '1000', '--close-reason', 'ça va 👋']);
     assertCloseEcho(closeOf(utf8), { code: 1000, reason: 'ça va 👋' });
   });
 
-  test('interoperates when the client offers permessage-deflate (websockets default)', async () => {
-    const reports = await runClient(server.url, 'echo', ['--compression', 'deflate']);
-    // wsx declines the offer until permessage-deflate lands (issue 3); either answer must work.
-    const { extensions } = only(reports, 'open');
-    assert.ok(
-      Array.isArray(extensions) && extensions.every((e) => e === 'permessage-deflate'),
-      `extensions: ${JSON.stringify(extensions)}`,
-    );
-    assertEchoes(reports, ECHO_CASES);
-    assert.equal(only(reports, 'closed').code, 1000);
-  });
+  pythonWebsockets.it(
+    'interoperates when the client offers permessage-deflate (websockets default)',
+    async () => {
+      const reports = await runClient(server.url, 'echo', ['--compression', 'deflate']);
+      // wsx declines the offer until permessage-deflate lands (issue 3); either answer must work.
+      const { extensions } = only(reports, 'open');
+      assert.ok(
+        Array.isArray(extensions) && extensions.every((e) => e === 'permessage-deflate'),
+        `extensions: ${JSON.stringify(extensions)}`,
+      );
+      assertEchoes(reports, ECHO_CASES);
+      assert.equal(only(reports, 'closed').code, 1000);
+    },
+  );
 
-  test('the library server sees the message types and the close code and reason', async () => {
+  pythonWebsockets.it('the library server sees the message types and the close code and reason', async () => {
     const { server: library, sockets, url } = await startEchoServer();
     try {
       const reports = await runClient(url, 'echo', ['--close-code', '4001', '--close-reason', 'bye']);
@@ -158,7 +161,7 @@ describe('Python websockets client ↔ wsx server', { skip: pythonSkip }, () => 
       ['selects none when no offered subprotocol is supported', ['other', 'unknown'], null],
     ];
     for (const [name, offered, selected] of cases) {
-      test(name, async () => {
+      pythonWebsockets.it(name, async () => {
         const args = offered.flatMap((p) => ['--subprotocol', p]);
         const reports = await runClient(chat.url, 'echo', args);
         assert.equal(only(reports, 'open').subprotocol, selected);
@@ -167,7 +170,7 @@ describe('Python websockets client ↔ wsx server', { skip: pythonSkip }, () => 
     }
   });
 
-  test('on SIGTERM closes the connection with 1001 and exits 0', async () => {
+  pythonWebsockets.it('on SIGTERM closes the connection with 1001 and exits 0', async () => {
     const doomed = await startWsxServer();
     const client = python('python client (wait-close)', 'python_client.py', [doomed.url, 'wait-close']);
     await client.takeJson('the ready report', (r) => r.event === 'ready');

@@ -130,7 +130,7 @@ export interface EchoFigures {
 
 export interface EchoMonitor {
   readonly socket: Socket;
-  /** Stops sending, waits briefly for outstanding echoes, closes, and returns the figures. */
+  /** Stops sending, waits for outstanding echoes (10 s at most), closes, and returns the figures. */
   stop(): Promise<EchoFigures>;
 }
 
@@ -160,7 +160,8 @@ export async function startEchoMonitor(port: number, everyMs = 20): Promise<Echo
     socket,
     async stop() {
       clearInterval(timer);
-      for (let i = 0; i < 50 && sentAt.size > 0; i++) await sleep(20);
+      // Echo times are figures only; that the echoes come back at all is what tests check.
+      for (let i = 0; i < 500 && sentAt.size > 0; i++) await sleep(20);
       socket.close(1000);
       const sorted = [...rtts].sort((a, b) => a - b);
       const pick = (q: number) =>
@@ -405,18 +406,6 @@ export function growth(before: ServerStats, after: ServerStats): Record<string, 
     eldP99Ms: after.eld.p99,
     eldMaxMs: after.eld.max,
   };
-}
-
-/** Times `fn` several times and returns the fastest run in milliseconds (the least disturbed one). */
-export function fastest(fn: () => void, runs = 5): number {
-  let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    fn();
-    const elapsed = performance.now() - start;
-    if (elapsed < best) best = elapsed;
-  }
-  return best;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   isToken,
   listHasToken,
   parseExtensions,
+  parserSteps,
   parseTokenList,
   splitList,
 } from '../../src/protocol/handshake/headers.js';
@@ -175,47 +176,32 @@ describe('RFC 6455 §9.1 Sec-WebSocket-Extensions', () => {
 });
 
 describe('linear-time parsing of hostile header values', () => {
-  /** Smallest of several timings of `fn`, in ms. */
-  function fastest(fn: () => void, runs = 5): number {
-    let best = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < runs; i++) {
-      const start = process.hrtime.bigint();
-      fn();
-      best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e6);
-    }
-    return best;
-  }
-
   /**
    * Runs `parse` on 100 KiB of `unit` repeated, and on 1 KiB of it a hundred times (the same
-   * number of bytes). A linear parser takes about as long for both; a quadratic one would take
-   * ~100 times longer on the large input. Each is timed as the fastest of five runs, and the
-   * bound allows 25x, so that scheduling noise cannot fail it.
+   * number of bytes), counting the parsers' loop iterations (`parserSteps`) rather than timing
+   * them. A linear parser does the same work on both, a few steps per character; a quadratic
+   * one would do ~100 times more on the large input.
    */
   function assertLinear(
     label: string,
     build: (size: number) => string,
     parse: (value: string) => unknown,
   ): void {
-    const big = build(100 * 1024);
-    const small = build(1024);
-    const run = (value: string) => () => {
+    const steps = (value: string) => {
+      const before = parserSteps();
       try {
         parse(value);
       } catch (error) {
         if (!(error instanceof HeaderSyntaxError)) throw error;
       }
+      return parserSteps() - before;
     };
-    // Warm up both paths.
-    run(big)();
-    for (let i = 0; i < 100; i++) run(small)();
-    const bigTime = fastest(run(big));
-    const smallTime = fastest(() => {
-      for (let i = 0; i < 100; i++) run(small)();
-    });
+    const big = build(100 * 1024);
+    const bigSteps = steps(big);
+    const smallSteps = 100 * steps(build(1024));
     assert.ok(
-      bigTime <= 25 * smallTime,
-      `${label}: ${bigTime.toFixed(3)} ms on 100 KiB vs ${smallTime.toFixed(3)} ms on 100 x 1 KiB`,
+      bigSteps <= 8 * big.length && bigSteps <= smallSteps + 100,
+      `${label}: ${bigSteps} steps on 100 KiB vs ${smallSteps} on 100 x 1 KiB`,
     );
   }
 

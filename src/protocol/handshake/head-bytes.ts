@@ -8,6 +8,8 @@ export class HeadBytes {
   private buffer: Buffer | null = null;
   private owned = false;
   private length = 0;
+  /** @internal For tests: bytes copied so far, which the doubling keeps within twice the head's size plus each chunk. */
+  copied = 0;
 
   /** Bytes gathered so far. */
   get size(): number {
@@ -31,9 +33,11 @@ export class HeadBytes {
       buffer.copy(grown, 0, 0, this.length);
       this.buffer = grown;
       this.owned = true;
+      this.copied += this.length;
     }
     chunk.copy(this.buffer!, this.length);
     this.length += chunk.length;
+    this.copied += chunk.length;
   }
 
   /** Makes sure the bytes are in a buffer of our own (before waiting for the next read). */
@@ -41,6 +45,7 @@ export class HeadBytes {
     if (this.owned || this.buffer === null) return;
     this.buffer = Buffer.from(this.bytes);
     this.owned = true;
+    this.copied += this.length;
   }
 }
 
