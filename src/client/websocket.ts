@@ -1,5 +1,6 @@
 import type { Socket, SocketHandlers } from '../node/socket.js';
 import { MAX_CLOSE_REASON_BYTES } from '../protocol/close.js';
+import { checkRequestHeaders } from '../protocol/handshake/client.js';
 import { isToken } from '../protocol/handshake/headers.js';
 import { type DialOptions, dial } from './dial.js';
 import { CloseEvent, ErrorEvent, HandlerAttributes, MessageEvent } from './events.js';
@@ -14,8 +15,12 @@ import { parseClientUrl } from './url.js';
 export type BinaryType = 'blob' | 'arraybuffer' | 'nodebuffer';
 
 /** Node-only options: the second (or third) argument of the constructor. */
-export interface WebSocketOptions extends Omit<DialOptions<never>, 'handlers' | 'data' | 'protocols'> {
-  /** Subprotocols to offer, as the standard's second argument. */
+export interface WebSocketOptions
+  extends Omit<DialOptions<never>, 'handlers' | 'data' | 'protocols' | 'requireProtocol'> {
+  /**
+   * Subprotocols to offer, as the standard's second argument. As the standard says, the
+   * connection fails when some were offered and the server selected none.
+   */
   readonly protocols?: string | readonly string[];
   /** The initial `binaryType` (default 'blob'). */
   readonly binaryType?: BinaryType;
@@ -41,9 +46,14 @@ type Outgoing =
  * a call), with `on*` handler attributes, `readyState`, `bufferedAmount`, `binaryType`,
  * `send` and `close` as specified.
  *
+ * Subprotocols follow the standard, which is stricter than RFC 6455: when some were offered
+ * and the server selected none, the connection fails (`error`, then `close` with 1006), as
+ * in browsers. `connect()` keeps RFC 6455's rule and opens with `protocol` ''.
+ *
  * Node extras, in an options object given as the second or third argument: request headers,
  * TLS options, an HTTP proxy (or `'env'`), `ws+unix:` URLs, redirects (opt-in), limits,
- * `handshakeTimeout`, a ping/pong heartbeat, and `binaryType: 'nodebuffer'`.
+ * `handshakeTimeout`, a ping/pong heartbeat, and `binaryType: 'nodebuffer'`. A header that
+ * cannot be sent throws from the constructor (a TypeError naming it).
  */
 export class WebSocket extends EventTarget {
   static readonly CONNECTING = CONNECTING;
@@ -97,6 +107,8 @@ export class WebSocket extends EventTarget {
     this.#url = parsed.href;
     this.#origin = parsed.origin;
     const offered = parseProtocols(protocols ?? options.protocols);
+    // A header that cannot be sent is the caller's mistake: throw now, not as a failed connection.
+    checkRequestHeaders(options.headers, options.origin);
     if (options.binaryType !== undefined) this.binaryType = options.binaryType;
 
     const {
@@ -143,13 +155,18 @@ export class WebSocket extends EventTarget {
           if (this.#readyState === OPEN) this.#readyState = CLOSING;
         }),
     };
-    dial(parsed.dialUrl, { ...rest, protocols: offered, handlers, signal: this.#abort.signal }).catch(
-      (error: unknown) => {
-        this.#releaseSignal?.();
-        this.#failure ??= error;
-        this.#queue(() => this.#closed(false, 1006, ''));
-      },
-    );
+    // The WHATWG rule, stricter than RFC 6455: offered subprotocols mean one must be selected.
+    dial(parsed.dialUrl, {
+      ...rest,
+      protocols: offered,
+      requireProtocol: true,
+      handlers,
+      signal: this.#abort.signal,
+    }).catch((error: unknown) => {
+      this.#releaseSignal?.();
+      this.#failure ??= error;
+      this.#queue(() => this.#closed(false, 1006, ''));
+    });
   }
 
   /** The URL, as parsed (http: and https: become ws: and wss:). */
