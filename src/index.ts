@@ -4,7 +4,17 @@
 export { type ConnectOptions, connect } from './client/connect.js';
 // Client: WHATWG WebSocket, WebSocketStream, reconnection, proxies, unix sockets, redirects.
 export { type DialOptions, dial } from './client/dial.js';
-export { CloseEvent, DropEvent, ErrorEvent, ReconnectEvent } from './client/events.js';
+export {
+  CloseEvent,
+  DropEvent,
+  ErrorEvent,
+  type EventHandler,
+  type Listener,
+  type MessageData,
+  MessageEvent,
+  ReconnectEvent,
+  type SendData,
+} from './client/events.js';
 export { HeartbeatTimeoutError } from './client/heartbeat.js';
 export { ProxyError, type ProxyOption } from './client/proxy.js';
 export {
@@ -13,10 +23,16 @@ export {
   type Disconnection,
   type QueuePolicy,
   ReconnectingWebSocket,
+  type ReconnectingWebSocketEventMap,
   type ReconnectingWebSocketOptions,
   type ReconnectOptions,
 } from './client/reconnect.js';
-export { type BinaryType, WebSocket, type WebSocketOptions } from './client/websocket.js';
+export {
+  type BinaryType,
+  WebSocket,
+  type WebSocketEventMap,
+  type WebSocketOptions,
+} from './client/websocket.js';
 export {
   type WebSocketCloseInfo,
   type WebSocketOpenInfo,

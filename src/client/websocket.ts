@@ -3,7 +3,16 @@ import { MAX_CLOSE_REASON_BYTES } from '../protocol/close.js';
 import { checkRequestHeaders } from '../protocol/handshake/client.js';
 import { isToken } from '../protocol/handshake/headers.js';
 import { type DialOptions, dial } from './dial.js';
-import { CloseEvent, ErrorEvent, HandlerAttributes, MessageEvent } from './events.js';
+import {
+  CloseEvent,
+  ErrorEvent,
+  type EventHandler,
+  HandlerAttributes,
+  type MessageData,
+  MessageEvent,
+  type SendData,
+  TypedEventTarget,
+} from './events.js';
 import { Heartbeat } from './heartbeat.js';
 import { CLOSED, CLOSING, CONNECTING, defineReadyStateConstants, OPEN, type State } from './ready-state.js';
 import { parseClientUrl } from './url.js';
@@ -33,7 +42,14 @@ export interface WebSocketOptions
   readonly pongTimeout?: number;
 }
 
-type EventHandler = ((this: WebSocket, event: Event) => unknown) | null;
+/** The events a WebSocket fires, by type (as lib.dom's WebSocketEventMap). */
+export interface WebSocketEventMap {
+  open: Event;
+  message: MessageEvent;
+  /** The standard fires a plain Event; wsx's ErrorEvent also carries the `error`. */
+  error: ErrorEvent;
+  close: CloseEvent;
+}
 
 /** What waits behind a Blob being read, in order: messages, or the close that followed them. */
 type Outgoing =
@@ -55,7 +71,7 @@ type Outgoing =
  * `handshakeTimeout`, a ping/pong heartbeat, and `binaryType: 'nodebuffer'`. A header that
  * cannot be sent throws from the constructor (a TypeError naming it).
  */
-export class WebSocket extends EventTarget {
+export class WebSocket extends TypedEventTarget<WebSocketEventMap> {
   static readonly CONNECTING = CONNECTING;
   static readonly OPEN = OPEN;
   static readonly CLOSING = CLOSING;
@@ -89,7 +105,7 @@ export class WebSocket extends EventTarget {
   readonly #outgoing: Outgoing[] = [];
   #outgoingBytes = 0;
   #pumping = false;
-  readonly #handlers = new HandlerAttributes(this);
+  readonly #handlers = new HandlerAttributes<WebSocket, WebSocketEventMap>(this);
   #releaseSignal: (() => void) | null = null;
 
   constructor(
@@ -221,7 +237,7 @@ export class WebSocket extends EventTarget {
    * InvalidStateError DOMException while CONNECTING. Once closing or closed, the data is
    * only counted in `bufferedAmount`.
    */
-  send(data: string | ArrayBufferLike | ArrayBufferView | Blob): void {
+  send(data: SendData): void {
     if (this.#readyState === CONNECTING) {
       throw new DOMException('WebSocket.send: the connection is not open yet', 'InvalidStateError');
     }
@@ -278,28 +294,28 @@ export class WebSocket extends EventTarget {
 
   // ---- event handler attributes ----
 
-  get onopen(): EventHandler {
-    return this.#handlers.get('open') as EventHandler;
+  get onopen(): EventHandler<WebSocket, Event> {
+    return this.#handlers.get('open');
   }
-  set onopen(value: EventHandler) {
+  set onopen(value: EventHandler<WebSocket, Event>) {
     this.#handlers.set('open', value);
   }
-  get onmessage(): EventHandler {
-    return this.#handlers.get('message') as EventHandler;
+  get onmessage(): EventHandler<WebSocket, MessageEvent> {
+    return this.#handlers.get('message');
   }
-  set onmessage(value: EventHandler) {
+  set onmessage(value: EventHandler<WebSocket, MessageEvent>) {
     this.#handlers.set('message', value);
   }
-  get onerror(): EventHandler {
-    return this.#handlers.get('error') as EventHandler;
+  get onerror(): EventHandler<WebSocket, ErrorEvent> {
+    return this.#handlers.get('error');
   }
-  set onerror(value: EventHandler) {
+  set onerror(value: EventHandler<WebSocket, ErrorEvent>) {
     this.#handlers.set('error', value);
   }
-  get onclose(): EventHandler {
-    return this.#handlers.get('close') as EventHandler;
+  get onclose(): EventHandler<WebSocket, CloseEvent> {
+    return this.#handlers.get('close');
   }
-  set onclose(value: EventHandler) {
+  set onclose(value: EventHandler<WebSocket, CloseEvent>) {
     this.#handlers.set('close', value);
   }
 
@@ -321,7 +337,7 @@ export class WebSocket extends EventTarget {
 
   #received(payload: Buffer | string): void {
     if (this.#readyState !== OPEN) return;
-    let data: unknown = payload;
+    let data: MessageData = payload;
     if (typeof payload !== 'string') {
       if (this.#binaryType === 'nodebuffer') data = payload;
       else if (this.#binaryType === 'arraybuffer') data = toArrayBuffer(payload);
