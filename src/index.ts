@@ -4,7 +4,17 @@
 export { type ConnectOptions, connect } from './client/connect.js';
 // Client: WHATWG WebSocket, WebSocketStream, reconnection, proxies, unix sockets, redirects.
 export { type DialOptions, dial } from './client/dial.js';
-export { CloseEvent, DropEvent, ErrorEvent, ReconnectEvent } from './client/events.js';
+export {
+  CloseEvent,
+  DropEvent,
+  ErrorEvent,
+  type EventHandler,
+  type Listener,
+  type MessageData,
+  MessageEvent,
+  ReconnectEvent,
+  type SendData,
+} from './client/events.js';
 export { HeartbeatTimeoutError } from './client/heartbeat.js';
 export { ProxyError, type ProxyOption } from './client/proxy.js';
 export {
@@ -13,6 +23,7 @@ export {
   type Disconnection,
   type QueuePolicy,
   ReconnectingWebSocket,
+  type ReconnectingWebSocketEventMap,
   type ReconnectingWebSocketOptions,
   type ReconnectOptions,
 } from './client/reconnect.js';
@@ -21,7 +32,12 @@ export {
   ResumableTopics,
   type ResumePosition,
 } from './client/resumable-topics.js';
-export { type BinaryType, WebSocket, type WebSocketOptions } from './client/websocket.js';
+export {
+  type BinaryType,
+  WebSocket,
+  type WebSocketEventMap,
+  type WebSocketOptions,
+} from './client/websocket.js';
 export {
   type WebSocketCloseInfo,
   type WebSocketOpenInfo,

@@ -22,8 +22,17 @@ export interface ConnectOptions<Data = unknown>
   extends Partial<ConnectionLimits>,
     Partial<SocketSettings>,
     Partial<HeadLimits> {
-  /** Subprotocols to offer, most preferred first. */
+  /**
+   * Subprotocols to offer, most preferred first. As RFC 6455 allows, the server may select
+   * none of them: the socket then opens with `protocol` ''. (The WHATWG `WebSocket` and
+   * `WebSocketStream` fail such a connection instead; `requireProtocol` does that here.)
+   */
   readonly protocols?: readonly string[];
+  /**
+   * Fail the handshake (a HandshakeError with status 101) when `protocols` were offered and
+   * the server selected none, as browsers do. Default false.
+   */
+  readonly requireProtocol?: boolean;
   /** Extra request headers (Authorization, Cookie, User-Agent...). */
   readonly headers?: Readonly<Record<string, string | readonly string[]>>;
   /** Origin header to send; none by default. */
@@ -95,6 +104,11 @@ export function parseWebSocketUrl(input: string | URL): Target {
  * Opens a WebSocket connection (RFC 6455 §4.1) and resolves with the open socket, whose
  * events go to `options.handlers`. Rejects with a HandshakeError (its `status` is the
  * server's HTTP status, or 0 when there was none) or the transport's error.
+ *
+ * Arguments are checked before anything is sent, and a bad one throws at once: a UsageError
+ * for the URL, the subprotocols or a header the handshake sets itself, a TypeError naming the
+ * header for a name or value that cannot be sent. Subprotocols follow RFC 6455, not the
+ * WHATWG standard: the server may select none of those offered (unless `requireProtocol`).
  */
 export function connect<Data = unknown>(
   url: string | URL,
@@ -175,7 +189,15 @@ export function connect<Data = unknown>(
       try {
         head = reader.push(chunk);
         if (head === null) return;
-        result = validateUpgradeResponse(head, key, protocols, deflateOffer === null ? [] : [EXTENSION_NAME]);
+        result = validateUpgradeResponse(
+          head,
+          key,
+          protocols,
+          deflateOffer === null ? [] : [EXTENSION_NAME],
+          {
+            requireProtocol: options.requireProtocol,
+          },
+        );
         deflateParams = acceptResponse(result.extensions, deflate, head.status);
       } catch (error) {
         fail(error);

@@ -72,9 +72,20 @@ export class ErrorEvent extends Event {
   }
 }
 
-/** Node's global MessageEvent (the one browsers have). */
-export const MessageEvent: typeof globalThis.MessageEvent = globalThis.MessageEvent;
-export type MessageEvent = globalThis.MessageEvent;
+/**
+ * What a message event carries: a string for a text message; for a binary one, what
+ * `binaryType` asks for: a Blob ('blob'), an ArrayBuffer ('arraybuffer') or a Buffer
+ * ('nodebuffer').
+ */
+export type MessageData = string | Blob | ArrayBuffer | Buffer;
+
+/**
+ * Fired as `message`: Node's global MessageEvent (so `instanceof MessageEvent` holds), with
+ * `data` typed as what a WebSocket delivers instead of `any`.
+ */
+export class MessageEvent extends globalThis.MessageEvent<MessageData> {
+  declare readonly data: MessageData;
+}
 
 export interface ReconnectEventInit extends EventInit {
   /** Which attempt this is (1 for the first retry), or how many were made. */
@@ -105,43 +116,106 @@ export class ReconnectEvent extends Event {
   }
 }
 
+/** What `send` takes. */
+export type SendData = string | ArrayBufferLike | ArrayBufferView | Blob;
+
 export interface DropEventInit extends EventInit {
-  readonly data?: unknown;
+  readonly data?: SendData;
   /** `drop-oldest` or `drop-newest`: the queue policy that dropped it. */
   readonly policy?: string;
 }
 
 /** Fired by ReconnectingWebSocket as `drop` when its offline queue drops a message. */
 export class DropEvent extends Event {
-  readonly data: unknown;
+  /** The message as given to `send` (or the queue's copy of its bytes). */
+  readonly data: SendData;
   readonly policy: string;
   constructor(type: string, init: DropEventInit = {}) {
     super(type, init);
-    this.data = init.data;
+    this.data = init.data ?? '';
     this.policy = init.policy ?? '';
   }
 }
 
-type Handler = ((this: never, event: Event) => unknown) | null;
+/** A listener: a function called with the target as `this`, or an object with `handleEvent`. */
+export type Listener<Target, E> = ((this: Target, event: E) => unknown) | { handleEvent(event: E): unknown };
+
+/** An `on…` event handler attribute's value. */
+export type EventHandler<Target, E> = ((this: Target, event: E) => unknown) | null;
+
+/** The options of addEventListener (not a global type in @types/node). */
+export interface AddEventListenerOptions {
+  readonly capture?: boolean;
+  readonly once?: boolean;
+  readonly passive?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+type BaseListener = Parameters<EventTarget['addEventListener']>[1];
+
+/**
+ * An EventTarget whose addEventListener and removeEventListener know the event class of each
+ * type named in `EventMap` (as lib.dom types its WebSocket with WebSocketEventMap); any other
+ * type takes a listener of plain Events.
+ */
+export class TypedEventTarget<EventMap extends { [K in keyof EventMap]: Event }> extends EventTarget {
+  override addEventListener<K extends keyof EventMap & string>(
+    type: K,
+    listener: Listener<this, EventMap[K]> | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: Listener<this, Event> | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: Listener<this, Event> | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    super.addEventListener(type, listener as BaseListener, options);
+  }
+
+  override removeEventListener<K extends keyof EventMap & string>(
+    type: K,
+    listener: Listener<this, EventMap[K]> | null,
+    options?: boolean | { readonly capture?: boolean },
+  ): void;
+  override removeEventListener(
+    type: string,
+    listener: Listener<this, Event> | null,
+    options?: boolean | { readonly capture?: boolean },
+  ): void;
+  override removeEventListener(
+    type: string,
+    listener: Listener<this, Event> | null,
+    options?: boolean | { readonly capture?: boolean },
+  ): void {
+    super.removeEventListener(type, listener as BaseListener, options);
+  }
+}
+
+type Handler = (this: EventTarget, event: Event) => unknown;
 
 /**
  * Event handler IDL attributes (`onopen`, `onmessage`...) for an EventTarget, as HTML
  * specifies them: the first non-null value adds one listener, which keeps its place among the
  * listeners while the value changes; null removes it; a value that is not a function is null.
  */
-export class HandlerAttributes {
-  readonly #target: EventTarget;
+export class HandlerAttributes<Target extends EventTarget, EventMap> {
+  readonly #target: Target;
   readonly #slots = new Map<string, { value: Handler; listener: (event: Event) => void }>();
 
-  constructor(target: EventTarget) {
+  constructor(target: Target) {
     this.#target = target;
   }
 
-  get(type: string): Handler {
-    return this.#slots.get(type)?.value ?? null;
+  get<K extends keyof EventMap & string>(type: K): EventHandler<Target, EventMap[K]> {
+    return (this.#slots.get(type)?.value ?? null) as EventHandler<Target, EventMap[K]>;
   }
 
-  set(type: string, value: unknown): void {
+  set(type: keyof EventMap & string, value: unknown): void {
     const handler = typeof value === 'function' ? (value as Handler) : null;
     const slot = this.#slots.get(type);
     if (handler === null) {
@@ -159,7 +233,7 @@ export class HandlerAttributes {
     const entry = {
       value: handler,
       listener: (event: Event) => {
-        (entry.value as ((this: EventTarget, event: Event) => unknown) | null)?.call(target, event);
+        entry.value.call(target, event);
       },
     };
     this.#slots.set(type, entry);

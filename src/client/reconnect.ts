@@ -1,11 +1,13 @@
 import {
-  type CloseEvent,
-  CloseEvent as CloseEventClass,
+  CloseEvent,
   DropEvent,
   ErrorEvent,
+  type EventHandler,
   HandlerAttributes,
   MessageEvent,
   ReconnectEvent,
+  type SendData,
+  TypedEventTarget,
 } from './events.js';
 import { CLOSED, CLOSING, CONNECTING, defineReadyStateConstants, OPEN } from './ready-state.js';
 import {
@@ -14,6 +16,7 @@ import {
   parseProtocols,
   parseUrl,
   WebSocket,
+  type WebSocketEventMap,
   type WebSocketOptions,
 } from './websocket.js';
 
@@ -91,7 +94,17 @@ export class Backoff {
   }
 }
 
-type Sendable = string | ArrayBufferLike | ArrayBufferView | Blob;
+/** The events a ReconnectingWebSocket fires, by type: a WebSocket's, and its own. */
+export interface ReconnectingWebSocketEventMap extends WebSocketEventMap {
+  /** A connection was lost or could not be made; the next attempt waits `delay` ms. */
+  reconnecting: ReconnectEvent;
+  /** A connection is back (after `onConnect`), before its `open`. */
+  reconnect: ReconnectEvent;
+  /** Retries ran out; `close` follows. */
+  reconnectfailed: ReconnectEvent;
+  /** The offline queue dropped a message. */
+  drop: DropEvent;
+}
 
 function defaultShouldReconnect(closed: Disconnection): boolean {
   return !(closed.wasClean && (closed.code === 1000 || closed.code === 1008));
@@ -114,7 +127,7 @@ function defaultShouldReconnect(closed: Disconnection): boolean {
  * CONNECTING while (re)connecting and CLOSED only then. Messages sent on a connection that is
  * lost before they reach the server are lost: delivery is at most once.
  */
-export class ReconnectingWebSocket extends EventTarget {
+export class ReconnectingWebSocket extends TypedEventTarget<ReconnectingWebSocketEventMap> {
   static readonly CONNECTING = CONNECTING;
   static readonly OPEN = OPEN;
   static readonly CLOSING = CLOSING;
@@ -125,7 +138,7 @@ export class ReconnectingWebSocket extends EventTarget {
   readonly #options: WebSocketOptions;
   readonly #reconnect: ReconnectOptions;
   readonly #backoff: Backoff;
-  readonly #handlers = new HandlerAttributes(this);
+  readonly #handlers = new HandlerAttributes<ReconnectingWebSocket, ReconnectingWebSocketEventMap>(this);
   #state: number = CONNECTING;
   #socket: WebSocket | null = null;
   /** The socket is open, its hook has run and the queue is flushed: sends go straight out. */
@@ -136,7 +149,7 @@ export class ReconnectingWebSocket extends EventTarget {
   #timer: NodeJS.Timeout | null = null;
   #closeRequest: { code: number | undefined; reason: string | undefined } | null = null;
   #binaryType: BinaryType = 'blob';
-  readonly #queue: Array<{ data: Sendable; size: number }> = [];
+  readonly #queue: Array<{ data: SendData; size: number }> = [];
   #queuedBytes = 0;
 
   constructor(
@@ -203,7 +216,7 @@ export class ReconnectingWebSocket extends EventTarget {
    * the 'error' policy, a full queue throws a QuotaExceededError DOMException. After `close`,
    * it does nothing.
    */
-  send(data: Sendable): void {
+  send(data: SendData): void {
     if (this.#state === CLOSING || this.#state === CLOSED) return;
     if (this.#ready && this.#socket !== null && this.#socket.readyState === OPEN) {
       this.#socket.send(data);
@@ -232,7 +245,7 @@ export class ReconnectingWebSocket extends EventTarget {
     this.#dropQueue();
     setImmediate(() =>
       this.dispatchEvent(
-        new CloseEventClass('close', {
+        new CloseEvent('close', {
           code: checked.code ?? 1005,
           reason: checked.reason ?? '',
           wasClean: false,
@@ -241,28 +254,28 @@ export class ReconnectingWebSocket extends EventTarget {
     );
   }
 
-  get onopen(): ((event: Event) => unknown) | null {
+  get onopen(): EventHandler<ReconnectingWebSocket, Event> {
     return this.#handlers.get('open');
   }
-  set onopen(value: ((event: Event) => unknown) | null) {
+  set onopen(value: EventHandler<ReconnectingWebSocket, Event>) {
     this.#handlers.set('open', value);
   }
-  get onmessage(): ((event: MessageEvent) => unknown) | null {
+  get onmessage(): EventHandler<ReconnectingWebSocket, MessageEvent> {
     return this.#handlers.get('message');
   }
-  set onmessage(value: ((event: MessageEvent) => unknown) | null) {
+  set onmessage(value: EventHandler<ReconnectingWebSocket, MessageEvent>) {
     this.#handlers.set('message', value);
   }
-  get onerror(): ((event: Event) => unknown) | null {
+  get onerror(): EventHandler<ReconnectingWebSocket, ErrorEvent> {
     return this.#handlers.get('error');
   }
-  set onerror(value: ((event: Event) => unknown) | null) {
+  set onerror(value: EventHandler<ReconnectingWebSocket, ErrorEvent>) {
     this.#handlers.set('error', value);
   }
-  get onclose(): ((event: CloseEvent) => unknown) | null {
+  get onclose(): EventHandler<ReconnectingWebSocket, CloseEvent> {
     return this.#handlers.get('close');
   }
-  set onclose(value: ((event: CloseEvent) => unknown) | null) {
+  set onclose(value: EventHandler<ReconnectingWebSocket, CloseEvent>) {
     this.#handlers.set('close', value);
   }
 
@@ -276,14 +289,12 @@ export class ReconnectingWebSocket extends EventTarget {
     this.#socket = socket;
     socket.addEventListener('open', () => void this.#opened(socket));
     socket.addEventListener('message', (event) => {
-      const message = event as MessageEvent;
-      this.dispatchEvent(new MessageEvent('message', { data: message.data, origin: message.origin }));
+      this.dispatchEvent(new MessageEvent('message', { data: event.data, origin: event.origin }));
     });
     socket.addEventListener('error', (event) => {
-      const error = event as ErrorEvent;
-      this.dispatchEvent(new ErrorEvent('error', { error: error.error, message: error.message }));
+      this.dispatchEvent(new ErrorEvent('error', { error: event.error, message: event.message }));
     });
-    socket.addEventListener('close', (event) => this.#lost(socket, event as CloseEvent));
+    socket.addEventListener('close', (event) => this.#lost(socket, event));
   }
 
   async #opened(socket: WebSocket): Promise<void> {
@@ -339,7 +350,7 @@ export class ReconnectingWebSocket extends EventTarget {
     this.#state = CLOSED;
     this.#socket = null;
     this.#dropQueue();
-    this.dispatchEvent(new CloseEventClass('close', closed));
+    this.dispatchEvent(new CloseEvent('close', closed));
   }
 
   #dropQueue(): void {
@@ -347,7 +358,7 @@ export class ReconnectingWebSocket extends EventTarget {
     this.#queuedBytes = 0;
   }
 
-  #enqueue(data: Sendable): void {
+  #enqueue(data: SendData): void {
     const { item, size } = copyForQueue(data);
     const maxMessages = this.#reconnect.maxQueuedMessages ?? 1000;
     const maxBytes = this.#reconnect.maxQueuedBytes ?? 1024 * 1024;
@@ -375,7 +386,7 @@ export class ReconnectingWebSocket extends EventTarget {
 defineReadyStateConstants(ReconnectingWebSocket);
 
 /** A private copy of what `send` was given (the caller may reuse its buffer), and its size. */
-function copyForQueue(data: Sendable): { item: Sendable; size: number } {
+function copyForQueue(data: SendData): { item: SendData; size: number } {
   if (typeof data === 'string') return { item: data, size: Buffer.byteLength(data, 'utf8') };
   if (data instanceof Blob) return { item: data, size: data.size };
   if (ArrayBuffer.isView(data)) {

@@ -1,5 +1,6 @@
 import type { Socket, SocketHandlers } from '../node/socket.js';
 import { MAX_CLOSE_REASON_BYTES } from '../protocol/close.js';
+import { checkRequestHeaders } from '../protocol/handshake/client.js';
 import { type DialOptions, dial } from './dial.js';
 import { parseProtocols, parseUrl } from './websocket.js';
 
@@ -19,7 +20,12 @@ export interface WebSocketCloseInfo {
   readonly reason?: string;
 }
 
-export interface WebSocketStreamOptions extends Omit<DialOptions<never>, 'handlers' | 'data' | 'protocols'> {
+export interface WebSocketStreamOptions
+  extends Omit<DialOptions<never>, 'handlers' | 'data' | 'protocols' | 'requireProtocol'> {
+  /**
+   * Subprotocols to offer. As in the standard, when some were offered and the server selected
+   * none, the connection fails: `opened` and `closed` reject.
+   */
   readonly protocols?: readonly string[];
   /** Aborts the opening handshake (no effect once open). */
   readonly signal?: AbortSignal;
@@ -81,6 +87,8 @@ export class WebSocketStream {
     const parsed = parseUrl(url);
     this.url = parsed.href;
     const protocols = parseProtocols(options.protocols ?? []);
+    // A header that cannot be sent is the caller's mistake: throw now, not as a failed connection.
+    checkRequestHeaders(options.headers, options.origin);
     this.opened = new Promise((resolve, reject) => {
       this.#resolveOpened = resolve;
       this.#rejectOpened = reject;
@@ -115,19 +123,24 @@ export class WebSocketStream {
       },
       close: (socket, code, reason) => this.#closed(socket.wasClean, code, reason),
     };
-    dial(parsed.dialUrl, { ...rest, protocols, handlers, signal: this.#abort.signal }).catch(
-      (cause: unknown) => {
-        this.#settled = true;
-        this.#releaseSignal?.();
-        // An abort rejects with its reason; any other failure with a WebSocketError saying why.
-        const error =
-          this.#abort.signal.aborted && cause === this.#abort.signal.reason
-            ? cause
-            : closureError(cause instanceof Error ? cause.message : String(cause), 1006, '', cause);
-        this.#rejectOpened(error);
-        this.#rejectClosed(error);
-      },
-    );
+    // The WHATWG rule, stricter than RFC 6455: offered subprotocols mean one must be selected.
+    dial(parsed.dialUrl, {
+      ...rest,
+      protocols,
+      requireProtocol: true,
+      handlers,
+      signal: this.#abort.signal,
+    }).catch((cause: unknown) => {
+      this.#settled = true;
+      this.#releaseSignal?.();
+      // An abort rejects with its reason; any other failure with a WebSocketError saying why.
+      const error =
+        this.#abort.signal.aborted && cause === this.#abort.signal.reason
+          ? cause
+          : closureError(cause instanceof Error ? cause.message : String(cause), 1006, '', cause);
+      this.#rejectOpened(error);
+      this.#rejectClosed(error);
+    });
   }
 
   /**

@@ -1,8 +1,18 @@
 import type { Socket, SocketHandlers } from '../node/socket.js';
 import { MAX_CLOSE_REASON_BYTES } from '../protocol/close.js';
+import { checkRequestHeaders } from '../protocol/handshake/client.js';
 import { isToken } from '../protocol/handshake/headers.js';
 import { type DialOptions, dial } from './dial.js';
-import { CloseEvent, ErrorEvent, HandlerAttributes, MessageEvent } from './events.js';
+import {
+  CloseEvent,
+  ErrorEvent,
+  type EventHandler,
+  HandlerAttributes,
+  type MessageData,
+  MessageEvent,
+  type SendData,
+  TypedEventTarget,
+} from './events.js';
 import { Heartbeat } from './heartbeat.js';
 import { CLOSED, CLOSING, CONNECTING, defineReadyStateConstants, OPEN, type State } from './ready-state.js';
 import { parseClientUrl } from './url.js';
@@ -14,8 +24,12 @@ import { parseClientUrl } from './url.js';
 export type BinaryType = 'blob' | 'arraybuffer' | 'nodebuffer';
 
 /** Node-only options: the second (or third) argument of the constructor. */
-export interface WebSocketOptions extends Omit<DialOptions<never>, 'handlers' | 'data' | 'protocols'> {
-  /** Subprotocols to offer, as the standard's second argument. */
+export interface WebSocketOptions
+  extends Omit<DialOptions<never>, 'handlers' | 'data' | 'protocols' | 'requireProtocol'> {
+  /**
+   * Subprotocols to offer, as the standard's second argument. As the standard says, the
+   * connection fails when some were offered and the server selected none.
+   */
   readonly protocols?: string | readonly string[];
   /** The initial `binaryType` (default 'blob'). */
   readonly binaryType?: BinaryType;
@@ -28,7 +42,14 @@ export interface WebSocketOptions extends Omit<DialOptions<never>, 'handlers' | 
   readonly pongTimeout?: number;
 }
 
-type EventHandler = ((this: WebSocket, event: Event) => unknown) | null;
+/** The events a WebSocket fires, by type (as lib.dom's WebSocketEventMap). */
+export interface WebSocketEventMap {
+  open: Event;
+  message: MessageEvent;
+  /** The standard fires a plain Event; wsx's ErrorEvent also carries the `error`. */
+  error: ErrorEvent;
+  close: CloseEvent;
+}
 
 /** What waits behind a Blob being read, in order: messages, or the close that followed them. */
 type Outgoing =
@@ -41,11 +62,16 @@ type Outgoing =
  * a call), with `on*` handler attributes, `readyState`, `bufferedAmount`, `binaryType`,
  * `send` and `close` as specified.
  *
+ * Subprotocols follow the standard, which is stricter than RFC 6455: when some were offered
+ * and the server selected none, the connection fails (`error`, then `close` with 1006), as
+ * in browsers. `connect()` keeps RFC 6455's rule and opens with `protocol` ''.
+ *
  * Node extras, in an options object given as the second or third argument: request headers,
  * TLS options, an HTTP proxy (or `'env'`), `ws+unix:` URLs, redirects (opt-in), limits,
- * `handshakeTimeout`, a ping/pong heartbeat, and `binaryType: 'nodebuffer'`.
+ * `handshakeTimeout`, a ping/pong heartbeat, and `binaryType: 'nodebuffer'`. A header that
+ * cannot be sent throws from the constructor (a TypeError naming it).
  */
-export class WebSocket extends EventTarget {
+export class WebSocket extends TypedEventTarget<WebSocketEventMap> {
   static readonly CONNECTING = CONNECTING;
   static readonly OPEN = OPEN;
   static readonly CLOSING = CLOSING;
@@ -79,7 +105,7 @@ export class WebSocket extends EventTarget {
   readonly #outgoing: Outgoing[] = [];
   #outgoingBytes = 0;
   #pumping = false;
-  readonly #handlers = new HandlerAttributes(this);
+  readonly #handlers = new HandlerAttributes<WebSocket, WebSocketEventMap>(this);
   #releaseSignal: (() => void) | null = null;
 
   constructor(
@@ -97,6 +123,8 @@ export class WebSocket extends EventTarget {
     this.#url = parsed.href;
     this.#origin = parsed.origin;
     const offered = parseProtocols(protocols ?? options.protocols);
+    // A header that cannot be sent is the caller's mistake: throw now, not as a failed connection.
+    checkRequestHeaders(options.headers, options.origin);
     if (options.binaryType !== undefined) this.binaryType = options.binaryType;
 
     const {
@@ -143,13 +171,18 @@ export class WebSocket extends EventTarget {
           if (this.#readyState === OPEN) this.#readyState = CLOSING;
         }),
     };
-    dial(parsed.dialUrl, { ...rest, protocols: offered, handlers, signal: this.#abort.signal }).catch(
-      (error: unknown) => {
-        this.#releaseSignal?.();
-        this.#failure ??= error;
-        this.#queue(() => this.#closed(false, 1006, ''));
-      },
-    );
+    // The WHATWG rule, stricter than RFC 6455: offered subprotocols mean one must be selected.
+    dial(parsed.dialUrl, {
+      ...rest,
+      protocols: offered,
+      requireProtocol: true,
+      handlers,
+      signal: this.#abort.signal,
+    }).catch((error: unknown) => {
+      this.#releaseSignal?.();
+      this.#failure ??= error;
+      this.#queue(() => this.#closed(false, 1006, ''));
+    });
   }
 
   /** The URL, as parsed (http: and https: become ws: and wss:). */
@@ -204,7 +237,7 @@ export class WebSocket extends EventTarget {
    * InvalidStateError DOMException while CONNECTING. Once closing or closed, the data is
    * only counted in `bufferedAmount`.
    */
-  send(data: string | ArrayBufferLike | ArrayBufferView | Blob): void {
+  send(data: SendData): void {
     if (this.#readyState === CONNECTING) {
       throw new DOMException('WebSocket.send: the connection is not open yet', 'InvalidStateError');
     }
@@ -261,28 +294,28 @@ export class WebSocket extends EventTarget {
 
   // ---- event handler attributes ----
 
-  get onopen(): EventHandler {
-    return this.#handlers.get('open') as EventHandler;
+  get onopen(): EventHandler<WebSocket, Event> {
+    return this.#handlers.get('open');
   }
-  set onopen(value: EventHandler) {
+  set onopen(value: EventHandler<WebSocket, Event>) {
     this.#handlers.set('open', value);
   }
-  get onmessage(): EventHandler {
-    return this.#handlers.get('message') as EventHandler;
+  get onmessage(): EventHandler<WebSocket, MessageEvent> {
+    return this.#handlers.get('message');
   }
-  set onmessage(value: EventHandler) {
+  set onmessage(value: EventHandler<WebSocket, MessageEvent>) {
     this.#handlers.set('message', value);
   }
-  get onerror(): EventHandler {
-    return this.#handlers.get('error') as EventHandler;
+  get onerror(): EventHandler<WebSocket, ErrorEvent> {
+    return this.#handlers.get('error');
   }
-  set onerror(value: EventHandler) {
+  set onerror(value: EventHandler<WebSocket, ErrorEvent>) {
     this.#handlers.set('error', value);
   }
-  get onclose(): EventHandler {
-    return this.#handlers.get('close') as EventHandler;
+  get onclose(): EventHandler<WebSocket, CloseEvent> {
+    return this.#handlers.get('close');
   }
-  set onclose(value: EventHandler) {
+  set onclose(value: EventHandler<WebSocket, CloseEvent>) {
     this.#handlers.set('close', value);
   }
 
@@ -304,7 +337,7 @@ export class WebSocket extends EventTarget {
 
   #received(payload: Buffer | string): void {
     if (this.#readyState !== OPEN) return;
-    let data: unknown = payload;
+    let data: MessageData = payload;
     if (typeof payload !== 'string') {
       if (this.#binaryType === 'nodebuffer') data = payload;
       else if (this.#binaryType === 'arraybuffer') data = toArrayBuffer(payload);

@@ -9,7 +9,11 @@ export {
 } from './connection.js';
 export * from './errors.js';
 export { acceptKey, generateKey, isValidKey } from './handshake/accept.js';
-export { buildUpgradeRequest, validateUpgradeResponse } from './handshake/client.js';
+export {
+  buildUpgradeRequest,
+  type UpgradeResponseChecks,
+  validateUpgradeResponse,
+} from './handshake/client.js';
 export { type ExtensionOffer, HeaderMap, parseExtensions, parseTokenList } from './handshake/headers.js';
 export { type HeadLimits, ResponseHeadReader } from './handshake/http-head.js';
 export { buildAcceptResponse, buildRejectResponse, validateUpgradeRequest } from './handshake/server.js';

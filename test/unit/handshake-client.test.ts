@@ -276,6 +276,17 @@ describe('RFC 6455 §4.1 checks on the response', () => {
     assert.equal(validateUpgradeResponse(readHead(RFC_RESPONSE), RFC_KEY, ['chat'], []).protocol, '');
   });
 
+  it('with requireProtocol (the WHATWG rule), an offer needs a selection', () => {
+    const strict = { requireProtocol: true };
+    assert.throws(
+      () => validateUpgradeResponse(readHead(RFC_RESPONSE), RFC_KEY, ['chat'], [], strict),
+      (error: unknown) => error instanceof HandshakeError && error.status === 101,
+    );
+    assert.equal(validateUpgradeResponse(readHead(RFC_RESPONSE), RFC_KEY, [], [], strict).protocol, '');
+    const chosen = response([...GOOD, ['Sec-WebSocket-Protocol', 'chat']]);
+    assert.equal(validateUpgradeResponse(chosen, RFC_KEY, ['chat'], [], strict).protocol, 'chat');
+  });
+
   it('an extension must be one that was offered', () => {
     const head = response([
       ...GOOD,

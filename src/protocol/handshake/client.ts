@@ -37,16 +37,33 @@ export function validateProtocols(protocols: readonly string[]): void {
   }
 }
 
+/**
+ * Checks an application's request headers (and Origin) before anything is sent: a name the
+ * handshake sets itself is a UsageError; a name that is not a token, or a value that cannot be
+ * written on the wire, is a TypeError naming the header.
+ */
+export function checkRequestHeaders(
+  headers: Readonly<Record<string, string | readonly string[]>> | undefined,
+  origin?: string,
+): void {
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (RESERVED_REQUEST_HEADERS.has(name.toLowerCase()))
+      throw new UsageError(`header ${name} is set by the handshake`);
+    if (!isToken(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
+    for (const item of typeof value === 'string' ? [value] : value) checkFieldValue(name, item);
+  }
+  if (origin !== undefined) checkFieldValue('Origin', origin);
+}
+
 /** The GET request that opens a WebSocket connection. */
 export function buildUpgradeRequest(options: UpgradeRequestOptions): string {
   const protocols = options.protocols ?? [];
   validateProtocols(protocols);
   const custom = options.headers ?? {};
+  checkRequestHeaders(custom, options.origin);
   let hostLine = `Host: ${checkFieldValue('Host', options.host)}\r\n`;
   for (const name of Object.keys(custom)) {
-    const lower = name.toLowerCase();
-    if (RESERVED_REQUEST_HEADERS.has(lower)) throw new UsageError(`header ${name} is set by the handshake`);
-    if (lower === 'host') hostLine = '';
+    if (name.toLowerCase() === 'host') hostLine = '';
   }
   let head =
     `GET ${options.path} HTTP/1.1\r\n${hostLine}Upgrade: websocket\r\nConnection: Upgrade\r\n` +
@@ -65,16 +82,28 @@ export interface UpgradeResult {
   readonly extensions: readonly ExtensionOffer[];
 }
 
+/** How strict the response checks are beyond RFC 6455. */
+export interface UpgradeResponseChecks {
+  /**
+   * Fail when subprotocols were offered and the server selected none. RFC 6455 lets a server
+   * select none; the WHATWG standard (fetch's "obtain a WebSocket connection") fails the
+   * connection then, and the WebSocket and WebSocketStream clients follow it.
+   */
+  readonly requireProtocol?: boolean;
+}
+
 /**
  * Validates the server's response (RFC 6455 §4.1, items 1-6 of the client's checks):
- * status 101, Upgrade and Connection, the Accept value, a subprotocol among those offered,
- * and no extension that was not offered. Throws a HandshakeError carrying the status.
+ * status 101, Upgrade and Connection, the Accept value, a subprotocol among those offered
+ * (or, with `requireProtocol`, one at all when some were offered), and no extension that
+ * was not offered. Throws a HandshakeError carrying the status.
  */
 export function validateUpgradeResponse(
   head: ResponseHead,
   key: string,
   offeredProtocols: readonly string[],
   offeredExtensions: readonly string[],
+  checks: UpgradeResponseChecks = {},
 ): UpgradeResult {
   const fail = (message: string): never => {
     throw new HandshakeError(head.status, message);
@@ -98,6 +127,8 @@ export function validateUpgradeResponse(
     protocol = protocolValues[0];
     if (!offeredProtocols.includes(protocol))
       fail(`server selected subprotocol ${JSON.stringify(protocol)} that was not offered`);
+  } else if (checks.requireProtocol === true && offeredProtocols.length > 0) {
+    fail(`server selected no subprotocol (offered: ${offeredProtocols.join(', ')})`);
   }
   const extensionList = headers.list('sec-websocket-extensions');
   let extensions: ExtensionOffer[] = [];

@@ -167,7 +167,11 @@ export function checkFieldValue(name: string, value: string): string {
   for (let i = 0; i < value.length; i++) {
     const code = value.charCodeAt(i);
     if (code === 0x0d || code === 0x0a || code === 0 || code > 0xff) {
-      throw new TypeError(`invalid character in the value of header ${name}`);
+      const character = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+      throw new TypeError(
+        `invalid character ${character} in the value of header ${name}: a header value cannot hold ` +
+          'CR, LF, NUL or a character above U+00FF',
+      );
     }
   }
   return value;
