@@ -42,6 +42,7 @@ export {
   WebSocketError,
 } from './protocol/errors.js';
 export { type ConnectionLimits, DEFAULT_LIMITS } from './protocol/limits.js';
+export type { ServerErrorContext } from './server/errors.js';
 export type { HeartbeatOptions } from './server/heartbeat.js';
 export { PROMETHEUS_CONTENT_TYPE, prometheusText } from './server/metrics.js';
 export { PreparedMessage, type SharedCompression } from './server/prepared.js';
