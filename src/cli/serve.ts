@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { createServer, type ServerOptions, type Socket } from '../index.js';
 import { chatRequests, chatRoute } from './chat.js';
+import { readTlsPair } from './files.js';
 import { resolveServeOptions, SERVE_HELP } from './serve-options.js';
 
 export { SERVE_HELP };
@@ -18,7 +18,7 @@ export async function serve(argv: string[]): Promise<void> {
   }
   const tls =
     options.cert !== undefined && options.key !== undefined
-      ? { cert: readFileSync(options.cert), key: readFileSync(options.key) }
+      ? readTlsPair(options.cert, options.key)
       : undefined;
 
   const serverOptions: ServerOptions = {
