@@ -44,7 +44,8 @@ Commands (when standard input is a terminal, or with --commands):
   /close [CODE [REASON]]  close with CODE (default 1000) and REASON
   //TEXT               send the line /TEXT as it is
 
-Exit status: 0 when the closing handshake completed, 1 when the connection failed.
+Exit status: 0 when the closing handshake completed, 1 when the connection failed,
+2 for bad arguments.
 `;
 
 /** Close codes after which --reconnect tries again although the close was clean. */

@@ -122,6 +122,7 @@ export const SERVE_HELP = `Usage: wsx serve [options]
 Runs a WebSocket server. Without --echo: a chat page at /, the JSON pub/sub
 protocol on ws://HOST:PORT/chat (topics, presence), POST /publish/:topic,
 GET /stats (JSON) and GET /metrics (Prometheus); every other path echoes.
+Exit status 2 for bad arguments, 1 when it cannot listen (a port in use...).
 
 Options:
 ${OPTIONS.map(formatOption).join('')}  -h, --help               show this help
