@@ -63,6 +63,7 @@ export {
   WebSocketError,
 } from './protocol/errors.js';
 export { type ConnectionLimits, DEFAULT_LIMITS } from './protocol/limits.js';
+export type { ServerErrorContext } from './server/errors.js';
 export type { HeartbeatOptions } from './server/heartbeat.js';
 export type { IpcEndpoint } from './server/ipc-channel.js';
 export { IpcTopicRelay, type IpcTopicRelayOptions, ipcTopicRelay } from './server/ipc-relay.js';

@@ -1,5 +1,27 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 
+/** The help a usage error points to: main names the command being run. */
+let helpCommand = 'wsx --help';
+
+/** Makes usage errors point to `wsx <command> --help`. */
+export function usageFor(command: string): void {
+  helpCommand = `wsx ${command} --help`;
+}
+
+/** A bad argument: one line on standard error, exit status 2. */
+export function usageError(message: string): never {
+  fail(2, `${message} (see '${helpCommand}')`);
+}
+
+/**
+ * Ends the command with one line on standard error: 2 for bad arguments, 1 for a failure at
+ * run time. Everyday mistakes get this rather than a stack trace.
+ */
+export function fail(status: 1 | 2, message: string): never {
+  process.stderr.write(`wsx: ${message}\n`);
+  process.exit(status);
+}
+
 /** Reads a whole, non-negative number option, or exits with a clear message. */
 export function integerOption(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -9,17 +31,15 @@ export function integerOption(name: string, value: string | undefined, fallback:
   return number;
 }
 
-export function usageError(message: string): never {
-  process.stderr.write(`wsx: ${message}\nRun 'wsx --help' for usage.\n`);
-  process.exit(2);
-}
-
 /** `parseArgs` with errors reported as usage errors rather than stack traces. */
 export function parse<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   try {
     return parseArgs(config);
   } catch (error) {
-    usageError((error as Error).message);
+    // Node's messages run over several lines and explain `--`; one line says it.
+    const message = (error as Error).message;
+    const unknown = /^Unknown option '([^']+)'/.exec(message);
+    usageError(unknown === null ? message.replace(/\s*\n\s*/g, ' ') : `unknown option ${unknown[1]}`);
   }
 }
 

@@ -1,17 +1,22 @@
-import { readFileSync } from 'node:fs';
-import { createInterface, type Interface } from 'node:readline';
+import type { Interface } from 'node:readline';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { type DialOptions, dial } from '../client/dial.js';
 import { Heartbeat } from '../client/heartbeat.js';
 import { Backoff } from '../client/reconnect.js';
+import { type ClientTarget, parseClientUrl } from '../client/url.js';
 import type { Socket, SocketHandlers } from '../node/socket.js';
 import { headerOptions, integerOption, parse, usageError } from './args.js';
+import { ConnectOutput } from './connect-output.js';
+import { connectFailure } from './failures.js';
+import { readCertificate, readTlsPair } from './files.js';
 
 export const CONNECT_HELP = `Usage: wsx connect URL [options]
 
 Connects to a WebSocket server (ws://, wss://, or ws+unix:/path/to.sock:/request/path).
 Each line read from standard input is sent as a text message; each message received is
 printed (binary ones as hex, or base64). When input ends, the connection is closed with 1000.
+On a terminal, lines sent are marked '> ' and lines received '< ' (^C ends the input too);
+piped, messages are printed as they are.
 
 Options:
   --echo               send every message received back, with its type, until the peer closes
@@ -39,7 +44,8 @@ Commands (when standard input is a terminal, or with --commands):
   /close [CODE [REASON]]  close with CODE (default 1000) and REASON
   //TEXT               send the line /TEXT as it is
 
-Exit status: 0 when the closing handshake completed, 1 when the connection failed.
+Exit status: 0 when the closing handshake completed, 1 when the connection failed,
+2 for bad arguments.
 `;
 
 /** Close codes after which --reconnect tries again although the close was clean. */
@@ -83,14 +89,17 @@ export async function connectCommand(argv: string[]): Promise<void> {
   }
   if (positionals.length !== 1) usageError('connect expects one URL');
   const url = positionals[0];
+  const target = parseTarget(url);
   const echoMode = values.echo === true;
   const binaryFormat = values['binary-format'] ?? 'hex';
   if (binaryFormat !== 'hex' && binaryFormat !== 'base64')
     usageError('--binary-format expects hex or base64');
   const pingInterval = integerOption('ping-interval', values['ping-interval'], 0);
   const reconnect = values.reconnect === true;
+  if (values['max-retries'] !== undefined && !reconnect) usageError('--max-retries needs --reconnect');
   const maxRetries = integerOption('max-retries', values['max-retries'], Number.MAX_SAFE_INTEGER);
   const commands = values.commands === true || process.stdin.isTTY === true;
+  const output = new ConnectOutput(process.stdout.isTTY === true);
   const options: DialOptions = {
     protocols: values.subprotocol ?? [],
     perMessageDeflate: values['no-deflate'] !== true,
@@ -110,27 +119,30 @@ export async function connectCommand(argv: string[]): Promise<void> {
   let wake: (() => void) | null = null;
 
   const print = (data: Buffer, isBinary: boolean) => {
-    process.stdout.write(
-      isBinary
-        ? `[binary ${data.length} bytes] ${data.toString(binaryFormat)}\n`
-        : `${data.toString('utf8')}\n`,
+    output.received(
+      isBinary ? `[binary ${data.length} bytes] ${data.toString(binaryFormat)}` : data.toString('utf8'),
     );
+  };
+  const send = (ws: Socket, text: string) => {
+    ws.sendText(text);
+    output.sent(text);
   };
 
   const startInput = () => {
     if (input !== null || echoMode) return;
-    input = createInterface({ input: process.stdin });
+    input = output.readLines();
     input.on('line', (line) => {
       if (commands && line.startsWith('/') && !line.startsWith('//')) {
         command(line);
-        return;
+      } else {
+        const text = commands && line.startsWith('//') ? line.slice(1) : line;
+        if (socket !== null && socket.readyState === 'open') send(socket, text);
+        else if (reconnect && !closing) {
+          pending.push(text);
+          if (pending.length > MAX_PENDING_LINES) pending.shift();
+        }
       }
-      const text = commands && line.startsWith('//') ? line.slice(1) : line;
-      if (socket !== null && socket.readyState === 'open') socket.sendText(text);
-      else if (reconnect && !closing) {
-        pending.push(text);
-        if (pending.length > MAX_PENDING_LINES) pending.shift();
-      }
+      output.lineTaken();
     });
     input.on('close', () => {
       input = null;
@@ -160,7 +172,7 @@ export async function connectCommand(argv: string[]): Promise<void> {
         );
       }
     } catch (error) {
-      process.stderr.write(`wsx: ${(error as Error).message}\n`);
+      output.status((error as Error).message);
     }
   };
 
@@ -179,7 +191,7 @@ export async function connectCommand(argv: string[]): Promise<void> {
             { interval: pingInterval },
             () => ws.ping(),
             (error) => {
-              process.stderr.write(`wsx: ${error.message}\n`);
+              output.status(error.message);
               ws.terminate();
             },
           );
@@ -198,15 +210,15 @@ export async function connectCommand(argv: string[]): Promise<void> {
         heartbeat?.pong();
         if (pingsAwaited > 0) {
           pingsAwaited--;
-          process.stderr.write(`wsx: pong ${payload.toString('utf8')}\n`);
+          output.status(`pong ${payload.toString('utf8')}`);
         }
       },
       error(_ws, error) {
-        process.stderr.write(`wsx: ${error.message}\n`);
+        output.status(error.message);
       },
       close(ws, code, reason) {
         heartbeat?.stop();
-        process.stderr.write(`wsx: closed ${code}${reason ? ` ${reason}` : ''}\n`);
+        output.status(`closed ${code}${reason ? ` ${reason}` : ''}`);
         closedResolve({ code, reason, wasClean: ws.wasClean });
       },
     };
@@ -215,15 +227,17 @@ export async function connectCommand(argv: string[]): Promise<void> {
     try {
       socket = await dial(url, { ...options, handlers });
     } catch (error) {
-      process.stderr.write(`wsx: ${(error as Error).message}\n`);
+      output.status(connectFailure(error, target));
       socket = null;
       result = { code: 1006, reason: '', wasClean: false };
     }
     if (socket !== null) {
+      // `failures` counts the attempts since the connection was lost, this one included.
+      if (failures > 0) output.status(`reconnected to ${url} (attempt ${failures})`);
       failures = 0;
-      if (socket.protocol) process.stderr.write(`wsx: connected (subprotocol ${socket.protocol})\n`);
+      if (socket.protocol) output.status(`connected (subprotocol ${socket.protocol})`);
       if (socket.readyState === 'open') {
-        for (const line of pending.splice(0)) socket.sendText(line);
+        for (const line of pending.splice(0)) send(socket, line);
         if (closing) socket.close(1000);
         else startInput();
       }
@@ -236,12 +250,12 @@ export async function connectCommand(argv: string[]): Promise<void> {
     }
     failures++;
     if (failures > maxRetries) {
-      process.stderr.write(`wsx: giving up after ${failures} failed attempts\n`);
+      output.status(`giving up after ${failures} failed attempts`);
       process.exitCode = 1;
       break;
     }
     const delay = backoff.delay(failures);
-    process.stderr.write(`wsx: reconnecting in ${delay} ms (attempt ${failures})\n`);
+    output.status(`reconnecting in ${delay} ms (attempt ${failures})`);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, delay);
       wake = () => {
@@ -261,6 +275,16 @@ export async function connectCommand(argv: string[]): Promise<void> {
   (input as Interface | null)?.close();
 }
 
+/** The URL, checked before connecting: a malformed one is a usage error, not a failed connection. */
+function parseTarget(url: string): ClientTarget {
+  try {
+    return parseClientUrl(url);
+  } catch (error) {
+    const bare = /^[\w.-]+:\d+(\/|$)/.test(url) ? ` (did you mean ws://${url}?)` : '';
+    usageError(`${(error as Error).message}${bare}`);
+  }
+}
+
 function tlsOptions(values: {
   ca?: string | undefined;
   cert?: string | undefined;
@@ -269,12 +293,11 @@ function tlsOptions(values: {
 }): TlsConnectionOptions | undefined {
   if ((values.cert === undefined) !== (values.key === undefined)) usageError('--cert and --key go together');
   const tls: { -readonly [K in keyof TlsConnectionOptions]: TlsConnectionOptions[K] } = {};
-  try {
-    if (values.ca !== undefined) tls.ca = readFileSync(values.ca);
-    if (values.cert !== undefined) tls.cert = readFileSync(values.cert);
-    if (values.key !== undefined) tls.key = readFileSync(values.key);
-  } catch (error) {
-    usageError((error as Error).message);
+  if (values.ca !== undefined) tls.ca = readCertificate('--ca', values.ca);
+  if (values.cert !== undefined && values.key !== undefined) {
+    const pair = readTlsPair(values.cert, values.key);
+    tls.cert = pair.cert;
+    tls.key = pair.key;
   }
   if (values.insecure === true) tls.rejectUnauthorized = false;
   return Object.keys(tls).length === 0 ? undefined : tls;

@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parse, usageError } from './args.js';
+import { readOptionFile } from './files.js';
 
 /**
  * The options of `wsx serve`, in one table: it drives the command-line parser, the `--config`
  * file (a JSON object with the same keys, without the dashes), and `--help`.
  */
-type Kind = 'integer' | 'string' | 'strings' | 'boolean' | 'policy' | 'workers';
+type Kind = 'integer' | 'port' | 'host' | 'string' | 'strings' | 'boolean' | 'policy' | 'workers';
 
 interface OptionSpec {
   readonly name: string;
@@ -26,12 +28,12 @@ const HELP_WIDTH = 80;
 const OPTIONS: readonly OptionSpec[] = [
   {
     name: 'port',
-    kind: 'integer',
+    kind: 'port',
     arg: 'P',
     help: 'port to listen on; 0 picks a free one',
     shownDefault: '8080',
   },
-  { name: 'host', kind: 'string', arg: 'H', help: 'address to bind', shownDefault: '127.0.0.1' },
+  { name: 'host', kind: 'host', arg: 'H', help: 'address to bind', shownDefault: '127.0.0.1' },
   { name: 'echo', kind: 'boolean', help: 'echo only: no page, every path echoes each message with its type' },
   {
     name: 'max-payload',
@@ -146,6 +148,7 @@ export const SERVE_HELP = `Usage: wsx serve [options]
 Runs a WebSocket server. Without --echo: a chat page at /, the JSON pub/sub
 protocol on ws://HOST:PORT/chat (topics, presence), POST /publish/:topic,
 GET /stats (JSON) and GET /metrics (Prometheus); every other path echoes.
+Exit status 2 for bad arguments, 1 when it cannot listen (a port in use...).
 
 Options:
 ${OPTIONS.map(formatOption).join('')}  -h, --help               show this help
@@ -279,9 +282,9 @@ export function resolveServeOptions(argv: string[]): ServeOptions {
 function readConfig(file: string): Record<string, Value> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    parsed = JSON.parse(readOptionFile('--config', file).toString('utf8'));
   } catch (error) {
-    usageError(`--config ${file}: ${(error as Error).message}`);
+    usageError(`--config ${file}: not JSON: ${(error as Error).message.replace(/\s+/g, ' ')}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     usageError(`--config ${file}: expected a JSON object of options`);
@@ -311,6 +314,21 @@ function convert(option: OptionSpec, value: unknown, where: string): Value {
       }
       return number;
     }
+    case 'port': {
+      const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+      if (typeof number !== 'number' || !Number.isInteger(number) || number < 0 || number > 65_535) {
+        usageError(`${where} expects a port number from 0 to 65535, got ${JSON.stringify(value)}`);
+      }
+      return number;
+    }
+    case 'host': {
+      // `[::1]`, as in a URL, is taken for `::1`.
+      const host = typeof value === 'string' ? value.replace(/^\[(.*:.*)\]$/, '$1') : value;
+      if (typeof host !== 'string' || !plausibleHost(host)) {
+        usageError(`${where} expects an IP address or a host name, got ${JSON.stringify(value)}`);
+      }
+      return host;
+    }
     case 'string':
       if (typeof value !== 'string' || value === '') usageError(`${where} expects a non-empty string`);
       return value;
@@ -336,4 +354,14 @@ function convert(option: OptionSpec, value: unknown, where: string): Value {
       return number;
     }
   }
+}
+
+/**
+ * Whether `host` can be an address to bind: an IP address, or a name that is not a malformed
+ * address (`999.1.1.1`, a URL). Whether a name resolves is found out when listening.
+ */
+function plausibleHost(host: string): boolean {
+  if (isIP(host) !== 0) return true;
+  if (/^[\d.]+$/.test(host) || host.includes(':')) return false;
+  return /^[a-z\d]([a-z\d-]*[a-z\d])?(\.[a-z\d]([a-z\d-]*[a-z\d])?)*\.?$/i.test(host);
 }

@@ -1,5 +1,4 @@
 import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
 import {
   createServer,
   IpcTopicAdapter,
@@ -9,6 +8,7 @@ import {
   type TopicMessage,
 } from '../index.js';
 import { chatRequests, chatRoute, type WorkerIdentity } from './chat.js';
+import { readTlsPair } from './files.js';
 import {
   announce,
   isShutdownRequest,
@@ -36,7 +36,7 @@ export async function serve(argv: string[]): Promise<void> {
   const topics = await topicAdapterFor(options);
   const tls =
     options.cert !== undefined && options.key !== undefined
-      ? { cert: readFileSync(options.cert), key: readFileSync(options.key) }
+      ? readTlsPair(options.cert, options.key)
       : undefined;
 
   const serverOptions: ServerOptions = {

@@ -149,11 +149,16 @@ export interface SocketInit<Data> {
   readonly policies?: SocketPolicies | undefined;
 }
 
+/** The name of a handler, as reported when it throws. */
+export type HandlerName = keyof SocketHandlers;
+
 export interface SocketOwner {
   /** `code` is what the close handler saw. */
   socketClosed(socket: Socket<unknown>, code: number): void;
   /** Topics, for the sockets of a server. */
   readonly topicHub?: TopicHub;
+  /** A handler threw and no `error` handler was told (see `handlerFailed`); the socket fails with 1011. */
+  handlerThrew?(socket: Socket<unknown>, handler: HandlerName, error: unknown): void;
 }
 
 const kSocket = Symbol('wsx.socket');
@@ -236,7 +241,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
 
   /** Starts the connection: reports `open`, then processes bytes that came with the handshake. */
   start(head: Buffer | undefined): void {
-    this.call(this.handlers.open);
+    this.call(this.handlers.open, 'open');
     if (head !== undefined && head.length > 0) this.connection.receive(head);
   }
 
@@ -337,7 +342,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
 
   /** @internal Tells the route's `recovery` handler what became of a subscription's history. */
   topicRecovery(result: TopicRecovery): void {
-    this.call(this.handlers.recovery, result);
+    this.call(this.handlers.recovery, 'recovery', result);
   }
 
   /** Unsubscribes from `topic`; false if it was not subscribed. Closing unsubscribes from everything. */
@@ -499,30 +504,30 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     try {
       handler(this, data, isBinary);
     } catch (error) {
-      this.handlerFailed(error);
+      this.handlerFailed('message', error);
     }
   }
 
   /** @internal */
   pingReceived(payload: Buffer): void {
-    this.call(this.handlers.ping, payload);
+    this.call(this.handlers.ping, 'ping', payload);
   }
 
   /** @internal */
   pongReceived(payload: Buffer): void {
-    this.call(this.handlers.pong, payload);
+    this.call(this.handlers.pong, 'pong', payload);
   }
 
   /** @internal */
   closeReceived(info: CloseInfo): void {
     // The server closes TCP itself (endTransport); a client waits for it, but not forever.
     if (this.connection.role === 'client') this.armCloseTimer();
-    this.call(this.handlers.closing, info.code, info.reason);
+    this.call(this.handlers.closing, 'closing', info.code, info.reason);
   }
 
   /** @internal */
   failed(error: ProtocolViolation): void {
-    this.call(this.handlers.error, error);
+    this.call(this.handlers.error, 'error', error);
   }
 
   /** @internal */
@@ -602,20 +607,30 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     this.closeTimer.unref();
   }
 
-  /** An exception in an application handler fails the connection with 1011. */
-  private handlerFailed(error: unknown): void {
+  /**
+   * An exception in an application handler fails the connection with 1011. The `error`
+   * handler hears of it through that failure (as an InternalError whose `cause` is what was
+   * thrown); when there is none, when the connection had already failed, or when the `error`
+   * handler is the one that threw, nobody would: the owner is told instead, so that no
+   * exception goes unseen.
+   */
+  private handlerFailed(handler: HandlerName, error: unknown): void {
+    const toldByFailure =
+      handler !== 'error' && this.handlers.error !== undefined && this.connection.failure === null;
     this.connection.fail(new InternalError(undefined, { cause: error }));
+    if (!toldByFailure) this.owner?.handlerThrew?.(this as Socket<unknown>, handler, error);
   }
 
   private call<A extends unknown[]>(
     handler: ((socket: Socket<Data>, ...args: A) => void) | undefined,
+    name: HandlerName,
     ...args: A
   ): void {
     if (handler === undefined) return;
     try {
       handler(this, ...args);
     } catch (error) {
-      this.handlerFailed(error);
+      this.handlerFailed(name, error);
     }
   }
 
@@ -632,9 +647,9 @@ export class Socket<Data = unknown> implements ConnectionEvents {
       this.connection.closeReceived === null &&
       this.connection.failure === null
     ) {
-      this.call(this.handlers.error, this.transportError);
+      this.call(this.handlers.error, 'error', this.transportError);
     }
-    this.call(this.handlers.close, result.code, result.reason);
+    this.call(this.handlers.close, 'close', result.code, result.reason);
     this.held = null;
     this.owner?.socketClosed(this as unknown as Socket<unknown>, result.code);
   }
@@ -682,7 +697,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     }
     if (!this.awaitingDrain) return;
     this.awaitingDrain = false;
-    this.call(this.handlers.drain);
+    this.call(this.handlers.drain, 'drain');
   }
 
   /** @internal */

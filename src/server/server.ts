@@ -9,6 +9,7 @@ import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
   DEFAULT_SOCKET_SETTINGS,
+  type HandlerName,
   Socket,
   type SocketHandlers,
   type SocketOwner,
@@ -33,6 +34,13 @@ import {
   validateUpgradeRequest,
 } from '../protocol/handshake/server.js';
 import { type ConnectionLimits, resolveLimits } from '../protocol/limits.js';
+import {
+  asError,
+  errorReporter,
+  pathOf,
+  type ServerErrorContext,
+  type ServerErrorHandler,
+} from './errors.js';
 import { incomingMessageFor } from './incoming-message.js';
 import { prometheusText } from './metrics.js';
 import {
@@ -78,6 +86,16 @@ export interface ServerOptions
    * for `releaseAfter`, so idle sockets hold none.
    */
   readonly perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /**
+   * Told of every error nobody else was: a route handler that threw when the route has no
+   * `error` handler (the socket is failed with 1011), an `error` handler that threw, an
+   * upgrade hook that threw (the request is answered 500), a topic adapter's failure, and the
+   * server's own (an accept error). A route's `error` handler takes precedence: it gets the
+   * exception (as an InternalError whose `cause` is what was thrown) and this is not called.
+   * Default: `console.error`, one line saying which handler of which path threw, then the
+   * error with its stack. Errors are never dropped silently.
+   */
+  readonly onError?: (error: Error, context: ServerErrorContext) => void;
 }
 
 /** A route: the handlers for its sockets, its upgrade hook, and what it supports. */
@@ -146,8 +164,10 @@ export class WebSocketServer implements SocketOwner {
   private closing: Promise<ShutdownReport> | null = null;
   private emptied: (() => void) | null = null;
   private readonly realtime: Realtime;
+  private readonly report: ServerErrorHandler;
 
   constructor(options: ServerOptions = {}) {
+    this.report = errorReporter(options.onError);
     this.limits = resolveLimits(options);
     this.settings = {
       closeTimeout: options.closeTimeout ?? DEFAULT_SOCKET_SETTINGS.closeTimeout,
@@ -157,7 +177,9 @@ export class WebSocketServer implements SocketOwner {
     this.maxHeaders = options.maxHeaders ?? DEFAULT_HEAD_LIMITS.maxHeaders;
     this.defaultProtocols = options.protocols;
     this.perMessageDeflate = options.perMessageDeflate ?? true;
-    this.realtime = new Realtime(options, this.sockets);
+    this.realtime = new Realtime(options, this.sockets, (error) =>
+      this.reportError(error, { kind: 'topics' }),
+    );
     const origins = options.origins;
     this.originAllowed =
       origins === undefined
@@ -176,6 +198,19 @@ export class WebSocketServer implements SocketOwner {
       deflate,
     });
     return this;
+  }
+
+  /**
+   * @internal Reports an error to `onError` (or standard error), for the parts of the server
+   * that have no caller to throw to: socket handlers, upgrade hooks, the topic adapter.
+   */
+  reportError(error: Error, context: ServerErrorContext): void {
+    this.report(error, context);
+  }
+
+  /** @internal A socket's handler threw and no `error` handler of its route was told. */
+  handlerThrew(socket: Socket<unknown>, handler: HandlerName, error: unknown): void {
+    this.report(asError(error), { kind: 'handler', handler, path: pathOf(socket.url), socket });
   }
 
   /** Open sockets. */
@@ -273,6 +308,9 @@ export class WebSocketServer implements SocketOwner {
         resolve();
       });
     });
+    // Once listening, an error (a failed accept when out of file descriptors) is reported
+    // rather than thrown: the server goes on serving.
+    server.on('error', (error) => this.report(error, { kind: 'server' }));
     const address = server.address() as AddressInfo;
     return { port: address.port, host: address.address };
   }
@@ -317,12 +355,15 @@ export class WebSocketServer implements SocketOwner {
 
   private upgrade(input: UpgradeInput, socket: NetSocket, head: Buffer): void {
     socket.on('error', ignoreError);
-    try {
-      this.upgradeOrHook(input, socket, head)?.catch((error: unknown) => {
-        refuse(socket, new HandshakeError(500, 'upgrade failed', { cause: error }));
-      });
-    } catch (error) {
+    // The hook's own exceptions are reported in runHook; what reaches here is unexpected.
+    const failed = (error: unknown) => {
+      this.report(asError(error), { kind: 'server', path: pathOf(input.target) });
       refuse(socket, new HandshakeError(500, 'upgrade failed', { cause: error }));
+    };
+    try {
+      this.upgradeOrHook(input, socket, head)?.catch(failed);
+    } catch (error) {
+      failed(error);
     }
   }
 
@@ -386,7 +427,18 @@ export class WebSocketServer implements SocketOwner {
       protocols: offer.protocols,
       remoteAddress: socket.remoteAddress ?? '',
     };
-    const decision = await withTimeout(match.value.options.upgrade!(context), this.handshakeTimeout);
+    let decision: Awaited<ReturnType<UpgradeHook<unknown>>> | typeof TIMED_OUT;
+    try {
+      decision = await withTimeout(match.value.options.upgrade!(context), this.handshakeTimeout);
+      const chosen =
+        decision === TIMED_OUT || decision instanceof UpgradeRejection ? undefined : decision?.protocol;
+      if (chosen != null && !offer.protocols.includes(chosen)) {
+        throw new Error(`the upgrade hook chose subprotocol ${chosen}, which the client did not offer`);
+      }
+    } catch (error) {
+      this.report(asError(error), { kind: 'handler', handler: 'upgrade', path });
+      return refuse(socket, new HandshakeError(500, 'upgrade failed', { cause: error }));
+    }
     if (decision === TIMED_OUT) return refuse(socket, new HandshakeError(503, 'upgrade hook timed out'));
     if (decision instanceof UpgradeRejection) {
       return refuse(
@@ -415,11 +467,9 @@ export class WebSocketServer implements SocketOwner {
   ): void {
     const route = match.value.options;
     let protocol: string | null;
+    // runHook has checked that a subprotocol the hook chose is one the client offered.
     if (acceptance?.protocol !== undefined) {
       protocol = acceptance.protocol;
-      if (protocol !== null && !offer.protocols.includes(protocol)) {
-        throw new Error(`upgrade hook chose subprotocol ${protocol}, which the client did not offer`);
-      }
     } else {
       protocol = selectProtocol(offer.protocols, route.protocols ?? this.defaultProtocols);
     }

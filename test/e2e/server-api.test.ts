@@ -39,9 +39,14 @@ describe('server routes and upgrade hook', () => {
   let server: WebSocketServer;
   let port: number;
   const seen: Array<{ path: string; data: unknown; params: unknown }> = [];
+  const reported: Array<{ message: string; handler: string | undefined; path: string | undefined }> = [];
 
   before(async () => {
-    server = createServer({ origins: ['https://allowed.example'] });
+    server = createServer({
+      origins: ['https://allowed.example'],
+      onError: (error, context) =>
+        reported.push({ message: error.message, handler: context.handler, path: context.path }),
+    });
     server
       .route('/echo', { message: echo })
       .route<{ room: string }>('/rooms/:room', {
@@ -163,6 +168,7 @@ describe('server routes and upgrade hook', () => {
     const { code, reason } = await within(3000, 'the 1011 close', closed.promise);
     assert.equal(code, 1011);
     assert.equal(reason, '');
+    assert.deepEqual(reported, [{ message: 'handler bug', handler: 'message', path: '/crash' }]);
   });
 
   it('counts open connections', async () => {
