@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type {
   AdapterStats,
   TopicAdapter,
@@ -28,6 +28,11 @@ export interface RedisAdapterSettings {
   readonly sharded: boolean;
 }
 
+const SCRIPT_SHA = {
+  publish: createHash('sha1').update(PUBLISH_SCRIPT).digest('hex'),
+  history: createHash('sha1').update(HISTORY_SCRIPT).digest('hex'),
+};
+
 type Deliver = (topic: string, payload: Uint8Array, isBinary: boolean, delivery?: TopicDelivery) => void;
 
 /** One id per adapter: it tells a node its own messages among those coming back from Redis. */
@@ -55,7 +60,6 @@ export class RedisTopicAdapter implements TopicAdapter {
   /** Own publishes on their way, by sequence number: their origin comes back with them. */
   private readonly inflight = new Map<number, { topic: string; origin: unknown }>();
   private seq = 0;
-  private scriptSha: { publish: string | null; history: string | null } = { publish: null, history: null };
   private deliverTo: Deliver | null = null;
   private resetTo: ((topic: string, position: TopicPosition | null, reason: string) => void) | null = null;
   private reportTo: (error: Error) => void = (error) => console.error(`wsx: redis: ${error.message}`);
@@ -118,19 +122,29 @@ export class RedisTopicAdapter implements TopicAdapter {
     this.link?.unsubscribe(this.channel(topic)).catch(this.reportError);
   }
 
-  publish(topic: string, payload: Uint8Array, isBinary: boolean, origin?: unknown): Promise<TopicPosition | null> {
+  publish(
+    topic: string,
+    payload: Uint8Array,
+    isBinary: boolean,
+    origin?: unknown,
+  ): Promise<TopicPosition | null> {
     if (this.closed) return Promise.reject(new PublishRefusedError('the Redis topic adapter is closed'));
     const limit = this.settings.maxPayload;
     if (payload.length > limit) {
       this.counters.refused++;
-      return Promise.reject(new PublishRefusedError(`message of ${payload.length} bytes is over the limit of ${limit}`));
+      return Promise.reject(
+        new PublishRefusedError(`message of ${payload.length} bytes is over the limit of ${limit}`),
+      );
     }
     const seq = ++this.seq;
     const header = headerOf(this.ordered ? 's' : 'p', isBinary, this.node, seq, Date.now());
-    const bytes = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.length);
+    const bytes = Buffer.isBuffer(payload)
+      ? payload
+      : Buffer.from(payload.buffer, payload.byteOffset, payload.length);
     return new Promise((resolve, reject) => {
       const send = () => {
-        if (this.ordered && this.subscribed.has(topic) && origin != null) this.inflight.set(seq, { topic, origin });
+        if (this.ordered && this.subscribed.has(topic) && origin != null)
+          this.inflight.set(seq, { topic, origin });
         this.send(topic, header, bytes).then(
           (position) => {
             this.counters.published++;
@@ -209,7 +223,9 @@ export class RedisTopicAdapter implements TopicAdapter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.outbox.refuseAll(new PublishRefusedError('the Redis topic adapter closed before the link came back'));
+    this.outbox.refuseAll(
+      new PublishRefusedError('the Redis topic adapter closed before the link came back'),
+    );
     await this.link?.close();
   }
 
@@ -238,7 +254,11 @@ export class RedisTopicAdapter implements TopicAdapter {
     });
   }
 
-  /** EVALSHA, loading the script on a node that does not have it yet (first use, restart, failover). */
+  /**
+   * EVALSHA, or EVAL when the node does not have the script yet (first use, restart, failover,
+   * a slot moved to another node). EVAL caches the script on the node it runs on, the one
+   * owning `key`; SCRIPT LOAD has no key, and a cluster client sends it to every node.
+   */
   private async script(
     name: 'publish' | 'history',
     source: string,
@@ -246,17 +266,12 @@ export class RedisTopicAdapter implements TopicAdapter {
     args: readonly (string | Buffer)[],
   ): Promise<unknown> {
     const link = this.link!;
-    const sha = this.scriptSha[name];
-    if (sha !== null) {
-      try {
-        return await link.command(key, ['EVALSHA', sha, '1', key, ...args]);
-      } catch (error) {
-        if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
-      }
+    try {
+      return await link.command(key, ['EVALSHA', SCRIPT_SHA[name], '1', key, ...args]);
+    } catch (error) {
+      if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
     }
-    const loaded = (await link.command(key, ['SCRIPT', 'LOAD', source])) as Buffer | string;
-    this.scriptSha[name] = loaded.toString();
-    return link.command(key, ['EVALSHA', this.scriptSha[name]!, '1', key, ...args]);
+    return link.command(key, ['EVAL', source, '1', key, ...args]);
   }
 
   private received(message: Buffer, channel: string): void {
@@ -269,7 +284,10 @@ export class RedisTopicAdapter implements TopicAdapter {
     this.counters.received++;
     const lag = Date.now() - envelope.time;
     if (lag > this.lagMs) this.lagMs = lag;
-    if (this.order !== null) return this.order.receive(topic, envelope);
+    if (this.order !== null) {
+      this.order.receive(topic, envelope);
+      return;
+    }
     if (envelope.node === this.node) return; // written here already, when it was published
     this.deliverTo?.(topic, envelope.payload, envelope.isBinary);
   }
@@ -278,12 +296,16 @@ export class RedisTopicAdapter implements TopicAdapter {
     try {
       const envelope = decodeEnvelope(message, this.settings.maxPayload);
       if (envelope.mode !== (this.ordered ? 's' : 'p')) {
-        throw new EnvelopeError(`a ${envelope.mode === 's' ? 'stream' : 'pubsub'}-mode message in ${this.settings.mode} mode`);
+        throw new EnvelopeError(
+          `a ${envelope.mode === 's' ? 'stream' : 'pubsub'}-mode message in ${this.settings.mode} mode`,
+        );
       }
       return envelope;
     } catch (error) {
       this.counters.invalid++;
-      this.reportError(new Error(`refused a message on topic ${JSON.stringify(topic)}: ${(error as Error).message}`));
+      this.reportError(
+        new Error(`refused a message on topic ${JSON.stringify(topic)}: ${(error as Error).message}`),
+      );
       return null;
     }
   }
@@ -313,10 +335,13 @@ export class RedisTopicAdapter implements TopicAdapter {
         }
         this.deliverTo?.(topic, delivery.payload, delivery.isBinary, delivery);
       },
-      reset: (topic: string, position: TopicPosition | null, reason: string) => this.resetTo?.(topic, position, reason),
+      reset: (topic: string, position: TopicPosition | null, reason: string) =>
+        this.resetTo?.(topic, position, reason),
       failed: (topic: string, error: unknown) => {
         if (this.up) {
-          this.reportError(new Error(`reading the history of ${JSON.stringify(topic)} failed: ${(error as Error).message}`));
+          this.reportError(
+            new Error(`reading the history of ${JSON.stringify(topic)} failed: ${(error as Error).message}`),
+          );
           setTimeout(() => this.order?.resync(topic), 1_000).unref();
         }
       },
