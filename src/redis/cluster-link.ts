@@ -25,8 +25,8 @@ export class ClusterLink implements RedisLink {
   private readonly events: LinkEvents;
   private everUp = false;
   private wasUp = false;
-  /** A node failed since the link was last up. */
-  private nodeFailed = false;
+  /** Nodes that failed since the link was last up, by address: each outage is reported once. */
+  private readonly failing = new Set<string>();
   private closing = false;
   private attempt = 0;
 
@@ -39,8 +39,10 @@ export class ClusterLink implements RedisLink {
     cluster.on('node-ready', this.changed);
     cluster.on('error', (error: Error) => this.failed(error));
     cluster.on('node-error', (error: Error, node: { host: string; port: number }) => {
-      this.nodeFailed = true;
-      this.failed(new Error(`node ${node.host}:${node.port}: ${error.message || error.name}`));
+      const address = `${node.host}:${node.port}`;
+      if (this.failing.has(address)) return; // node-redis retries it: one report per outage
+      this.failing.add(address);
+      this.failed(new Error(`node ${address}: ${error.message || error.name}`));
     });
     cluster.on('sharded-channel-moved-error', (error: Error, channel: string) => {
       this.failed(new Error(`resubscribing ${channel} after its slot moved: ${error.message}`));
@@ -62,10 +64,13 @@ export class ClusterLink implements RedisLink {
   }
 
   subscribe(channel: string): Promise<unknown> {
+    if (this.closing) return Promise.resolve();
     return this.cluster.sSubscribe(channel, this.received, true);
   }
 
+  /** After `close` there is nothing to unsubscribe from (the server drops its topics after the adapter). */
   unsubscribe(channel: string): Promise<unknown> {
+    if (this.closing) return Promise.resolve();
     return this.cluster.sUnsubscribe(channel, this.received, true);
   }
 
@@ -104,8 +109,8 @@ export class ClusterLink implements RedisLink {
   private readonly changed = (): void => {
     if (this.closing) return;
     const up = this.cluster.isReady && this.allNodesReady();
-    if (up && (this.nodeFailed || !this.wasUp)) {
-      this.nodeFailed = false;
+    if (up && (this.failing.size > 0 || !this.wasUp)) {
+      this.failing.clear();
       this.wasUp = true;
       this.events.up(this.everUp);
       this.everUp = true;
