@@ -32,13 +32,7 @@ const EPOCH = /^([0-9a-z]{1,24}|-)$/;
 const DIGITS = /^[0-9]{1,15}$/;
 
 /** The header of a message, up to (pub/sub) or without (stream: Redis appends) epoch and offset. */
-export function headerOf(
-  mode: 'p' | 's',
-  isBinary: boolean,
-  node: string,
-  seq: number,
-  time: number,
-): string {
+export function headerOf(mode: 'p' | 's', isBinary: boolean, node: string, seq: number, time: number): string {
   const head = `${MAGIC} ${mode} ${isBinary ? 1 : 0} ${node} ${seq} ${time} `;
   return mode === 'p' ? `${head}- 0\n` : head;
 }
@@ -61,13 +55,7 @@ export function decodeEnvelope(message: Buffer, maxPayload: number): Envelope {
   if ((mode !== 'p' && mode !== 's') || (flags !== '0' && flags !== '1')) {
     throw new EnvelopeError('not a wsx message (bad mode or flags)');
   }
-  if (
-    !ID.test(node!) ||
-    !EPOCH.test(epoch!) ||
-    !DIGITS.test(seq!) ||
-    !DIGITS.test(time!) ||
-    !DIGITS.test(offset!)
-  ) {
+  if (!ID.test(node!) || !EPOCH.test(epoch!) || !DIGITS.test(seq!) || !DIGITS.test(time!) || !DIGITS.test(offset!)) {
     throw new EnvelopeError('not a wsx message (bad header field)');
   }
   const payload = message.subarray(end + 1);
