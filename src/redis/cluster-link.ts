@@ -65,13 +65,13 @@ export class ClusterLink implements RedisLink {
 
   subscribe(channel: string): Promise<unknown> {
     if (this.closing) return Promise.resolve();
-    return this.cluster.sSubscribe(channel, this.received, true);
+    return this.cluster.sSubscribe(channel, this.received, true).catch(this.unlessClosing);
   }
 
   /** After `close` there is nothing to unsubscribe from (the server drops its topics after the adapter). */
   unsubscribe(channel: string): Promise<unknown> {
     if (this.closing) return Promise.resolve();
-    return this.cluster.sUnsubscribe(channel, this.received, true);
+    return this.cluster.sUnsubscribe(channel, this.received, true).catch(this.unlessClosing);
   }
 
   async close(): Promise<void> {
@@ -92,6 +92,11 @@ export class ClusterLink implements RedisLink {
       },
     );
   }
+
+  /** A subscription change cut short by `close` is no failure. */
+  private readonly unlessClosing = (error: unknown): void => {
+    if (!this.closing) throw error;
+  };
 
   private readonly received = (message: Buffer, channel: Buffer | string): void => {
     this.events.message(message, typeof channel === 'string' ? channel : channel.toString('utf8'));
