@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type {
   AdapterStats,
   TopicAdapter,
@@ -28,6 +28,11 @@ export interface RedisAdapterSettings {
   readonly sharded: boolean;
 }
 
+const SCRIPT_SHA = {
+  publish: createHash('sha1').update(PUBLISH_SCRIPT).digest('hex'),
+  history: createHash('sha1').update(HISTORY_SCRIPT).digest('hex'),
+};
+
 type Deliver = (topic: string, payload: Uint8Array, isBinary: boolean, delivery?: TopicDelivery) => void;
 
 /** One id per adapter: it tells a node its own messages among those coming back from Redis. */
@@ -55,7 +60,6 @@ export class RedisTopicAdapter implements TopicAdapter {
   /** Own publishes on their way, by sequence number: their origin comes back with them. */
   private readonly inflight = new Map<number, { topic: string; origin: unknown }>();
   private seq = 0;
-  private scriptSha: { publish: string | null; history: string | null } = { publish: null, history: null };
   private deliverTo: Deliver | null = null;
   private resetTo: ((topic: string, position: TopicPosition | null, reason: string) => void) | null = null;
   private reportTo: (error: Error) => void = (error) => console.error(`wsx: redis: ${error.message}`);
@@ -250,7 +254,11 @@ export class RedisTopicAdapter implements TopicAdapter {
     });
   }
 
-  /** EVALSHA, loading the script on a node that does not have it yet (first use, restart, failover). */
+  /**
+   * EVALSHA, or EVAL when the node does not have the script yet (first use, restart, failover,
+   * a slot moved to another node). EVAL caches the script on the node it runs on, the one
+   * owning `key`; SCRIPT LOAD has no key, and a cluster client sends it to every node.
+   */
   private async script(
     name: 'publish' | 'history',
     source: string,
@@ -258,17 +266,12 @@ export class RedisTopicAdapter implements TopicAdapter {
     args: readonly (string | Buffer)[],
   ): Promise<unknown> {
     const link = this.link!;
-    const sha = this.scriptSha[name];
-    if (sha !== null) {
-      try {
-        return await link.command(key, ['EVALSHA', sha, '1', key, ...args]);
-      } catch (error) {
-        if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
-      }
+    try {
+      return await link.command(key, ['EVALSHA', SCRIPT_SHA[name], '1', key, ...args]);
+    } catch (error) {
+      if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
     }
-    const loaded = (await link.command(key, ['SCRIPT', 'LOAD', source])) as Buffer | string;
-    this.scriptSha[name] = loaded.toString();
-    return link.command(key, ['EVALSHA', this.scriptSha[name]!, '1', key, ...args]);
+    return link.command(key, ['EVAL', source, '1', key, ...args]);
   }
 
   private received(message: Buffer, channel: string): void {

@@ -2,10 +2,13 @@
  * wsx/redis: topics across processes and machines over Redis (or a Valkey-compatible server).
  * Needs the `redis` package (node-redis), an optional peer dependency of wsx.
  */
+import type { RedisClusterOptions } from 'redis';
 import { RedisTopicAdapter, type RedisTopicMode } from './adapter.js';
+import { type AnyRedisCluster, ClusterLink } from './cluster-link.js';
 import { type AnyRedisClient, retryDelay, SingleNodeLink } from './link.js';
 
 export { RedisTopicAdapter, type RedisTopicMode } from './adapter.js';
+export type { AnyRedisCluster } from './cluster-link.js';
 export { EnvelopeError } from './envelope.js';
 export { PublishRefusedError } from './outbox.js';
 
@@ -14,6 +17,16 @@ export interface RedisAdapterOptions {
   readonly url?: string;
   /** A node-redis client you already have (connected or not); the adapter duplicates it for subscriptions and never closes it. */
   readonly client?: AnyRedisClient;
+  /**
+   * A Redis Cluster instead of one server: node-redis's cluster options (at least `rootNodes`,
+   * e.g. `[{ url: 'redis://10.0.0.1:7000' }]`; credentials and TLS go in `defaults`), or a
+   * cluster client you already have (`createCluster`, connected or not; never closed by the
+   * adapter). Topics then always use sharded pub/sub, and each topic's commands and messages
+   * go to the master owning its slot. A failed master holds up only its own topics: their
+   * publishes fail after node-redis's command timeout (5 s by default) and are counted as
+   * failed, while the others carry on.
+   */
+  readonly cluster?: Pick<RedisClusterOptions, 'rootNodes' | 'defaults'> | AnyRedisCluster;
   /** `pubsub` (the default): at most once, lowest latency. `stream`: offsets, bounded history, recovery. */
   readonly mode?: RedisTopicMode;
   /** Prefix of every channel and key. Default `wsx:`. */
@@ -30,7 +43,7 @@ export interface RedisAdapterOptions {
   readonly historyAge?: number;
   /** Stream mode: seconds without a publish after which a topic's history is deleted (its epoch with it). Default 86,400. */
   readonly historyTtl?: number;
-  /** SPUBLISH/SSUBSCRIBE (sharded pub/sub) instead of PUBLISH/SUBSCRIBE. Default false on a single node. */
+  /** SPUBLISH/SSUBSCRIBE (sharded pub/sub) instead of PUBLISH/SUBSCRIBE. Default false on a single node; always true on a cluster. */
   readonly sharded?: boolean;
 }
 
@@ -61,8 +74,14 @@ export async function createRedisAdapter(options: RedisAdapterOptions = {}): Pro
     historyLength: positive('historyLength', options.historyLength, 1_000),
     historyAge: positive('historyAge', options.historyAge, 0, 0),
     historyTtl: positive('historyTtl', options.historyTtl, 86_400, 0),
-    sharded: options.sharded ?? false,
+    sharded: options.cluster !== undefined || (options.sharded ?? false),
   };
+  if (options.cluster !== undefined) {
+    if (options.url !== undefined || options.client !== undefined) {
+      throw new TypeError('give one of url, client and cluster');
+    }
+    return clusterAdapter(options.cluster, settings);
+  }
   let client = options.client;
   const owns = client === undefined;
   if (client === undefined) {
@@ -76,6 +95,33 @@ export async function createRedisAdapter(options: RedisAdapterOptions = {}): Pro
   const given = client;
   adapter.attach((events) => new SingleNodeLink(given, owns, settings.sharded, events));
   return adapter;
+}
+
+async function clusterAdapter(
+  given: NonNullable<RedisAdapterOptions['cluster']>,
+  settings: ConstructorParameters<typeof RedisTopicAdapter>[0],
+): Promise<RedisTopicAdapter> {
+  let cluster: AnyRedisCluster;
+  const owns = !isClusterClient(given);
+  if (isClusterClient(given)) {
+    cluster = given;
+  } else {
+    if (!Array.isArray(given.rootNodes) || given.rootNodes.length === 0) {
+      throw new TypeError('cluster.rootNodes must list at least one node');
+    }
+    const redis = await loadRedis();
+    cluster = redis.createCluster({
+      rootNodes: given.rootNodes,
+      defaults: { ...given.defaults, socket: { ...given.defaults?.socket, reconnectStrategy: retryDelay } },
+    } as RedisClusterOptions) as unknown as AnyRedisCluster;
+  }
+  const adapter = new RedisTopicAdapter(settings);
+  adapter.attach((events) => new ClusterLink(cluster, owns, events));
+  return adapter;
+}
+
+function isClusterClient(value: NonNullable<RedisAdapterOptions['cluster']>): value is AnyRedisCluster {
+  return typeof (value as AnyRedisCluster).sSubscribe === 'function';
 }
 
 async function loadRedis(): Promise<typeof import('redis')> {
