@@ -71,7 +71,7 @@ function onText(sub: Subscriber, text: string): void {
 
 function openWs(sub: Subscriber, port: number, query: string): Promise<void> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/${query}`, { perMessageDeflate: false });
-  sub.close = () => ws.close();
+  sub.close = () => ws.terminate();
   ws.on('message', (data: Buffer) => onText(sub, data.toString('latin1')));
   ws.on('close', () => {
     if (closing || !stream || sub.lostNode) return;

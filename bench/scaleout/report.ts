@@ -30,7 +30,8 @@ export function printTable(samples: Sample[], settings: Settings): void {
   const rows: string[][] = [
     [
       'impl',
-      'KiB/sub',
+      'RSS KiB/sub',
+      'heap KiB/sub',
       `rate ${settings.rate}/s: deliv/s`,
       'p50 ms',
       'p99 ms',

@@ -4,7 +4,8 @@
  * processes per implementation, one redis-server started here, subscribers in load processes.
  *
  *   node .build/bench/scaleout/run.js [--runs=3] [--subs=1000] [--loaders=2] [--rate=20]
- *        [--window=20] [--warmup=1] [--duration=3] [--recovery=3] [--impls=a,b] [--quick]
+ *        [--window=20] [--warmup=1] [--duration=3] [--recovery=3] [--wait-quiet=10]
+ *        [--impls=a,b] [--quick]
  *
  * Each repetition runs every implementation once, the order rotating. A table of medians on
  * stdout, every sample in bench/results/scaleout.json. See bench/README.md.
@@ -12,8 +13,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createClient } from 'redis';
+import { machineTicks, startRedis } from './procs.js';
 import { printTable } from './report.js';
-import { startRedis } from './procs.js';
 import { IMPLS, runSample, type Sample, type Settings } from './sample.js';
 
 function option(name: string, fallback: number): number {
@@ -38,6 +39,19 @@ const only = process.argv
   .split(',');
 const impls = only === undefined ? IMPLS : IMPLS.filter((i) => only.includes(i.name));
 
+const quietSeconds = option('wait-quiet', 10);
+
+/** Waits up to `seconds` for the machine to be mostly idle (< 50% of one core busy over 500 ms): it is shared. */
+async function waitQuiet(seconds: number): Promise<void> {
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    const t0 = machineTicks();
+    await new Promise((r) => setTimeout(r, 500));
+    if (((machineTicks() - t0) / 100 / 0.5) * 100 < 50) return;
+  }
+  console.log(`machine still busy after ${seconds} s: measuring anyway (see "other" in the CPU lines)`);
+}
+
 const redis = await startRedis();
 const admin = createClient({ url: redis.url });
 await admin.connect();
@@ -53,6 +67,7 @@ try {
     for (let k = 0; k < impls.length; k++) {
       const impl = impls[(r + k) % impls.length]!;
       await admin.flushAll();
+      await waitQuiet(quietSeconds);
       const sample = await runSample(impl, settings, { url: redis.url, pid: redis.proc.pid! });
       samples.push(sample);
       const cpu = (c: Record<string, number>): string =>

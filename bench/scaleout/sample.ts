@@ -121,23 +121,35 @@ export async function runSample(
       pids[`load ${i}`] = l.pid;
     });
 
+    /** Until deliveries stop for 300 ms (at most 5 s). */
+    const drain = async (): Promise<void> => {
+      let seen = -1;
+      for (let waited = 0; waited < 5_000 && received() !== seen; waited += 300) {
+        seen = received();
+        await sleep(300);
+      }
+    };
+
     const measure = async (rate: number, ms: number): Promise<Window> => {
       for (const l of loaders) l.send({ cmd: 'window', on: true });
       const before = Object.fromEntries(Object.entries(pids).map(([n, p]) => [n, cpuTicks(p)]));
       const machine0 = machineTicks();
+      const t0 = performance.now();
       const count0 = received();
       const published = await a.ask({ cmd: 'publish', rate, ms, window: settings.window }, 'published');
       const count1 = received();
       const machine1 = machineTicks();
+      // CPU over the runner's own span (the reply can come late on a busy machine); rate over the publisher's.
+      const span = (performance.now() - t0) / 1000;
       const seconds = published.ms / 1000;
       const cpu: Record<string, number> = {};
       let ours = 0;
       for (const [n, p] of Object.entries(pids)) {
-        cpu[n] = ((cpuTicks(p) - before[n]!) / TICKS_PER_SECOND / seconds) * 100;
+        cpu[n] = ((cpuTicks(p) - before[n]!) / TICKS_PER_SECOND / span) * 100;
         ours += cpu[n]!;
       }
-      cpu.other = Math.max(0, ((machine1 - machine0) / TICKS_PER_SECOND / seconds) * 100 - ours);
-      await sleep(300); // let what is in flight arrive, so its latency counts
+      cpu.other = Math.max(0, ((machine1 - machine0) / TICKS_PER_SECOND / span) * 100 - ours);
+      await drain(); // what is in flight arrives, so its latency counts
       const histogram = new Histogram();
       for (const l of loaders)
         histogram.merge((await l.ask({ cmd: 'window', on: false }, 'window')).histogram);
@@ -150,7 +162,7 @@ export async function runSample(
     };
 
     await a.ask({ cmd: 'publish', rate: settings.rate, ms: settings.warmupMs, window: 0 }, 'published');
-    await sleep(300);
+    await drain();
     const rate = await measure(settings.rate, settings.durationMs);
     const saturation = await measure(0, settings.durationMs);
     await sleep(500);
@@ -166,9 +178,17 @@ export async function runSample(
       for (const l of loaders) l.send({ cmd: 'kill', atUs });
       await b.kill('SIGKILL');
       await flowing;
-      await sleep(1500);
-      const reports: RecoveryReport[] = [];
-      for (const l of loaders) reports.push((await l.ask({ cmd: 'recovery' }, 'recovery')).report);
+      // Until every moved subscriber has heard its recovery outcome and the head has stopped moving.
+      let reports: RecoveryReport[] = [];
+      for (let waited = 0; waited < 15_000; waited += 250) {
+        await sleep(250);
+        reports = [];
+        for (const l of loaders) reports.push((await l.ask({ cmd: 'recovery' }, 'recovery')).report);
+        const told = reports.reduce((s, r) => s + r.recovered + r.notRecovered, 0);
+        const moved = reports.reduce((s, r) => s + r.reconnected, 0);
+        const last = reports.flatMap((r) => r.last);
+        if (told >= moved && Math.min(...last) === Math.max(...last)) break;
+      }
       recovery = summarize(reports);
     }
     return {
