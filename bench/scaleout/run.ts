@@ -5,12 +5,12 @@
  *
  *   node .build/bench/scaleout/run.js [--runs=3] [--subs=1000] [--loaders=2] [--rate=20]
  *        [--window=20] [--warmup=1] [--duration=3] [--recovery=3] [--wait-quiet=10]
- *        [--impls=a,b] [--quick]
+ *        [--impls=a,b] [--quick] [--report=FILE]
  *
  * Each repetition runs every implementation once, the order rotating. A table of medians on
  * stdout, every sample in bench/results/scaleout.json. See bench/README.md.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createClient } from 'redis';
 import { machineTicks, startRedis } from './procs.js';
@@ -50,6 +50,17 @@ async function waitQuiet(seconds: number): Promise<void> {
     if (((machineTicks() - t0) / 100 / 0.5) * 100 < 50) return;
   }
   console.log(`machine still busy after ${seconds} s: measuring anyway (see "other" in the CPU lines)`);
+}
+
+// --report=FILE prints the table of samples saved by an earlier run.
+const saved = process.argv.find((a) => a.startsWith('--report='))?.slice(9);
+if (saved !== undefined) {
+  const { samples, settings: was } = JSON.parse(readFileSync(saved, 'utf8')) as {
+    samples: Sample[];
+    settings: Settings;
+  };
+  printTable(samples, was);
+  process.exit(0);
 }
 
 const redis = await startRedis();
