@@ -51,7 +51,6 @@ export interface WorkerIdentity {
   /** The cluster's worker id: a restarted worker gets a new one. */
   readonly worker: number;
   readonly pid: number;
-  /** The topic adapter's counters (publishes relayed, dropped, received). */
 }
 
 const MAX_TOPIC_LENGTH = 128;

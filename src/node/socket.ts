@@ -17,7 +17,7 @@ import { PerMessageDeflate } from '../protocol/extensions/permessage-deflate.js'
 import { resolveLimits } from '../protocol/limits.js';
 import { hasTopic, type OwnTopics, topicList } from '../server/own-topics.js';
 import type { PreparedMessage } from '../server/prepared.js';
-import type { SubscribeOptions, TopicRecovery } from '../server/topic-adapter.js';
+import type { SubscribeOptions, TopicRecovery } from './topic-types.js';
 
 /**
  * What an application does with a socket's events. One handlers object is shared by every

@@ -4,22 +4,9 @@
  * the server and never import it.
  */
 
-/** Where a message sits in a topic's history: its offset, in the history identified by `epoch`. */
-export interface TopicPosition {
-  /** 1, 2, 3, ... per topic; consecutive, so a gap is visible. */
-  readonly offset: number;
-  /** Changes whenever the history is lost (e.g. Redis restarted without persistence). */
-  readonly epoch: string;
-}
+import type { SubscribeOptions, TopicPosition, TopicRecovery } from '../node/topic-types.js';
 
-/** Options of `socket.subscribe`. */
-export interface SubscribeOptions {
-  /**
-   * The last position this client saw of the topic (offset 0: from the start of the history):
-   * the messages after it are written before any new one, or the `recovery` handler hears why not.
-   */
-  readonly since?: TopicPosition;
-}
+export type { SubscribeOptions, TopicPosition, TopicRecovery };
 
 /** A message as an adapter delivers it. */
 export interface TopicDelivery {
@@ -40,19 +27,6 @@ export interface TopicHistory {
   readonly head: number;
   /** The messages after the asked offset, oldest first (at most the asked limit). */
   readonly messages: readonly TopicDelivery[];
-}
-
-/** What happened to a `subscribe(topic, { since })`, or to a subscription that lost messages. */
-export interface TopicRecovery {
-  readonly topic: string;
-  /** True: every message after `since` was written to the socket, in order, none twice. */
-  readonly recovered: boolean;
-  /** Messages written from history. */
-  readonly missed: number;
-  /** Why not: 'no history' (the adapter keeps none), 'epoch changed', 'history trimmed', 'too many', 'unavailable'. */
-  readonly reason: string | null;
-  /** The latest position known for the topic, to resume from next time; null when unknown. */
-  readonly position: TopicPosition | null;
 }
 
 /**

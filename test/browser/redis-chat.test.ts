@@ -1,52 +1,14 @@
 // Two `wsx serve --redis` processes on one Redis: Chromium opens the chat page on each, and what
 // one page types appears on the other, through Redis, in both delivery modes.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Page } from 'playwright-core';
 import { RedisServer, redisSkip } from '../redis/redis-server.js';
-import { listeningUrl, NODE, portOf, WSX_CLI } from '../shared/cli.js';
+import { artifacts, browser, joinRoom, launch, serve, stop } from './chat-page.js';
 
-const CHROMIUM = process.env.WSX_CHROMIUM ?? '/usr/bin/chromium';
-const artifacts = new URL('../../../test-artifacts/', import.meta.url).pathname;
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-/** Under CI both are installed, so nothing is skipped there. */
-const skip =
-  redisSkip !== false
-    ? redisSkip
-    : existsSync(CHROMIUM) || process.env.CI
-      ? false
-      : `no Chromium at ${CHROMIUM} (apt-get install chromium)`;
-
-async function serve(redisUrl: string, mode: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(NODE, [WSX_CLI, 'serve', '--port', '0', '--redis', redisUrl, '--redis-mode', mode], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = portOf(await listeningUrl(child, 20_000));
-  return { child, port };
-}
-
-async function joinRoom(page: Page, url: string, name: string): Promise<void> {
-  await page.goto(url);
-  await page.fill('#name', name);
-  await page.fill('#room', 'lobby');
-  await page.click('#join');
-  await page.locator('#text:not([disabled])').waitFor();
-}
+/** Both peers are needed; under CI both are installed, so nothing is skipped there. */
+const skip = redisSkip !== false ? redisSkip : browser.skip;
 
 let redis: RedisServer | undefined;
 
@@ -60,14 +22,11 @@ describe('the chat page in Chromium, across two nodes joined by Redis', { timeou
 
   for (const mode of ['pubsub', 'stream']) {
     it(`carries messages from a page on one node to a page on the other (${mode})`, { skip }, async () => {
-      const nodes = [await serve(redis!.url, mode), await serve(redis!.url, mode)];
-      const profile = mkdtempSync(join(tmpdir(), 'wsx-chromium-'));
-      const context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: CHROMIUM_ARGS,
-        viewport: { width: 960, height: 640 },
-      });
+      const nodes = [
+        await serve('--redis', redis!.url, '--redis-mode', mode),
+        await serve('--redis', redis!.url, '--redis-mode', mode),
+      ];
+      const { context, close } = await launch();
       try {
         const [a, b] = nodes.map((node) => `http://127.0.0.1:${node.port}/`);
         const alice = await context.newPage();
@@ -98,12 +57,8 @@ describe('the chat page in Chromium, across two nodes joined by Redis', { timeou
         await bob.screenshot({ path: join(artifacts, `redis-${mode}-bob-node-b.png`) });
         assert.deepEqual(errors, []);
       } finally {
-        await context.close();
-        rmSync(profile, { recursive: true, force: true });
-        for (const { child } of nodes) {
-          child.kill('SIGTERM');
-          await once(child, 'exit');
-        }
+        await close();
+        for (const { child } of nodes) await stop(child);
       }
     });
   }
