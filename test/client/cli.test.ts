@@ -1,12 +1,12 @@
 // `wsx connect`'s client options as a real child process: --reconnect against a killed and
 // restarted `wsx serve`, --ping-interval, slash commands, --binary-format, TLS flags.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createServer } from '../../src/index.js';
+import { type CliRun, runCli } from '../shared/cli.js';
 import {
   acceptResponse,
   CLI,
@@ -19,7 +19,6 @@ import {
   type ServeProcess,
   serveEcho,
   until,
-  within,
 } from './helpers.js';
 
 const children: ChildProcess[] = [];
@@ -29,31 +28,10 @@ after(async () => {
   for (const server of servers) await server.stop();
 });
 
-interface Run {
-  child: ChildProcess;
-  out: () => string;
-  err: () => string;
-  exit: () => Promise<number | null>;
-}
-
-function connect(args: string[]): Run {
-  const child = spawn(NODE, [CLI, 'connect', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr!.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  return {
-    child,
-    out: () => out,
-    err: () => err,
-    exit: () => within(10_000, `wsx connect ${args.join(' ')} to exit (stderr: ${err})`, exited),
-  };
+function connect(args: string[]): CliRun {
+  const run = runCli(['connect', ...args], [NODE, CLI]);
+  children.push(run.child);
+  return run;
 }
 
 describe('wsx connect: client options', () => {
