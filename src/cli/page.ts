@@ -137,7 +137,8 @@ export const PAGE = `<!doctype html>
       switch (m.type) {
         case 'welcome':
           myName = m.name;
-          status('connected as ' + m.name, true);
+          // With --workers, say which worker (process) holds this connection.
+          status('connected as ' + m.name + (m.worker === undefined ? '' : ' (worker ' + m.worker + ', pid ' + m.pid + ')'), true);
           send({ type: 'subscribe', topic: wanted.room });
           break;
         case 'subscribed':

@@ -31,7 +31,8 @@ export function retryDelay(attempt: number): number {
   return Math.round(base / 2 + Math.random() * (base / 2));
 }
 
-const BUFFERS = { typeMapping: { [36 /* RESP blob string */]: Buffer } } as const;
+// 36 is RESP's blob string type.
+const BUFFERS = { typeMapping: { 36: Buffer } } as const;
 
 /**
  * One Redis server (or a Valkey-compatible one): one connection for commands (the user's own

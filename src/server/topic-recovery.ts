@@ -125,7 +125,7 @@ export class Recoveries {
       socket.sendPrepared(this.registry.prepare(delivery));
       written++;
     }
-    const at = catchup.floor > history.head ? catchup.floor : history.head;
+    const at = Math.max(catchup.floor, history.head);
     this.finish(socket, topic, catchup, true, written, null, { offset: at, epoch: history.epoch });
   }
 

@@ -256,7 +256,7 @@ export class TopicRegistry implements TopicHub {
     let written = 0;
     for (const socket of subscribers) {
       if (socket === origin) continue;
-      if (recovering !== undefined && recovering.has(socket)) {
+      if (recovering?.has(socket)) {
         if (this.recoveries.offer(socket, topic, message, position)) written++;
       } else if (socket.sendPrepared(message) !== 'dropped') written++;
     }

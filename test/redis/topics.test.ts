@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createClient } from 'redis';
 import { PublishRefusedError } from '../../src/redis/index.js';
 import { until } from '../shared/wait.js';
-import { linked, type Node, Subscriber, startNode, stopAll } from './nodes.js';
+import { linked, Subscriber, startNode, stopAll } from './nodes.js';
 import { RedisServer, redisSkip } from './redis-server.js';
 
 /** Publishes probes from `publisher` until every subscriber has one: the subscriptions are in place. Then forgets them. */
