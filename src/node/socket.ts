@@ -269,7 +269,8 @@ export class Socket<Data = unknown> implements ConnectionEvents {
 
   /**
    * Sends a message: a string as text, bytes as binary (unless `binary: false`). With
-   * permessage-deflate, `compress` overrides the size threshold for this message.
+   * permessage-deflate, `compress` overrides the size threshold for this message (false:
+   * not compressed, which still sets RSV1 on a socket without context takeover).
    */
   send(
     data: string | ArrayBufferView | ArrayBuffer,

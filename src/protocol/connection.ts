@@ -4,9 +4,10 @@ import type { SharedCompression } from './extensions/shared-compression.js';
 import { type ConnectionLimits, resolveLimits } from './limits.js';
 import { nextMaskingKey, xorInPlace } from './mask.js';
 import { MessageAssembler } from './message.js';
+import type { MessageExtension } from './message-extension.js';
 import { Opcode } from './opcodes.js';
 import { DISCARDING_PARSER, FrameParser, type FrameSink, type Parser } from './parser.js';
-import { encodeFrame, encodeHeader, encodeTextFrame } from './serializer.js';
+import { encodeFrame, encodeHeader, encodePiecesFrame, encodeTextFrame } from './serializer.js';
 
 /** Which end of the connection this is. */
 export type Role = 'server' | 'client';
@@ -35,22 +36,6 @@ export interface ConnectionEvents {
    * asked only when it fails the connection, and otherwise waits for the server.
    */
   endTransport(): void;
-}
-
-/** A permessage extension that claims RSV1 (permessage-deflate). */
-export interface MessageExtension {
-  /** Feeds compressed payload; decoded bytes go to `output`. `end` marks the message's last piece. */
-  decode(piece: Buffer, end: boolean, output: (decoded: Buffer) => void): void;
-  /** Whether to send a message of `size` bytes compressed; `force` is the caller's per-send choice. */
-  shouldCompress(size: number, force: boolean | undefined): boolean;
-  /** Compresses a whole message. */
-  encode(payload: Uint8Array): Buffer;
-  /** How this connection compresses messages framed once for many (null: per connection, or never). */
-  readonly sharedCompression: SharedCompression | null;
-  /** Frees what the extension can rebuild later (a quiet connection's zlib contexts); true when something was freed. */
-  hibernate(): boolean;
-  /** Frees what the extension holds (zlib contexts). */
-  release(): void;
 }
 
 export interface ConnectionOptions extends Partial<ConnectionLimits> {
@@ -85,6 +70,8 @@ export class Connection implements FrameSink {
   private messageCompressed = false;
   /** Outgoing fragmented message in progress (a continuation comes next). */
   private sendingFragments = false;
+  /** The outgoing fragmented message goes wrapped by the extension (RSV1 on its first frame). */
+  private storingFragments = false;
   /** Whether the data frame being read is the last of its message. */
   private frameFin = false;
 
@@ -288,19 +275,33 @@ export class Connection implements FrameSink {
   /** Returns false (and sends nothing) once a close frame has been sent. */
   private sendData(opcode: number, data: string | Uint8Array, fin: boolean, compress?: boolean): boolean {
     if (!this.canWrite()) return false;
+    const extension = this.extension;
+    const first = !this.sendingFragments;
     // Measured once: the size decides compression, and a text frame is sized by it.
     let textLength: number | undefined;
-    // Whole messages may go compressed (RSV1 on their only frame); fragments are sent as they are.
-    if (this.extension !== null && fin && !this.sendingFragments) {
-      const size = typeof data === 'string' ? (textLength = Buffer.byteLength(data)) : data.length;
-      if (this.extension.shouldCompress(size, compress)) {
-        const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-        this.writeFrame(opcode, true, this.extension.encode(bytes), true);
-        return true;
+    if (extension !== null && first) {
+      if (fin) {
+        const size = typeof data === 'string' ? (textLength = Buffer.byteLength(data)) : data.length;
+        const encoding = extension.encoding(size, compress);
+        if (encoding !== 'plain') {
+          const bytes = toBytes(data);
+          if (encoding === 'compressed') this.writeFrame(opcode, true, extension.encode(bytes), true);
+          else this.writePieces(opcode, true, extension.store(bytes, true));
+          return true;
+        }
+      } else {
+        // Fragments are never compressed, but may be wrapped.
+        this.storingFragments = extension.encoding(0, false) === 'stored';
       }
     }
-    const frameOpcode = this.sendingFragments ? Opcode.Continuation : opcode;
+    const frameOpcode = first ? opcode : Opcode.Continuation;
     this.sendingFragments = !fin;
+    if (this.storingFragments && extension !== null) {
+      // RFC 7692 §6.1: RSV1 on the first frame marks the whole message.
+      this.writePieces(frameOpcode, fin, extension.store(toBytes(data), fin), first);
+      if (fin) this.storingFragments = false;
+      return true;
+    }
     this.writeFrame(frameOpcode, fin, data, false, textLength);
     return true;
   }
@@ -377,6 +378,22 @@ export class Connection implements FrameSink {
     this.parser = DISCARDING_PARSER;
   }
 
+  /**
+   * Writes a data frame whose payload is `pieces`, in order: gathered into one buffer when it
+   * is small or must be masked; otherwise written as they are, so a large payload is not copied.
+   */
+  private writePieces(opcode: number, fin: boolean, pieces: readonly Uint8Array[], rsv1 = true): void {
+    let length = 0;
+    for (const piece of pieces) length += piece.length;
+    if (this.masking || length <= this.copyThreshold) {
+      const maskKey = this.masking ? nextMaskingKey() : null;
+      this.events.write(encodePiecesFrame(opcode, fin, rsv1, pieces, length, maskKey));
+      return;
+    }
+    this.events.write(encodeHeader(opcode, fin, rsv1, length));
+    for (const piece of pieces) this.events.write(piece);
+  }
+
   private writeFrame(
     opcode: number,
     fin: boolean,
@@ -397,3 +414,7 @@ export class Connection implements FrameSink {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function toBytes(data: string | Uint8Array): Uint8Array {
+  return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+}

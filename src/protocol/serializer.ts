@@ -72,6 +72,26 @@ export function encodeFrame(
   return frame;
 }
 
+/** A whole frame in one buffer whose payload is `pieces` back to back (`length` bytes in all), masked if a key is given. */
+export function encodePiecesFrame(
+  opcode: number,
+  fin: boolean,
+  rsv1: boolean,
+  pieces: readonly Uint8Array[],
+  length: number,
+  maskKey: Uint8Array | null,
+): Buffer {
+  const frame = Buffer.allocUnsafe(headerLength(length, maskKey !== null) + length);
+  const start = writeHeader(frame, opcode, fin, rsv1, length, maskKey);
+  let offset = start;
+  for (const piece of pieces) {
+    frame.set(piece, offset);
+    offset += piece.length;
+  }
+  if (maskKey !== null) unmaskInPlace(frame, start, offset, maskKey, 0);
+  return frame;
+}
+
 /** A whole text frame in one buffer, encoding `text` straight into place. */
 export function encodeTextFrame(
   opcode: number,

@@ -4,8 +4,8 @@
 // server and as a client (peak RSS of the child from /proc, VmHWM, before and after).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { MessageExtension } from '../../src/protocol/connection.js';
 import { PerMessageDeflate } from '../../src/protocol/extensions/permessage-deflate.js';
+import type { MessageEncoding, MessageExtension } from '../../src/protocol/message-extension.js';
 import {
   frame,
   GiB,
@@ -49,11 +49,14 @@ class CountingDeflate implements MessageExtension {
       output(decoded);
     });
   }
-  shouldCompress(size: number, force: boolean | undefined): boolean {
-    return this.inner.shouldCompress(size, force);
+  encoding(size: number, force: boolean | undefined): MessageEncoding {
+    return this.inner.encoding(size, force);
   }
   encode(payload: Uint8Array): Buffer {
     return this.inner.encode(payload);
+  }
+  store(payload: Uint8Array, end: boolean): Uint8Array[] {
+    return this.inner.store(payload, end);
   }
   get sharedCompression() {
     return this.inner.sharedCompression;

@@ -4,9 +4,9 @@
 // messages across frames and reads, UTF-8 checked after inflating, and the message limit.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { MessageExtension } from '../../src/protocol/connection.js';
+import { constants, createInflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { compressMessage, PerMessageDeflate } from '../../src/protocol/extensions/permessage-deflate.js';
+import type { MessageEncoding, MessageExtension } from '../../src/protocol/message-extension.js';
 import {
   deflateMessage,
   frame,
@@ -134,31 +134,156 @@ describe('the tail (RFC 7692 §7.2.1, §7.2.2)', () => {
   });
 });
 
+/** How a frame's payload went, judged from its bytes: compressed, stored blocks (RSV1 set), or plain. */
+function encodingOf(f: { rsv1: boolean; payload: Buffer }, sent: Buffer): string {
+  if (!f.rsv1) return f.payload.equals(sent) ? 'plain' : 'plain but changed';
+  return f.payload.equals(storedForm(sent)) ? 'stored' : 'compressed';
+}
+
+/**
+ * RFC 1951 §3.2.4 stored blocks of at most 65,535 bytes, written from the RFC, then the first
+ * byte of the empty stored block whose LEN and NLEN the receiver appends (0x00 alone for nothing, §7.2.3.6).
+ */
+function storedForm(data: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  for (let at = 0; at < data.length; at += 0xffff) {
+    const block = data.subarray(at, at + 0xffff);
+    const header = Buffer.from([
+      0,
+      block.length & 0xff,
+      block.length >> 8,
+      ~block.length & 0xff,
+      (~block.length >> 8) & 0xff,
+    ]);
+    parts.push(header, block);
+  }
+  return Buffer.concat([...parts, Buffer.from([0x00])]);
+}
+
+/** Inflates messages in order through one zlib context, as a receiver that keeps its context does. */
+async function inflateInOneContext(payloads: Buffer[], windowBits = 15): Promise<Buffer[]> {
+  const stream = createInflateRaw({ windowBits });
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const out: Buffer[] = [];
+  for (const payload of payloads) {
+    stream.write(Buffer.concat([payload, TAIL]));
+    await new Promise<void>((resolve) => stream.flush(constants.Z_SYNC_FLUSH, () => resolve()));
+    out.push(Buffer.concat(chunks.splice(0)));
+  }
+  stream.close();
+  return out;
+}
+
 describe('sending: threshold, compress flag, fragments', () => {
-  it('messages under the threshold go uncompressed unless compress: true; compress: false always wins', () => {
+  it('without context takeover on this side, what is not compressed goes as stored blocks, RSV1 set', () => {
+    for (const role of ['server', 'client'] as const) {
+      const h = new Harness(role, params({ threshold: 1024, localNoContextTakeover: true }));
+      const sent = [
+        'x'.repeat(1023),
+        'x'.repeat(1024),
+        'x'.repeat(10),
+        'x'.repeat(5000),
+        '',
+        'é'.repeat(200),
+      ];
+      h.connection.sendText(sent[0]);
+      h.connection.sendText(sent[1]);
+      h.connection.sendText(sent[2], true);
+      h.connection.sendText(sent[3], false);
+      h.connection.sendText(sent[4]);
+      h.connection.sendBinary(Buffer.from(sent[5]));
+      const frames = h.frames();
+      assert.deepEqual(
+        frames.map((f, i) => encodingOf(f, Buffer.from(sent[i]))),
+        ['stored', 'compressed', 'compressed', 'stored', 'stored', 'stored'],
+        role,
+      );
+      for (const [i, f] of frames.entries()) assert.deepEqual(inflatePayload(f.payload).toString(), sent[i]);
+    }
+  });
+
+  it('with context takeover on this side, what is not compressed goes plain: stored bytes would skew the window', () => {
     const h = new Harness('server', params({ threshold: 1024 }));
-    h.connection.sendText('x'.repeat(1023));
-    h.connection.sendText('x'.repeat(1024));
-    h.connection.sendText('x'.repeat(10), true);
-    h.connection.sendText('x'.repeat(5000), false);
+    const sent = ['x'.repeat(1023), 'x'.repeat(1024), 'x'.repeat(10), 'x'.repeat(5000)];
+    h.connection.sendText(sent[0]);
+    h.connection.sendText(sent[1]);
+    h.connection.sendText(sent[2], true);
+    h.connection.sendText(sent[3], false);
     assert.deepEqual(
-      h.frames().map((f) => f.rsv1),
-      [false, true, true, false],
+      h.frames().map((f, i) => encodingOf(f, Buffer.from(sent[i]))),
+      ['plain', 'compressed', 'compressed', 'plain'],
     );
   });
 
-  it('a message sent in fragments goes uncompressed, RSV1 clear on every frame', () => {
-    const h = new Harness('server');
-    h.connection.sendFragment(false, jsonText(2000), false);
-    h.connection.sendFragment(false, jsonText(2000), true);
-    const frames = h.frames();
-    assert.deepEqual(
-      frames.map((f) => [f.opcode, f.rsv1, f.fin]),
-      [
-        [Op.Text, false, false],
-        [Op.Continuation, false, true],
-      ],
+  it('stored and compressed messages in a row decode through one inflater kept across them (byte-aligned ends)', async () => {
+    for (const localMaxWindowBits of [15, 8]) {
+      const h = new Harness(
+        'server',
+        params({ threshold: 1024, localNoContextTakeover: true, localMaxWindowBits }),
+      );
+      const sent = ['{', 'x'.repeat(5000), '', 'é'.repeat(100), jsonText(70_000), 'end'];
+      for (const text of sent) h.connection.sendText(text);
+      h.connection.sendFragment(false, 'frag', false);
+      h.connection.sendFragment(false, 'ments', true);
+      h.connection.sendText('last');
+      const frames = h.frames();
+      const payloads = [...frames.slice(0, sent.length).map((f) => f.payload)];
+      payloads.push(Buffer.concat([frames[sent.length].payload, frames[sent.length + 1].payload]));
+      payloads.push(frames[sent.length + 2].payload);
+      const decoded = await inflateInOneContext(payloads, Math.max(localMaxWindowBits, 9));
+      assert.deepEqual(
+        decoded.map((d) => d.toString()),
+        [...sent, 'fragments', 'last'],
+        `${localMaxWindowBits}-bit window`,
+      );
+    }
+  });
+
+  it('a stored message over 64 KiB spans several blocks and is written without copying it (server)', () => {
+    const h = new Harness('server', params({ localNoContextTakeover: true }));
+    const message = noise(200_000);
+    h.connection.sendBinary(message, false);
+    const [f] = h.frames();
+    assert.equal(encodingOf(f, message), 'stored');
+    assert.ok(
+      h.written.some((piece) => piece.length === 0xffff),
+      'the blocks go out as pieces of the message, not one gathered copy',
     );
+    assert.deepEqual(inflatePayload(f.payload), message);
+  });
+
+  it('a message sent in fragments: stored blocks with RSV1 on its first frame without context takeover, else plain', () => {
+    for (const localNoContextTakeover of [true, false]) {
+      const h = new Harness('server', params({ localNoContextTakeover }));
+      const parts = [jsonText(2000), '', jsonText(70_000)];
+      h.connection.sendFragment(false, parts[0], false);
+      h.connection.sendFragment(false, parts[1], false);
+      h.connection.sendFragment(false, parts[2], true);
+      h.connection.sendText('after');
+      const frames = h.frames();
+      const stored = localNoContextTakeover;
+      assert.deepEqual(
+        frames.map((f) => [f.opcode, f.rsv1, f.fin]),
+        [
+          [Op.Text, stored, false],
+          [Op.Continuation, false, false],
+          [Op.Continuation, false, true],
+          [Op.Text, true, true],
+        ],
+      );
+      const payload = Buffer.concat(frames.slice(0, 3).map((f) => f.payload));
+      const message = Buffer.from(parts.join(''));
+      assert.deepEqual(stored ? inflatePayload(payload) : payload, message);
+      // What the receiving side of a wsx connection makes of it:
+      const peer = new Harness('client', params({ remoteNoContextTakeover: localNoContextTakeover }));
+      peer.connection.receive(Buffer.concat(h.written));
+      assert.equal(peer.failure, null);
+      assert.deepEqual(
+        peer.messages.map((m) => m.data.toString()),
+        [parts.join(''), 'after'],
+      );
+    }
   });
 
   it('without an extension, compress: true changes nothing', () => {
@@ -242,11 +367,69 @@ describe('context takeover vs reset, each direction', () => {
   });
 });
 
+describe('receiving stored blocks (what wsx sends uncompressed with RSV1)', () => {
+  const block = (data: Buffer, header = 0x00) =>
+    Buffer.concat([
+      Buffer.from([
+        header,
+        data.length & 0xff,
+        data.length >> 8,
+        ~data.length & 0xff,
+        (~data.length >> 8) & 0xff,
+      ]),
+      data,
+    ]);
+
+  it('whole messages of stored blocks decode, from a peer that resets its context or keeps it', () => {
+    for (const remoteNoContextTakeover of [true, false]) {
+      const h = new Harness('client', params({ remoteNoContextTakeover }));
+      const big = noise(200_000);
+      const cases: Buffer[] = [
+        Buffer.from([0x00]), // empty (§7.2.3.6)
+        storedForm(Buffer.from('hello é')),
+        storedForm(big), // four blocks
+        Buffer.concat([
+          block(Buffer.from('padding ')),
+          block(Buffer.from('bits'), 0xf8),
+          Buffer.from([0x00]),
+        ]), // zlib ignores them
+        Buffer.concat([block(Buffer.from('then compressed')), deflateMessage(Buffer.from(' data'))]),
+      ];
+      for (const payload of cases) h.feed({ opcode: Op.Binary, rsv: 4, payload });
+      assert.equal(h.failure, null);
+      assert.deepEqual(
+        h.messages.map((m) => m.data),
+        [
+          Buffer.alloc(0),
+          Buffer.from('hello é'),
+          big,
+          Buffer.from('padding bits'),
+          Buffer.from('then compressed data'),
+        ],
+      );
+    }
+  });
+
+  it('a stored block whose LEN and NLEN disagree → 1007; stored data over the message limit → 1009', () => {
+    const bad = Buffer.concat([
+      Buffer.from([0x00, 0x03, 0x00, 0xfc, 0xfe]),
+      Buffer.from('abc'),
+      Buffer.from([0x00]),
+    ]);
+    const h = new Harness('client', params({ remoteNoContextTakeover: true }));
+    h.feed({ opcode: Op.Binary, rsv: 4, payload: bad });
+    assert.equal(h.failCode, 1007);
+    const small = new Harness('client', params({ remoteNoContextTakeover: true }), 1000);
+    small.feed({ opcode: Op.Binary, rsv: 4, payload: storedForm(noise(1001)) });
+    assert.equal(small.failCode, 1009);
+  });
+});
+
 describe('window sizes', () => {
-  it('8 bits: zlib cannot deflate raw with an 8-bit window, so wsx sends uncompressed (RSV1 clear)', () => {
+  it('8 bits: zlib cannot deflate raw with an 8-bit window, so wsx sends stored blocks (RSV1 set, no back-references)', () => {
     const codec = new PerMessageDeflate(params({ localMaxWindowBits: 8 }), MiB);
-    assert.equal(codec.shouldCompress(100_000, true), false);
-    assert.equal(codec.shouldCompress(100_000, undefined), false);
+    assert.equal(codec.encoding(100_000, true), 'stored');
+    assert.equal(codec.encoding(100_000, undefined), 'stored');
     for (const role of ['server', 'client'] as const) {
       const h = new Harness(role, params({ localMaxWindowBits: 8, threshold: 0 }));
       const text = jsonText(5000);
@@ -254,10 +437,14 @@ describe('window sizes', () => {
       h.connection.sendBinary(Buffer.from(text));
       const frames = h.frames();
       assert.deepEqual(
-        frames.map((f) => f.rsv1),
-        [false, false],
+        frames.map((f) => encodingOf(f, Buffer.from(text))),
+        ['stored', 'stored'],
       );
-      assert.equal(frames[0].payload.toString(), text, 'sent as it is');
+      assert.equal(
+        inflatePayload(frames[0].payload, 9).toString(),
+        text,
+        'inflates with the smallest window',
+      );
     }
   });
 
@@ -453,11 +640,14 @@ class RecordingExtension implements MessageExtension {
       output(decoded);
     });
   }
-  shouldCompress(size: number, force: boolean | undefined): boolean {
-    return this.inner.shouldCompress(size, force);
+  encoding(size: number, force: boolean | undefined): MessageEncoding {
+    return this.inner.encoding(size, force);
   }
   encode(payload: Uint8Array): Buffer {
     return this.inner.encode(payload);
+  }
+  store(payload: Uint8Array, end: boolean): Uint8Array[] {
+    return this.inner.store(payload, end);
   }
   get sharedCompression() {
     return this.inner.sharedCompression;

@@ -109,7 +109,9 @@ describe('wsx server: answers to raw offers', () => {
     }
   });
 
-  it('small messages go back uncompressed by default (threshold 1024), all of them with threshold 0', async () => {
+  it('small messages go back as stored blocks by default (threshold 1024), compressed with threshold 0; RSV1 on all', async () => {
+    // Stored: the header of one 5-byte block, the bytes, and the header byte of the empty block the tail completes.
+    const stored = Buffer.from([0x00, 0x05, 0x00, 0xfa, 0xff, ...Buffer.from('small'), 0x00]);
     for (const [path, compressed] of [
       ['/default', false],
       ['/reset', true],
@@ -120,7 +122,12 @@ describe('wsx server: answers to raw offers', () => {
           frame({ opcode: Op.Text, rsv: 4, payload: deflateMessage(Buffer.from('small')), masked: true }),
         );
         const [reply] = (await reader.frames(1)).filter((f) => f.opcode === Op.Text);
-        assert.equal(reply.rsv1, compressed, path);
+        assert.equal(reply.rsv1, true, path);
+        assert.equal(reply.payload.equals(stored), !compressed, path);
+        const inflated = inflateRawSync(Buffer.concat([reply.payload, TAIL]), {
+          finishFlush: constants.Z_SYNC_FLUSH,
+        });
+        assert.equal(inflated.toString(), 'small', path);
       } finally {
         reader.socket.destroy();
       }
@@ -142,7 +149,12 @@ describe('wsx server: answers to raw offers', () => {
       });
       assert.equal(inflated.toString(), text);
       assert.equal(data[1].opcode, Op.Binary);
-      assert.equal(data[1].payload.length, 0, 'the empty message echoed (uncompressed, under the threshold)');
+      assert.equal(data[1].rsv1, true);
+      assert.deepEqual(
+        [...data[1].payload],
+        [0x00],
+        'the empty message echoed (stored, under the threshold)',
+      );
     } finally {
       reader.socket.destroy();
     }

@@ -1,5 +1,6 @@
 // A topic publish with permessage-deflate: sockets that agreed to no context takeover on the
-// server's side (the server's default) get one compressed frame, made once and shared; sockets
+// server's side (the server's default) get one compressed (or, under the threshold, stored)
+// frame, made once and shared; sockets
 // without the extension get the plain frame; a real peer (ws) decodes what it gets.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -69,8 +70,17 @@ describe('publish compresses once for every socket with the same parameters', ()
     });
     assert.equal(inflated.toString(), big);
     assert.ok(a[0].payload.length < big.length / 2);
-    assert.equal(a[1].rsv1, false, 'under the threshold: plain');
-    assert.equal(a[1].payload.toString(), small);
+    assert.equal(a[1].rsv1, true, 'under the threshold: stored blocks, RSV1 still set');
+    assert.deepEqual(a[1].payload, b[1].payload, 'one stored frame for both');
+    const stored = inflateRawSync(Buffer.concat([a[1].payload, TAIL]), {
+      finishFlush: constants.Z_SYNC_FLUSH,
+    });
+    assert.equal(stored.toString(), small);
+    assert.equal(
+      a[1].payload.length,
+      small.length + 6,
+      'one 5-byte block header and the end byte: not compressed',
+    );
     assert.equal(plain[0].rsv1, false);
     assert.equal(plain[0].payload.toString(), big);
     assert.equal(plain[1].payload.toString(), small);

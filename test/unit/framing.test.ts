@@ -468,8 +468,9 @@ describe('RFC 6455 §5.2 RSV1 with a negotiated extension', () => {
         calls.push([piece.toString(), end]);
         if (piece.length > 0) output(Buffer.from(piece));
       },
-      shouldCompress: () => false,
+      encoding: () => 'plain' as const,
       encode: (payload: Uint8Array) => Buffer.from(payload),
+      store: (payload: Uint8Array) => [payload],
       sharedCompression: null,
       hibernate: () => false,
       release() {},

@@ -32,7 +32,11 @@ export interface PerMessageDeflateOptions {
   readonly memLevel?: number;
   /** zlib compression level (0-9). Default 6 (zlib's default trade-off). */
   readonly level?: number;
-  /** Messages smaller than this many bytes are sent uncompressed. Default 1024. */
+  /**
+   * Messages smaller than this many bytes are not compressed. Default 1024. A side without
+   * context takeover sends them as stored deflate blocks (RSV1 set, no zlib work); one with
+   * it sends them plain (RSV1 clear).
+   */
   readonly threshold?: number;
   /**
    * Server: milliseconds without a message either way after which a socket's zlib contexts

@@ -1,18 +1,18 @@
-import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw, type InflateRaw } from 'node:zlib';
+import { constants, createDeflateRaw, createInflateRaw } from 'node:zlib';
 import { InvalidCompressedDataError, MessageTooBigError, ProtocolViolation } from '../errors.js';
+import type { MessageEncoding } from '../message-extension.js';
 import { History } from './history.js';
 import type { DeflateParams } from './negotiation.js';
 import type { SharedCompression } from './shared-compression.js';
+import { readStoredMessage, storedBlocks, storedPieces } from './stored-blocks.js';
+import { ignoreError, runZlib, TooMuchOutput, UNUSED_CHUNK, type ZlibStream } from './sync-zlib.js';
 
 /**
  * The permessage-deflate codec (RFC 7692 §7.2), synchronous.
  *
  * Why synchronous: messages must come out in order, the protocol core is synchronous, and
  * most WebSocket messages are small, for which a hop to the libuv thread pool costs more
- * than the compression itself. Node has no public synchronous *streaming* zlib (its `*Sync`
- * functions close the context after one call), so this drives the zlib handle with
- * `writeSync` in a loop, the way those functions do internally, and keeps the context
- * open for context takeover. The internals it needs are checked when this module loads.
+ * than the compression itself (see sync-zlib.ts for how).
  *
  * Memory: zlib contexts are taken on first use, not at the handshake, so a connection that
  * never compressed holds none. A decompressor costs about 2^windowBits bytes plus 7 KiB; a
@@ -20,85 +20,8 @@ import type { SharedCompression } from './shared-compression.js';
  * context takeover on the sending side, one compressor per settings serves every connection.
  * Decompressors are pooled. `hibernate()` gives a connection's contexts up between messages
  * and keeps only the history that context takeover needs (at most one window per
- * direction); the server calls it on connections that went quiet. Output goes through one
- * scratch buffer shared by all connections (safe: nothing here is async).
+ * direction); the server calls it on connections that went quiet.
  */
-
-interface ZlibHandle {
-  writeSync(
-    flush: number,
-    input: Uint8Array,
-    inOffset: number,
-    inLength: number,
-    output: Uint8Array,
-    outOffset: number,
-    outLength: number,
-  ): void;
-}
-
-type ZlibStream = (InflateRaw | DeflateRaw) & {
-  /** Back to the state of a new stream, memory kept (inflateReset / deflateReset). */
-  reset(): void;
-  _handle: ZlibHandle | null;
-  /** [available output after, available input after] of the last write. */
-  _writeState: Uint32Array;
-};
-
-const probe = createInflateRaw() as unknown as ZlibStream;
-if (typeof probe._handle?.writeSync !== 'function' || !(probe._writeState instanceof Uint32Array)) {
-  throw new Error('this Node.js lacks the zlib internals wsx uses for synchronous permessage-deflate');
-}
-probe.close();
-
-const SCRATCH = Buffer.allocUnsafe(64 * 1024);
-/**
- * A zlib stream's own output buffer is never used here (output goes through SCRATCH): the
- * smallest size zlib takes (Z_MIN_CHUNK) saves 16 KiB per context.
- */
-const UNUSED_CHUNK = constants.Z_MIN_CHUNK;
-
-function ignoreError(): void {}
-
-/**
- * Runs `input` through a zlib stream with `flush`, passing each piece of output to `output`
- * as it is produced: a view of the shared scratch buffer, valid only during the call (copy
- * what is kept). Throws `TooMuchOutput` as soon as more than `limit` bytes came out.
- * `ended` tells that the stream reached its final block (input was left unconsumed).
- */
-function runZlib(
-  stream: ZlibStream,
-  input: Uint8Array,
-  flush: number,
-  limit: number,
-  output: (bytes: Buffer) => void,
-): { produced: number; ended: boolean } {
-  const handle = stream._handle;
-  if (handle === null) throw new Error('zlib context is closed');
-  const state = stream._writeState;
-  let inOffset = 0;
-  let inLength = input.length;
-  let produced = 0;
-  for (;;) {
-    handle.writeSync(flush, input, inOffset, inLength, SCRATCH, 0, SCRATCH.length);
-    // zlib reports bad input by destroying the stream (synchronously) with the error.
-    if (stream.destroyed) throw stream.errored ?? new Error('zlib failed');
-    const outLeft = state[0];
-    const inLeft = state[1];
-    const have = SCRATCH.length - outLeft;
-    if (have > 0) {
-      produced += have;
-      if (produced > limit) throw new TooMuchOutput();
-      output(SCRATCH.subarray(0, have));
-    }
-    inOffset += inLength - inLeft;
-    inLength = inLeft;
-    // A full output buffer means zlib may have more: go again. Otherwise all input was
-    // consumed, unless the stream ended (a block with BFINAL set) before it.
-    if (outLeft !== 0) return { produced, ended: inLeft > 0 };
-  }
-}
-
-class TooMuchOutput extends Error {}
 
 /** RFC 7692 §7.2.1: the empty stored block that ends a sync flush; senders strip it, receivers add it back. */
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
@@ -143,22 +66,14 @@ function giveBackInflater(stream: ZlibStream, windowBits: number): void {
  * made, and a reused one needs the same effect.
  */
 function prime(stream: ZlibStream, history: Buffer): void {
-  const blocks = Math.ceil(history.length / MAX_STORED);
-  const input = Buffer.allocUnsafe(history.length + blocks * 5);
-  let at = 0;
-  for (let from = 0; from < history.length; from += MAX_STORED) {
-    const length = Math.min(MAX_STORED, history.length - from);
-    input[at] = 0; // BFINAL 0, BTYPE 00 (stored); the rest of the byte is padding
-    input.writeUInt16LE(length, at + 1);
-    input.writeUInt16LE(~length & 0xffff, at + 3);
-    history.copy(input, at + 5, from, from + length);
-    at += 5 + length;
-  }
-  runZlib(stream, input, constants.Z_SYNC_FLUSH, Number.MAX_SAFE_INTEGER, ignoreOutput);
+  runZlib(
+    stream,
+    storedBlocks(history, false),
+    constants.Z_SYNC_FLUSH,
+    Number.MAX_SAFE_INTEGER,
+    ignoreOutput,
+  );
 }
-
-/** Largest stored block (RFC 1951 §3.2.4: LEN is 16 bits). */
-const MAX_STORED = 0xffff;
 
 function ignoreOutput(): void {}
 
@@ -178,6 +93,11 @@ export class PerMessageDeflate {
   /** What each direction's context holds, when context is kept: the seed of a rebuilt context. */
   private readonly inflateHistory: History | null;
   private readonly deflateHistory: History | null;
+  /**
+   * Whether what is not compressed still goes with RSV1, as stored blocks: true unless this
+   * side keeps its compression context, whose window must see every byte the peer's sees.
+   */
+  private readonly storesUncompressed: boolean;
   /** Set when this side compresses without context takeover: then one compressed frame serves many sockets. */
   readonly sharedCompression: SharedCompression | null;
 
@@ -192,10 +112,8 @@ export class PerMessageDeflate {
       params.localNoContextTakeover || params.localMaxWindowBits < MIN_ZLIB_WINDOW_BITS
         ? null
         : new History(windowSize(params.localMaxWindowBits));
-    this.sharedCompression =
-      params.localNoContextTakeover && params.localMaxWindowBits >= MIN_ZLIB_WINDOW_BITS
-        ? sharedCompressionFor(params)
-        : null;
+    this.storesUncompressed = this.deflateHistory === null;
+    this.sharedCompression = this.storesUncompressed ? sharedCompressionFor(params) : null;
   }
 
   /**
@@ -203,6 +121,15 @@ export class PerMessageDeflate {
    * size is capped while inflating: zlib stops producing output past the message limit.
    */
   decode(piece: Buffer, end: boolean, output: (decoded: Buffer) => void): void {
+    // A whole message of stored blocks (a peer like wsx sends small messages so) from a peer
+    // that resets its context: no window to keep, so the bytes are taken out without zlib.
+    if (end && this.inflated < 0 && this.inflateHistory === null) {
+      const stored = readStoredMessage(piece);
+      if (stored !== null) {
+        for (const data of stored) output(data);
+        return;
+      }
+    }
     if (this.inflated < 0) this.inflated = 0;
     if (piece.length > 0) this.inflate(piece, output);
     if (!end) return;
@@ -242,10 +169,23 @@ export class PerMessageDeflate {
     }
   }
 
-  /** Whether a message of this size should be sent compressed (`force` overrides the threshold). */
-  shouldCompress(size: number, force: boolean | undefined): boolean {
-    if (force === false || this.params.localMaxWindowBits < MIN_ZLIB_WINDOW_BITS) return false;
-    return force === true || size >= this.params.threshold;
+  /**
+   * How to send a whole message of this size: compressed from `threshold` bytes up (`force`
+   * overrides the threshold), otherwise as stored blocks, or plain when this side keeps its
+   * compression context.
+   */
+  encoding(size: number, force: boolean | undefined): MessageEncoding {
+    if (compresses(this.params) && force !== false && (force === true || size >= this.params.threshold))
+      return 'compressed';
+    return this.storesUncompressed ? 'stored' : 'plain';
+  }
+
+  /**
+   * Wraps a message, or one fragment of it (`end` on its last), in stored blocks, to be sent
+   * with RSV1 on its first frame: pieces to write in order, with views of `payload`, not copies.
+   */
+  store(payload: Uint8Array, end: boolean): Uint8Array[] {
+    return storedPieces(payload, end);
   }
 
   /** Compresses a whole message, ready to be sent with RSV1 set. */
@@ -327,7 +267,9 @@ function deflateWith(stream: ZlibStream, payload: Uint8Array): Buffer {
 const sharedCompressions = new Map<string, SharedCompression>();
 
 function sharedCompressionFor(params: DeflateParams): SharedCompression {
-  const key = `w${params.localMaxWindowBits}.m${params.memLevel}.l${params.level}.t${params.threshold}`;
+  // A window too small to compress with means every message goes stored.
+  const threshold = compresses(params) ? params.threshold : Number.POSITIVE_INFINITY;
+  const key = `w${params.localMaxWindowBits}.m${params.memLevel}.l${params.level}.t${threshold}`;
   let shared = sharedCompressions.get(key);
   if (shared === undefined) {
     const settings = {
@@ -335,10 +277,10 @@ function sharedCompressionFor(params: DeflateParams): SharedCompression {
       memLevel: params.memLevel,
       level: params.level,
     };
-    const threshold = params.threshold;
     shared = {
       key,
-      compress: (payload) => (payload.length < threshold ? null : compressMessage(payload, settings)),
+      compress: (payload) =>
+        payload.length < threshold ? storedBlocks(payload, true) : compressMessage(payload, settings),
     };
     sharedCompressions.set(key, shared);
   }
@@ -377,6 +319,11 @@ export function compressMessage(
     if (stream.destroyed) sharedCompressors.delete(key);
     else stream.reset();
   }
+}
+
+/** Whether this side may compress at all: zlib cannot with the 8-bit window a peer may ask for. */
+function compresses(params: DeflateParams): boolean {
+  return params.localMaxWindowBits >= MIN_ZLIB_WINDOW_BITS;
 }
 
 function windowSize(bits: number): number {
