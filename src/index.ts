@@ -45,6 +45,7 @@ export {
   WebSocketStreamError,
   type WebSocketStreamOptions,
 } from './client/websocket-stream.js';
+export { PreparedMessage, type SharedCompression } from './node/prepared.js';
 export type { BackpressurePolicy, TrafficCounters } from './node/socket.js';
 export {
   DEFAULT_SOCKET_SETTINGS,
@@ -75,7 +76,6 @@ export {
 } from './server/ipc-topics.js';
 export { MemoryTopicBus } from './server/memory-topic-bus.js';
 export { PROMETHEUS_CONTENT_TYPE, prometheusText } from './server/metrics.js';
-export { PreparedMessage, type SharedCompression } from './server/prepared.js';
 export type { RealtimeRouteOptions, RealtimeServerOptions, ShutdownReport } from './server/realtime.js';
 export {
   createServer,

@@ -15,8 +15,8 @@ import {
 import type { DeflateParams } from '../protocol/extensions/negotiation.js';
 import { PerMessageDeflate } from '../protocol/extensions/permessage-deflate.js';
 import { resolveLimits } from '../protocol/limits.js';
-import { hasTopic, type OwnTopics, topicList } from '../server/own-topics.js';
-import type { PreparedMessage } from '../server/prepared.js';
+import { hasTopic, type OwnTopics, topicList } from './own-topics.js';
+import type { PreparedMessage } from './prepared.js';
 import type { SubscribeOptions, TopicRecovery } from './topic-types.js';
 
 /**
