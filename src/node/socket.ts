@@ -15,6 +15,7 @@ import {
 import type { DeflateParams } from '../protocol/extensions/negotiation.js';
 import { PerMessageDeflate } from '../protocol/extensions/permessage-deflate.js';
 import { resolveLimits } from '../protocol/limits.js';
+import { socketCloseChannel, socketErrorChannel, socketOpenChannel } from './diagnostics.js';
 import { hasTopic, type OwnTopics, topicList } from './own-topics.js';
 import type { PreparedMessage } from './prepared.js';
 import type { SubscribeOptions, TopicRecovery } from './topic-types.js';
@@ -241,8 +242,14 @@ export class Socket<Data = unknown> implements ConnectionEvents {
 
   /** Starts the connection: reports `open`, then processes bytes that came with the handshake. */
   start(head: Buffer | undefined): void {
+    if (socketOpenChannel.hasSubscribers) socketOpenChannel.publish({ socket: this });
     this.call(this.handlers.open, 'open');
     if (head !== undefined && head.length > 0) this.connection.receive(head);
+  }
+
+  /** Which end of the connection this is: a server's socket or a client's. */
+  get role(): Role {
+    return this.connection.role;
   }
 
   get readyState(): ReadyState {
@@ -634,6 +641,16 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     }
   }
 
+  /** Tells diagnostics subscribers how the socket ended (see `diagnostics.ts`). */
+  private publishEnd(code: number, reason: string): void {
+    const error = this.connection.failure ?? this.transportError;
+    if (error !== null && socketErrorChannel.hasSubscribers)
+      socketErrorChannel.publish({ socket: this, error });
+    if (socketCloseChannel.hasSubscribers) {
+      socketCloseChannel.publish({ socket: this, code, reason, wasClean: this.connection.wasClean });
+    }
+  }
+
   /** @internal Called once when the transport has closed. */
   finish(): void {
     if (this.closed) return;
@@ -649,6 +666,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     ) {
       this.call(this.handlers.error, 'error', this.transportError);
     }
+    this.publishEnd(result.code, result.reason);
     this.call(this.handlers.close, 'close', result.code, result.reason);
     this.held = null;
     this.owner?.socketClosed(this as unknown as Socket<unknown>, result.code);

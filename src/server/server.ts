@@ -7,6 +7,7 @@ import {
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { publishHandshakeRejected } from '../node/diagnostics.js';
 import {
   DEFAULT_SOCKET_SETTINGS,
   type HandlerName,
@@ -566,6 +567,7 @@ function answerUpgradeRequired(_request: IncomingMessage, response: ServerRespon
 }
 
 function refuse(socket: NetSocket, error: HandshakeError, body = error.message): undefined {
+  publishHandshakeRejected(error.status, error.message, socket.remoteAddress);
   if (socket.destroyed) return;
   socket.end(buildRejectResponse(error.status, `${body}\n`, error.headers));
   socket.setTimeout(2_000, () => socket.destroy());
