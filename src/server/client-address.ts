@@ -21,10 +21,10 @@ export type RemoteEndpoint = ForwardedHop;
 /** Finds a request's client from its TCP peer and its headers. */
 export type ClientAddressResolver = (peer: RemoteEndpoint, headers: HeaderMap) => RemoteEndpoint;
 
-const NAMED_RANGES: Readonly<Record<string, readonly string[]>> = {
-  loopback: ['127.0.0.0/8', '::1/128'],
-  private: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
-};
+const NAMED_RANGES: ReadonlyMap<string, readonly string[]> = new Map([
+  ['loopback', ['127.0.0.0/8', '::1/128']],
+  ['private', ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7']],
+]);
 
 /**
  * The resolver for the `trustProxy` and `proxyHeader` options, or null when no proxy is
@@ -78,7 +78,7 @@ function trustList(entries: readonly string[]): ((address: string) => boolean) |
   const list = new BlockList();
   for (const entry of entries) {
     if (typeof entry !== 'string') throw new TypeError(`trustProxy: ${String(entry)} is not a string`);
-    for (const range of NAMED_RANGES[entry] ?? [entry]) addRange(list, range, entry);
+    for (const range of NAMED_RANGES.get(entry) ?? [entry]) addRange(list, range, entry);
   }
   return (address) => {
     const family = isIP(address);
