@@ -10,10 +10,7 @@ import { createServer } from '../../src/server/server.js';
 describe('X-Forwarded-For', () => {
   it('lists the hops left to right, with ports where given and canonical addresses', () => {
     assert.deepEqual(
-      parseXForwardedFor([
-        '203.0.113.7, 2001:DB8:0:0::1,198.51.100.2:4711',
-        '[2001:db8::2]:8080 , [::1]',
-      ]),
+      parseXForwardedFor(['203.0.113.7, 2001:DB8:0:0::1,198.51.100.2:4711', '[2001:db8::2]:8080 , [::1]']),
       [
         { address: '203.0.113.7', port: 0 },
         { address: '2001:db8::1', port: 0 },
@@ -169,11 +166,24 @@ describe('which hop is the client', () => {
   });
 
   it('refuses malformed options when the server is created', () => {
-    for (const trustProxy of [['10.0.0.0/33'], ['10.0.0.1/'], ['example.com'], ['::1/129'], [''], ['toString']]) {
+    for (const trustProxy of [
+      ['10.0.0.0/33'],
+      ['10.0.0.1/'],
+      ['example.com'],
+      ['::1/129'],
+      [''],
+      ['toString'],
+    ]) {
       assert.throws(() => createServer({ trustProxy }), /trustProxy: .* is not an IP address/);
     }
-    assert.throws(() => createServer({ trustProxy: [7 as unknown as string] }), /trustProxy: 7 is not a string/);
-    assert.throws(() => createServer({ trustProxy: '10.0.0.1' as unknown as string[] }), /trustProxy must be/);
+    assert.throws(
+      () => createServer({ trustProxy: [7 as unknown as string] }),
+      /trustProxy: 7 is not a string/,
+    );
+    assert.throws(
+      () => createServer({ trustProxy: '10.0.0.1' as unknown as string[] }),
+      /trustProxy must be/,
+    );
     assert.throws(
       () => createServer({ trustProxy: ['loopback'], proxyHeader: 'x-real-ip' as ProxyHeader }),
       /proxyHeader must be 'x-forwarded-for' or 'forwarded'/,
