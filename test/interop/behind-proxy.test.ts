@@ -155,16 +155,16 @@ for (const path of PATHS) {
         wsPeers.push(ws);
         await sockets.next('the server-side socket of ws');
         // Sockets of the earlier tests that were left open are closed the same way.
-      const stillOpen = server.connections;
-      const report = await withTimeout(server.close({ timeout: 10_000 }), 'server.close()');
+        const stillOpen = server.connections;
+        const report = await withTimeout(server.close({ timeout: 10_000 }), 'server.close()');
         const expected = { code: 1001, reason: 'server shutting down' };
         assert.deepEqual(await client.waitClosed(), expected);
         assert.deepEqual(await ws.waitClosed(), expected);
         assert.deepEqual(
-        { closedCleanly: report.closedCleanly, terminated: report.terminated },
-        { closedCleanly: stillOpen, terminated: 0 },
-        `every socket completed the closing handshake: ${JSON.stringify(report)}`,
-      );
+          { closedCleanly: report.closedCleanly, terminated: report.terminated },
+          { closedCleanly: stillOpen, terminated: 0 },
+          `every socket completed the closing handshake: ${JSON.stringify(report)}`,
+        );
       },
     );
   });
