@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { createServer, type ProxyHeader } from '../index.js';
 import { parse, usageError } from './args.js';
 import { readOptionFile } from './files.js';
 
@@ -84,6 +85,21 @@ const OPTIONS: readonly OptionSpec[] = [
     arg: 'N',
     help: 'most open connections from one IP address; more get 503; 0: no limit',
     shownDefault: '0',
+  },
+  {
+    name: 'trust-proxy',
+    kind: 'strings',
+    arg: 'ADDR[,ADDR]',
+    help:
+      'reverse proxies (addresses, CIDR ranges, loopback, private) whose --proxy-header names ' +
+      'the client, as --max-connections-per-address counts it (repeatable)',
+  },
+  {
+    name: 'proxy-header',
+    kind: 'string',
+    arg: 'x-forwarded-for|forwarded',
+    help: 'the header those proxies set',
+    shownDefault: 'x-forwarded-for',
   },
   {
     name: 'max-backpressure',
@@ -194,6 +210,9 @@ export interface ServeOptions {
   /** Infinity: no limit. */
   readonly maxConnections: number;
   readonly maxConnectionsPerAddress: number;
+  /** Proxies whose `proxyHeader` names the client; none by default. */
+  readonly trustProxy: readonly string[];
+  readonly proxyHeader: ProxyHeader;
   /** Infinity: no limit. */
   readonly maxBackpressure: number;
   readonly backpressurePolicy: 'close' | 'drop';
@@ -241,6 +260,7 @@ export function resolveServeOptions(argv: string[]): ServeOptions {
   if (heartbeatTimeout < 1) usageError('--heartbeat-timeout must be at least 1 ms');
   const maxConnections = integer('max-connections', 10_000);
   const perAddress = integer('max-connections-per-address', 0);
+  const { trustProxy, proxyHeader } = proxyTrust(given);
   const maxBackpressure = integer('max-backpressure', echo ? 0 : 4 * 1024 * 1024);
   const maxTopics = integer('max-topics', 100);
   if (maxTopics < 1) usageError('--max-topics must be at least 1');
@@ -268,6 +288,8 @@ export function resolveServeOptions(argv: string[]): ServeOptions {
     idleTimeout: integer('idle-timeout', 0),
     maxConnections: maxConnections === 0 ? Number.POSITIVE_INFINITY : maxConnections,
     maxConnectionsPerAddress: perAddress === 0 ? Number.POSITIVE_INFINITY : perAddress,
+    trustProxy,
+    proxyHeader,
     maxBackpressure: maxBackpressure === 0 ? Number.POSITIVE_INFINITY : maxBackpressure,
     backpressurePolicy: (given.get('backpressure-policy') as 'close' | 'drop' | undefined) ?? 'close',
     maxTopics,
@@ -276,6 +298,26 @@ export function resolveServeOptions(argv: string[]): ServeOptions {
     redisMode,
     workers: (given.get('workers') as number | undefined) ?? 1,
   };
+}
+
+/** `--trust-proxy` (comma-separated, repeatable) and `--proxy-header`, checked as the server checks them. */
+function proxyTrust(given: ReadonlyMap<string, Value>): { trustProxy: string[]; proxyHeader: ProxyHeader } {
+  const trustProxy = ((given.get('trust-proxy') as string[] | undefined) ?? [])
+    .flatMap((value) => value.split(','))
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  const proxyHeader = (given.get('proxy-header') as string | undefined) ?? 'x-forwarded-for';
+  if (proxyHeader !== 'x-forwarded-for' && proxyHeader !== 'forwarded') {
+    usageError(`--proxy-header expects x-forwarded-for or forwarded, got ${JSON.stringify(proxyHeader)}`);
+  }
+  if (given.has('proxy-header') && trustProxy.length === 0) usageError('--proxy-header needs --trust-proxy');
+  try {
+    // An unused server (it starts nothing): the library's own check of every entry.
+    createServer({ trustProxy, proxyHeader });
+  } catch (error) {
+    usageError(`--trust-proxy: ${(error as Error).message.replace(/^trustProxy: /, '')}`);
+  }
+  return { trustProxy, proxyHeader };
 }
 
 function readConfig(file: string): Record<string, Value> {

@@ -45,6 +45,8 @@ export async function serve(argv: string[]): Promise<void> {
     perMessageDeflate: options.deflate,
     maxConnections: options.maxConnections,
     maxConnectionsPerAddress: options.maxConnectionsPerAddress,
+    trustProxy: options.trustProxy,
+    proxyHeader: options.proxyHeader,
     maxBackpressure: options.maxBackpressure,
     backpressurePolicy: options.backpressurePolicy,
     heartbeat:

@@ -135,6 +135,8 @@ const NO_POLICIES: SocketPolicies = Object.freeze({
 export interface SocketInit<Data> {
   readonly role: Role;
   readonly transport: NetSocket;
+  /** Where the peer is, when not the transport's own peer (a client behind a trusted proxy). */
+  readonly remote?: { readonly address: string; readonly port: number } | undefined;
   readonly handlers: SocketHandlers<Data>;
   readonly data: Data;
   readonly protocol: string;
@@ -183,7 +185,9 @@ export class Socket<Data = unknown> implements ConnectionEvents {
   readonly extensions: string;
   /** The URL the client asked for (request-target on the server, full URL on the client). */
   readonly url: string;
+  /** The peer's address; on a server behind a trusted proxy (`trustProxy`), the client's. */
   readonly remoteAddress: string;
+  /** The peer's port; behind a trusted proxy, the one its header gives, else 0. */
   readonly remotePort: number;
 
   private readonly connection: Connection;
@@ -224,8 +228,8 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     this.settings = init.settings;
     this.owner = init.owner;
     this.transport = init.transport as BoundTransport;
-    this.remoteAddress = this.transport.remoteAddress ?? '';
-    this.remotePort = this.transport.remotePort ?? 0;
+    this.remoteAddress = init.remote?.address ?? this.transport.remoteAddress ?? '';
+    this.remotePort = init.remote?.port ?? this.transport.remotePort ?? 0;
     this.connection = new Connection(init.role, this, init.limits);
     if (init.deflate) {
       const maxMessageSize = resolveLimits(init.limits).maxMessageSize;
