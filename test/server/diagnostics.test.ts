@@ -85,7 +85,8 @@ describe('diagnostics channels', () => {
     assert.equal(rejected?.remoteAddress, '127.0.0.1');
     const [failed] = of('wsx:handshake:failed');
     assert.equal(failed?.url, `ws://127.0.0.1:${port}/nowhere`);
-    assert.equal((failed?.error as HandshakeError).status, 404);
+    assert.ok(failed !== undefined);
+    assert.equal((failed.error as HandshakeError).status, 404);
     assert.deepEqual(of('wsx:socket:open'), []);
   });
 });
