@@ -32,6 +32,7 @@ const STYLE = `
   .value { font-size: 1.9rem; font-weight: 650; font-variant-numeric: tabular-nums; line-height: 1.2; }
   .unit { font-size: .9rem; color: var(--muted); font-weight: 400; margin-left: .2rem; }
   .sub { color: var(--muted); font-size: .82rem; font-variant-numeric: tabular-nums; min-height: 1.2em; }
+  .sub span { white-space: nowrap; margin-right: .6rem; }
   .sub b { color: var(--fg); font-weight: 600; }
   svg { display: block; width: 100%; height: 3rem; margin-top: .3rem; }
   svg .area { fill: #dfe8fb; }
@@ -43,7 +44,7 @@ const STYLE = `
   .tile.bad svg .line { stroke: var(--bad); }
   .tile.warn { border-color: #f0c987; background: var(--warn-bg); }
   .tile.warn h2 { color: var(--warn); }
-  .panels { display: grid; grid-template-columns: repeat(auto-fill, minmax(20rem, 1fr)); gap: .6rem; margin-top: .6rem; }
+  .panels { display: grid; grid-template-columns: repeat(auto-fill, minmax(20rem, 1fr)); gap: .6rem; margin-top: .6rem; align-items: start; }
   table { width: 100%; border-collapse: collapse; font-size: .88rem; font-variant-numeric: tabular-nums; }
   td, th { padding: .2rem .3rem; border-bottom: 1px solid var(--line); text-align: right; }
   td:first-child, th:first-child, td.text { text-align: left; }
@@ -59,7 +60,8 @@ const STYLE = `
 
 const SCRIPT = `
   'use strict';
-  const WINDOW = 300;       // seconds of history: the charts' width
+  const WINDOW = 300;       // seconds of history kept and charted
+  const MIN_SPAN = 10;      // seconds: the narrowest chart, while the history is short
   const GAP = 3;            // seconds without a snapshot that break a chart's line
   const $ = (id) => document.getElementById(id);
   const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
@@ -144,8 +146,10 @@ const SCRIPT = `
     });
   }
 
-  function draw(chart, values, now) {
-    const max = Math.max(1, ...values.filter((v) => v !== null));
+  // A chart spans the history kept (at most WINDOW), so that it fills out from the first seconds.
+  function draw(chart, values, now, width) {
+    const top = Math.max(0, ...values.filter((v) => v !== null));
+    const max = top || 1;
     let line = '';
     let area = '';
     let start = null;
@@ -153,8 +157,9 @@ const SCRIPT = `
     ring.forEach((s, i) => {
       const v = values[i];
       if (v === null) { if (start !== null) area += 'L' + last + ',48L' + start + ',48Z'; start = null; return; }
-      const x = (300 * (1 - (now - s.uptime) / WINDOW)).toFixed(1);
-      const y = (48 - 44 * v / max).toFixed(1);
+      const x = (300 * (1 - (now - s.uptime) / width)).toFixed(1);
+      // Zero sits just above the bottom edge, so that a flat line still shows.
+      const y = (46 - 42 * v / max).toFixed(1);
       if (start === null) { line += 'M' + x + ',' + y; area += 'M' + x + ',48L' + x + ',' + y; start = x; }
       else { line += 'L' + x + ',' + y; area += 'L' + x + ',' + y; }
       last = x;
@@ -162,17 +167,18 @@ const SCRIPT = `
     if (start !== null) area += 'L' + last + ',48L' + start + ',48Z';
     chart.querySelector('.line').setAttribute('d', line);
     chart.querySelector('.area').setAttribute('d', area);
-    return max;
+    return top;
   }
 
   function render() {
     const s = ring[ring.length - 1];
     const first = ring[0];
     const within = span(s.uptime - first.uptime);
+    const width = Math.max(MIN_SPAN, s.uptime - first.uptime);
     const alerts = [];
     for (const t of TILES) {
       const values = series(t);
-      const max = draw(t.node.querySelector('svg'), values, s.uptime);
+      const max = draw(t.node.querySelector('svg'), values, s.uptime, width);
       let shown;
       let unit = '';
       let state = '';
@@ -182,7 +188,7 @@ const SCRIPT = `
         shown = count(rose);
         unit = 'in ' + within;
         state = rose > 0 ? 'bad' : t.counter(s) > 0 ? 'warn' : '';
-        if (rose > 0) alerts.push(count(rose) + ' × ' + t.label.toLowerCase() + ' in the last ' + within);
+        if (rose > 0) alerts.push(t.label + ': ' + count(rose) + ' in the last ' + within + '.');
       } else {
         const v = values[values.length - 1];
         shown = v === null ? '–' : t.bytes ? bytes(v) : rate(v);
@@ -197,10 +203,12 @@ const SCRIPT = `
       for (const [label, n] of t.sub(s)) {
         const b = el('b', '', typeof n === 'number' ? count(n) : n);
         b.id = t.id + '-' + label.replace(/ /g, '-');
-        sub.append(b, ' ' + label + '  ');
+        const item = el('span');
+        item.append(b, ' ' + label);
+        sub.append(item, ' ');
       }
       const top = t.value ? count(max) : t.bytes ? bytes(max) + '/s' : rate(max) + '/s';
-      t.node.querySelector('.scale').textContent = 'max ' + top + ' · last ' + within;
+      t.node.querySelector('.scale').textContent = (max > 0 ? 'max ' + top + ' · ' : '') + 'last ' + within;
     }
     renderCloses(s, first);
     renderAdapter(s, first, alerts, within);
@@ -226,6 +234,7 @@ const SCRIPT = `
       rows.append(tr);
     }
     $('no-closes').hidden = rows.children.length > 0;
+    $('closes-table').hidden = rows.children.length === 0;
   }
 
   function renderAdapter(s, first, alerts, within) {
@@ -245,7 +254,7 @@ const SCRIPT = `
     for (const [key, v] of Object.entries(a)) {
       if (key === 'kind') continue;
       const rose = typeof v === 'number' && BAD_ADAPTER.has(key) ? v - (before[key] || 0) : 0;
-      if (rose > 0) alerts.push(count(rose) + ' × ' + a.kind + ' ' + key.replace(/Total$/, '') + ' in the last ' + within);
+      if (rose > 0) alerts.push('Topic adapter ' + key.replace(/Total$/, '') + ': ' + count(rose) + ' in the last ' + within + '.');
       const bad = rose > 0 || (key === 'linkUp' && v === false);
       const tr = el('tr', bad ? 'bad' : key === 'queued' && v > 0 ? 'warn' : '');
       tr.id = 'adapter-' + key;
@@ -298,7 +307,7 @@ const body = `
   <div class="panels">
     <section class="panel">
       <h2>Closes by code</h2>
-      <table><thead><tr><th>code</th><th></th><th>in window</th><th>since start</th></tr></thead>
+      <table id="closes-table" hidden><thead><tr><th>code</th><th></th><th>in window</th><th>since start</th></tr></thead>
       <tbody id="closes"></tbody></table>
       <p id="no-closes" class="empty">No socket has closed yet.</p>
     </section>
@@ -307,8 +316,8 @@ const body = `
       <table><tbody id="adapter"></tbody></table>
     </section>
   </div>
-  <footer>Charts: the last 5 minutes, one point a second, newest on the right; rates from successive
-    snapshots. Red: it happened within the charts' window; amber: only before. With
+  <footer>Charts: up to the last 5 minutes, one point a second, newest on the right; rates from
+    successive snapshots. Red: it happened within the charts' window; amber: only before. With
     <code>--workers</code> each worker shows its own numbers. Also: <a href="/stats">/stats</a>,
     <a href="/metrics">/metrics</a>, <a href="/">the chat</a>.</footer>
 </main>`;

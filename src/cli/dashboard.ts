@@ -112,7 +112,10 @@ export class StatsFeed {
     // Framed once for every dashboard.
     const message = this.snapshot();
     for (const socket of this.dashboards) {
-      if (socket.bufferedAmount <= MAX_UNSENT_BYTES) socket.sendPrepared(message);
+      // A closing socket would count the push as dropped: the dashboard's own noise on its charts.
+      if (socket.readyState === 'open' && socket.bufferedAmount <= MAX_UNSENT_BYTES) {
+        socket.sendPrepared(message);
+      }
     }
   }
 
