@@ -55,8 +55,7 @@ export function statsOf(
 /** The `/dashboard/live` feed: its route, and its state for tests. */
 export class StatsFeed {
   readonly route: RouteOptions;
-  /** Snapshots taken by the timer (one per tick, whatever the number of dashboards). */
-  ticks = 0;
+  private tickCount = 0;
   private readonly dashboards = new Set<Socket>();
   private timer: NodeJS.Timeout | null = null;
   private readonly interval: number;
@@ -68,6 +67,7 @@ export class StatsFeed {
     this.interval = options.interval ?? DASHBOARD_INTERVAL_MS;
     const max = options.maxDashboards ?? MAX_DASHBOARDS;
     this.route = {
+      // Counts open dashboards: a few upgrades in flight at once may pass the limit together.
       upgrade: () =>
         this.dashboards.size >= max
           ? reject(503, { body: `at most ${max} dashboards at once\n` })
@@ -81,6 +81,11 @@ export class StatsFeed {
   /** Dashboard sockets open now. */
   get size(): number {
     return this.dashboards.size;
+  }
+
+  /** Snapshots taken by the timer (one per tick, whatever the number of dashboards). */
+  get ticks(): number {
+    return this.tickCount;
   }
 
   /** Whether the shared timer runs (it does exactly while a dashboard is open). */
@@ -108,7 +113,7 @@ export class StatsFeed {
   }
 
   private tick(): void {
-    this.ticks++;
+    this.tickCount++;
     // Framed once for every dashboard.
     const message = this.snapshot();
     for (const socket of this.dashboards) {
