@@ -162,7 +162,8 @@ export const SERVE_HELP = `Usage: wsx serve [options]
 
 Runs a WebSocket server. Without --echo: a chat page at /, the JSON pub/sub
 protocol on ws://HOST:PORT/chat (topics, presence), POST /publish/:topic,
-GET /stats (JSON) and GET /metrics (Prometheus); every other path echoes.
+GET /stats (JSON), GET /metrics (Prometheus) and a live dashboard at
+/dashboard; every other path echoes.
 Exit status 2 for bad arguments, 1 when it cannot listen (a port in use...).
 
 Options:
