@@ -65,7 +65,7 @@ export {
 } from './protocol/errors.js';
 export { type ConnectionLimits, DEFAULT_LIMITS } from './protocol/limits.js';
 export type { ProxyHeader, TrustProxy } from './server/client-address.js';
-export type { ServerErrorContext } from './server/errors.js';
+export { OperationalNotice, type ServerErrorContext } from './server/errors.js';
 export type { HeartbeatOptions } from './server/heartbeat.js';
 export type { IpcEndpoint } from './server/ipc-channel.js';
 export { IpcTopicRelay, type IpcTopicRelayOptions, ipcTopicRelay } from './server/ipc-relay.js';
