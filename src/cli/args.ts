@@ -54,3 +54,39 @@ export function headerOptions(values: readonly string[] | undefined): Record<str
   }
   return headers;
 }
+
+/** An option as a command's help shows it. */
+export interface HelpOption {
+  readonly name: string;
+  /** A one-letter form (`H` for `-H`). */
+  readonly short?: string;
+  /** What the help shows after the name (`N`, `BYTES`...). */
+  readonly arg?: string;
+  readonly help: string;
+  /** Shown as "(default ...)". */
+  readonly shownDefault?: string;
+}
+
+const HELP_COLUMN = 27;
+const HELP_WIDTH = 80;
+
+/** One line (or a few, wrapped at 80 columns) of a command's help for `option`. */
+export function formatHelpOption(option: HelpOption): string {
+  const left = `  ${option.short === undefined ? '' : `-${option.short}, `}--${option.name}${option.arg === undefined ? '' : ` ${option.arg}`}`;
+  const help =
+    option.shownDefault === undefined ? option.help : `${option.help} (default ${option.shownDefault})`;
+  const indent = ' '.repeat(HELP_COLUMN);
+  const lines: string[] = [];
+  let current = '';
+  for (const word of help.split(' ')) {
+    if (current !== '' && HELP_COLUMN + current.length + 1 + word.length > HELP_WIDTH) {
+      lines.push(current);
+      current = word;
+    } else {
+      current = current === '' ? word : `${current} ${word}`;
+    }
+  }
+  lines.push(current);
+  const first = left.length >= HELP_COLUMN ? `${left}\n${indent}` : left.padEnd(HELP_COLUMN);
+  return `${first}${lines.join(`\n${indent}`)}\n`;
+}

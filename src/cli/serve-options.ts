@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { parse, usageError } from './args.js';
+import { formatHelpOption, parse, usageError } from './args.js';
 import { readOptionFile } from './files.js';
 
 /**
@@ -19,10 +19,8 @@ interface OptionSpec {
   readonly shownDefault?: string;
 }
 
-const HELP_COLUMN = 27;
 /** More processes than this on one machine is a typo, not a plan. */
 const MAX_WORKERS = 1024;
-const HELP_WIDTH = 80;
 
 const OPTIONS: readonly OptionSpec[] = [
   {
@@ -150,31 +148,11 @@ GET /stats (JSON) and GET /metrics (Prometheus); every other path echoes.
 Exit status 2 for bad arguments, 1 when it cannot listen (a port in use...).
 
 Options:
-${OPTIONS.map(formatOption).join('')}  -h, --help               show this help
+${OPTIONS.map(formatHelpOption).join('')}  -h, --help               show this help
 
 SIGINT or SIGTERM closes every socket with 1001, waits up to 5 s, and exits 0
 (with --workers, every worker does so, and the primary exits once they have).
 `;
-
-function formatOption(option: OptionSpec): string {
-  const left = `  --${option.name}${option.arg === undefined ? '' : ` ${option.arg}`}`;
-  const help =
-    option.shownDefault === undefined ? option.help : `${option.help} (default ${option.shownDefault})`;
-  const indent = ' '.repeat(HELP_COLUMN);
-  const lines: string[] = [];
-  let current = '';
-  for (const word of help.split(' ')) {
-    if (current !== '' && HELP_COLUMN + current.length + 1 + word.length > HELP_WIDTH) {
-      lines.push(current);
-      current = word;
-    } else {
-      current = current === '' ? word : `${current} ${word}`;
-    }
-  }
-  lines.push(current);
-  const first = left.length >= HELP_COLUMN ? `${left}\n${indent}` : left.padEnd(HELP_COLUMN);
-  return `${first}${lines.join(`\n${indent}`)}\n`;
-}
 
 /** The resolved options of `wsx serve`. */
 export interface ServeOptions {
