@@ -1,6 +1,6 @@
 import { connect } from '../../client/connect.js';
 import type { Socket, SocketHandlers } from '../../node/socket.js';
-import { clientOptions, Connections } from './connections.js';
+import { Connections, clientOptions } from './connections.js';
 import { chatUrl, monotonicMicros, readMarker } from './marker.js';
 import type { ModeContext, ModeRun } from './mode.js';
 
@@ -56,7 +56,8 @@ export function broadcastMode(context: ModeContext): ModeRun {
         if (chat && subscriber.subscribed !== null) {
           const text = data.toString('utf8');
           if (text.includes('"type":"subscribed"')) subscriber.subscribed(null);
-          else if (text.includes('"type":"error"')) subscriber.subscribed(new Error(`the server said ${text}`));
+          else if (text.includes('"type":"error"'))
+            subscriber.subscribed(new Error(`the server said ${text}`));
         }
         return;
       }

@@ -19,7 +19,8 @@ export async function benchCommand(argv: string[]): Promise<void> {
   }
   if (!options.allowRemote) {
     await refuseRemote(options.target.hostname, options.url);
-    if (options.publishUrl !== null) await refuseRemote(new URL(options.publishUrl).hostname, options.publishUrl);
+    if (options.publishUrl !== null)
+      await refuseRemote(new URL(options.publishUrl).hostname, options.publishUrl);
   }
   await probe(options);
   const progress = new ProgressLine(options, process.stderr);
@@ -42,11 +43,16 @@ async function refuseRemote(hostname: string, url: string): Promise<void> {
   try {
     remote = await firstRemoteAddress(hostname);
   } catch (error) {
-    fail(1, `cannot resolve ${hostname}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    fail(
+      1,
+      `cannot resolve ${hostname}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   if (remote !== null) {
     const resolved = remote === hostname ? '' : ` (${hostname} is ${remote})`;
-    usageError(`${url} is not on this machine${resolved}: wsx bench loads loopback addresses only, unless --allow-remote`);
+    usageError(
+      `${url} is not on this machine${resolved}: wsx bench loads loopback addresses only, unless --allow-remote`,
+    );
   }
 }
 
@@ -55,7 +61,10 @@ async function refuseRemote(hostname: string, url: string): Promise<void> {
  * speaking TLS, or refusing the handshake, is one line and exit status 1, not a run full of errors.
  */
 async function probe(options: BenchOptions): Promise<void> {
-  const url = options.mode === 'broadcast' && options.format === 'chat' ? chatUrl(options.url, 'bench-probe') : options.url;
+  const url =
+    options.mode === 'broadcast' && options.format === 'chat'
+      ? chatUrl(options.url, 'bench-probe')
+      : options.url;
   try {
     const socket = await connect(url, {
       protocols: options.subprotocols,

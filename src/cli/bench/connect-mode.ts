@@ -61,7 +61,10 @@ export function connectMode(context: ModeContext): ModeRun {
       socket.terminate();
       tally.error('close', `the server did not complete the closing handshake within ${CLOSE_MS / 1000} s`);
     } else if (!result.clean || result.code !== 1000) {
-      tally.error('close', `the closing handshake ended with ${result.code}${result.clean ? '' : ', not cleanly'}`);
+      tally.error(
+        'close',
+        `the closing handshake ended with ${result.code}${result.clean ? '' : ', not cleanly'}`,
+      );
     } else if (counted) {
       tally.operation(microseconds);
     }

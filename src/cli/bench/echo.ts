@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { connect } from '../../client/connect.js';
 import type { Socket, SocketHandlers } from '../../node/socket.js';
-import { clientOptions, Connections } from './connections.js';
+import { Connections, clientOptions } from './connections.js';
 import type { ModeContext, ModeRun } from './mode.js';
 import { Waiter } from './mode.js';
 import { EchoPayloads } from './payloads.js';
@@ -118,7 +118,11 @@ export function echoMode(context: ModeContext): ModeRun {
       sending = false;
       await drained.wait(DRAIN_MS);
       if (inFlight > 0) {
-        tally.error('unanswered', `${inFlight} echo(es) had not come back ${DRAIN_MS / 1000} s after the end`, inFlight);
+        tally.error(
+          'unanswered',
+          `${inFlight} echo(es) had not come back ${DRAIN_MS / 1000} s after the end`,
+          inFlight,
+        );
       }
       await connections.closeAll();
     },

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { connect } from '../../client/connect.js';
 import type { SocketHandlers } from '../../node/socket.js';
-import { clientOptions, Connections } from './connections.js';
+import { Connections, clientOptions } from './connections.js';
 import type { ModeContext, ModeRun } from './mode.js';
 
 interface IdleState {

@@ -137,8 +137,7 @@ const OPTIONS: readonly OptionSpec[] = [
     kind: 'string',
     arg: 'chat|raw',
     modes: ['broadcast'],
-    help:
-      "chat: wsx serve's JSON protocol on /chat; raw: no protocol, subscribers count every message that carries the marker",
+    help: "chat: wsx serve's JSON protocol on /chat; raw: no protocol, subscribers count every message that carries the marker",
     shownDefault: 'chat',
   },
   {
@@ -173,7 +172,13 @@ const OPTIONS: readonly OptionSpec[] = [
     help: 'publishes per second; 0: as fast as --depth allows',
     shownDefault: '0',
   },
-  { name: 'header', short: 'H', kind: 'strings', arg: "'N: V'", help: 'an extra request header (repeatable)' },
+  {
+    name: 'header',
+    short: 'H',
+    kind: 'strings',
+    arg: "'N: V'",
+    help: 'an extra request header (repeatable)',
+  },
   { name: 'subprotocol', kind: 'strings', arg: 'NAME', help: 'a subprotocol to offer (repeatable)' },
   { name: 'deflate', kind: 'boolean', help: 'offer permessage-deflate (off by default)' },
   { name: 'no-deflate', kind: 'boolean', help: 'do not offer permessage-deflate (the default)' },
@@ -284,7 +289,8 @@ export function resolveBenchOptions(argv: string[]): BenchOptions | null {
       usageError(`--${option.name} is for ${option.modes.join(' and ')}, not ${benchMode}`);
     }
   }
-  if (flags.deflate === true && flags['no-deflate'] === true) usageError('--deflate and --no-deflate conflict');
+  if (flags.deflate === true && flags['no-deflate'] === true)
+    usageError('--deflate and --no-deflate conflict');
 
   const connections = number('connections', benchMode === 'idle' ? 1000 : 100);
   const depth = number('depth', benchMode === 'echo' ? 8 : 1);
@@ -305,7 +311,8 @@ export function resolveBenchOptions(argv: string[]): BenchOptions | null {
   if (pid !== null && !existsSync(`/proc/${pid}/status`)) usageError(`--pid ${pid}: no such process`);
 
   const format = (flags.format as string | undefined) ?? 'chat';
-  if (format !== 'chat' && format !== 'raw') usageError(`--format expects chat or raw, got ${JSON.stringify(format)}`);
+  if (format !== 'chat' && format !== 'raw')
+    usageError(`--format expects chat or raw, got ${JSON.stringify(format)}`);
   const publishTemplate = (flags['publish-template'] as string | undefined) ?? '{payload}';
   if (!publishTemplate.includes('{payload}')) usageError('--publish-template must contain {payload}');
   if (format === 'chat') {

@@ -150,7 +150,8 @@ export async function runBench(
   for (const worker of workers) {
     worker.child.on('message', (message: WorkerMessage) => onMessage(worker, message));
     worker.child.on('exit', (code, signal) => {
-      if (worker.done === null) failed(new Error(`worker ${worker.index} exited (${signal ?? code}) before the end`));
+      if (worker.done === null)
+        failed(new Error(`worker ${worker.index} exited (${signal ?? code}) before the end`));
     });
     worker.child.on('error', (cause) => failed(new Error(`worker ${worker.index}: ${cause.message}`)));
   }
@@ -187,7 +188,10 @@ export async function runBench(
       worker.child.send({ type: 'plan', plan: planFor(options, index) } satisfies PrimaryMessage);
     });
     const rounds = Math.ceil(options.connections / options.concurrency);
-    await waitUntil(() => interrupted || workers.every((worker) => worker.ready), 10_000 + OPEN_ROUND_MS * rounds);
+    await waitUntil(
+      () => interrupted || workers.every((worker) => worker.ready),
+      10_000 + OPEN_ROUND_MS * rounds,
+    );
     if (!workers.every((worker) => worker.ready) && !interrupted) {
       throw new Error('the connections were not all open in time');
     }
@@ -233,7 +237,8 @@ export async function runBench(
     }
     broadcastAll({ type: 'stop' });
     await waitUntil(() => workers.every((worker) => worker.done !== null), DONE_MS);
-    if (!workers.every((worker) => worker.done !== null)) throw new Error('the workers did not finish in time');
+    if (!workers.every((worker) => worker.done !== null))
+      throw new Error('the workers did not finish in time');
     await publisher?.close();
 
     const publishes = publisher === null ? null : publisher.counted;

@@ -58,7 +58,9 @@ export class ProgressLine {
     const rate = snapshot.recentSeconds > 0 ? snapshot.recentOperations / snapshot.recentSeconds : 0;
     const latency = snapshot.recentLatency;
     const percentiles =
-      latency.count === 0 ? 'no latency yet' : `p50 ${ms(latency.percentile(50))} ms, p99 ${ms(latency.percentile(99))} ms`;
+      latency.count === 0
+        ? 'no latency yet'
+        : `p50 ${ms(latency.percentile(50))} ms, p99 ${ms(latency.percentile(99))} ms`;
     return `wsx bench ${mode}: ${time}, ${count(rate)} ${RATE_UNIT[mode]}, ${percentiles}, ${open}, ${errors}`;
   }
 }

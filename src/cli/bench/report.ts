@@ -91,7 +91,11 @@ export function reportJson(options: BenchOptions, result: RunResult): Record<str
       messagesPerSecond: perSecond,
       bytesPerSecond: Math.round(perSecond * options.size),
     },
-    connect: { concurrency: options.concurrency, handshakes: result.operations, handshakesPerSecond: perSecond },
+    connect: {
+      concurrency: options.concurrency,
+      handshakes: result.operations,
+      handshakesPerSecond: perSecond,
+    },
     idle: { connections: result.opened, held: options.duration },
     broadcast: {
       format: options.format,
@@ -162,7 +166,10 @@ export function reportText(options: BenchOptions, result: RunResult): string {
   for (const sample of result.samples) add('', sample);
   if (result.seconds > 0) {
     const percent = (result.clientCpuSeconds / result.seconds) * 100;
-    add('client CPU', `${percent.toFixed(0)}% of a core (${result.workers} worker${result.workers === 1 ? '' : 's'})`);
+    add(
+      'client CPU',
+      `${percent.toFixed(0)}% of a core (${result.workers} worker${result.workers === 1 ? '' : 's'})`,
+    );
   }
   const server = serverFigures(options, result);
   if (server !== null) {
@@ -171,10 +178,17 @@ export function reportText(options: BenchOptions, result: RunResult): string {
       server.rssBeforeKiB === null || server.rssEndKiB === null
         ? 'RSS unknown'
         : `RSS ${count(server.rssBeforeKiB)} KiB before connecting, ${count(server.rssEndKiB)} KiB at the end` +
-          (server.perConnectionKiB === null ? '' : ` (${server.perConnectionKiB.toFixed(2)} KiB per connection)`);
+          (server.perConnectionKiB === null
+            ? ''
+            : ` (${server.perConnectionKiB.toFixed(2)} KiB per connection)`);
     add('server', `pid ${server.pid}: ${cpu}${rss}`);
   }
-  add('load average', loadavg().map((value) => value.toFixed(2)).join(' '));
+  add(
+    'load average',
+    loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' '),
+  );
   if (result.interrupted) add('', 'interrupted: the figures cover the time until ^C');
   if (latency.count > 0) {
     lines.push('', `  latency histogram (${LATENCY_OF[options.mode]}), ms:`);

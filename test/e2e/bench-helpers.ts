@@ -1,0 +1,64 @@
+// Running `wsx bench` and the servers it loads, as real processes on loopback.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { after } from 'node:test';
+import { type CliRun, listeningUrl, NODE, runCli, WSX_CLI } from '../shared/cli.js';
+import { within } from '../shared/wait.js';
+
+const children: ChildProcess[] = [];
+after(() => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+export interface Served {
+  readonly url: string;
+  readonly pid: number;
+  readonly http: string;
+}
+
+/** `wsx serve --port 0 ...args`, once it listens. Killed when the test file ends. */
+export async function serve(args: readonly string[] = []): Promise<Served> {
+  const child = spawn(NODE, [WSX_CLI, 'serve', '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const url = await listeningUrl(child, 10_000);
+  const { host } = new URL(url);
+  return { url, pid: child.pid!, http: `http://${host}` };
+}
+
+export interface BenchRun {
+  readonly status: number | null;
+  readonly out: string;
+  readonly err: string;
+}
+
+/**
+ * Runs `wsx bench ...args` to its end. The guard is generous: the machine may be loaded, and
+ * a run forks workers, opens connections and drains before it reports.
+ */
+export async function bench(args: readonly string[], guardMs = 90_000): Promise<BenchRun> {
+  const run: CliRun = runCli(['bench', ...args]);
+  children.push(run.child);
+  run.child.stdin!.end();
+  const [status] = await within(guardMs, `wsx bench ${args.join(' ')}`, once(run.child, 'close'));
+  return { status: status as number | null, out: run.out(), err: run.err() };
+}
+
+/** The JSON object of a `--json` run: stdout holds it alone, on one line. */
+export function resultOf(run: BenchRun): Record<string, any> {
+  const lines = run.out.split('\n').filter((line) => line !== '');
+  if (lines.length !== 1)
+    throw new Error(`expected one line of JSON on stdout, got: ${run.out}\nstderr: ${run.err}`);
+  return JSON.parse(lines[0]);
+}
+
+/** The latency percentiles of a result, in order, for checking that they are. */
+export function percentiles(result: Record<string, any>): number[] {
+  const latency = result.latency;
+  return [latency.min, latency.p50, latency.p90, latency.p99, latency['p99.9'], latency.max];
+}
+
+export function ordered(values: readonly number[]): boolean {
+  return values.every((value, i) => i === 0 || value >= values[i - 1]);
+}
