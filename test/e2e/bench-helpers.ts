@@ -45,8 +45,39 @@ export async function bench(args: readonly string[], guardMs = 90_000): Promise<
   return { status: status as number | null, out: run.out(), err: run.err() };
 }
 
+/** The fields of `--json` output the tests read. */
+export interface BenchResult {
+  readonly mode: string;
+  readonly workers: number;
+  readonly connections?: number;
+  readonly messages?: number;
+  readonly messagesPerSecond?: number;
+  readonly handshakes?: number;
+  readonly handshakesPerSecond?: number;
+  readonly subscribers?: number;
+  readonly publishes?: number;
+  readonly deliveries?: number;
+  readonly expectedDeliveries?: number;
+  readonly text?: boolean;
+  readonly deflate: boolean;
+  readonly latency: Readonly<Record<'count' | 'min' | 'p50' | 'p90' | 'p99' | 'p99.9' | 'max', number>> & {
+    readonly unit: string;
+  };
+  readonly errors: number;
+  readonly errorKinds: Readonly<Record<string, number>>;
+  readonly errorSamples: readonly string[];
+  readonly server: {
+    readonly pid: number;
+    readonly rssBeforeKiB: number | null;
+    readonly rssEndKiB: number | null;
+    readonly perConnectionKiB: number | null;
+    readonly cpuPercent: number | null;
+  } | null;
+  readonly seconds: number;
+}
+
 /** The JSON object of a `--json` run: stdout holds it alone, on one line. */
-export function resultOf(run: BenchRun): Record<string, any> {
+export function resultOf(run: BenchRun): BenchResult {
   const lines = run.out.split('\n').filter((line) => line !== '');
   if (lines.length !== 1)
     throw new Error(`expected one line of JSON on stdout, got: ${run.out}\nstderr: ${run.err}`);
@@ -54,7 +85,7 @@ export function resultOf(run: BenchRun): Record<string, any> {
 }
 
 /** The latency percentiles of a result, in order, for checking that they are. */
-export function percentiles(result: Record<string, any>): number[] {
+export function percentiles(result: BenchResult): number[] {
   const latency = result.latency;
   return [latency.min, latency.p50, latency.p90, latency.p99, latency['p99.9'], latency.max];
 }

@@ -19,8 +19,8 @@ interface Subscriber {
  * Broadcast mode, the subscribers' side: each connection subscribes (chat: a "subscribe"
  * message and its answer; raw: `--subscribe-message`, if any) and counts the messages that
  * carry the bench marker, with their publish-to-delivery latency. A publish number at or below
- * one already received is an error (a duplicate, or out of order); what never arrives is
- * counted by the primary, which knows how many were published.
+ * one already received is an error (a duplicate, or out of order), though it counts as
+ * delivered; what never arrives is counted by the primary, which knows how many were published.
  */
 export function broadcastMode(context: ModeContext): ModeRun {
   const { plan, tally } = context;
@@ -62,10 +62,12 @@ export function broadcastMode(context: ModeContext): ModeRun {
         return;
       }
       if (marked.seq <= subscriber.last) {
+        // Delivered all the same (so not counted as missed too), but not in the order published.
         tally.error(
           'order',
           `subscriber ${subscriber.id}: publish ${marked.seq} arrived after ${subscriber.last} (duplicate or out of order)`,
         );
+        if (marked.counted) tally.operation(monotonicMicros() - marked.micros);
         return;
       }
       // Every publish number this subscriber skips counts as reached: a lost delivery must

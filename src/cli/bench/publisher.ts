@@ -10,6 +10,12 @@ import type { BenchOptions } from './options.js';
 const MAX_PENDING_REQUESTS = 1000;
 /** How often publishes due at --rate are sent. */
 const RATE_TICK_MS = 5;
+/**
+ * With --depth: a publish that some subscriber still lacks after this long stops holding the
+ * publisher back (a server that lost it must not stall the run); if it never arrives, the
+ * primary counts it as missed.
+ */
+const STALL_MS = 2_000;
 
 /**
  * The publishing side of broadcast mode, in the primary: one WebSocket connection (chat:
@@ -31,6 +37,10 @@ export class Publisher {
   private running = false;
   private timer: NodeJS.Timeout | null = null;
   private startedAt = 0;
+  /** Publishes up to this number no longer hold the publisher back (see STALL_MS). */
+  private givenUp = -1;
+  private lastLowest = -1;
+  private lastAdvance = 0;
   private publishedAtStart = 0;
   private readonly agent: HttpAgent | null;
 
@@ -42,12 +52,14 @@ export class Publisher {
   ) {
     for (const worker of workers) this.watermarks.set(worker, -1);
     const url = options.publishUrl;
+    // One request at a time on one connection: publishes reach the server in the order made
+    // (requests on parallel connections may overtake each other).
     this.agent =
       url === null
         ? null
         : url.startsWith('https:')
-          ? new HttpsAgent({ keepAlive: true, ...options.tls })
-          : new HttpAgent({ keepAlive: true });
+          ? new HttpsAgent({ keepAlive: true, maxSockets: 1, ...options.tls })
+          : new HttpAgent({ keepAlive: true, maxSockets: 1 });
   }
 
   /** Opens the publisher's connection (none for HTTP). Rejects with a one-line message. */
@@ -86,7 +98,8 @@ export class Publisher {
     this.running = true;
     this.startedAt = performance.now();
     this.publishedAtStart = this.published;
-    if (this.options.rate > 0) this.timer = setInterval(() => this.pump(), RATE_TICK_MS);
+    this.lastAdvance = this.startedAt;
+    this.timer = setInterval(() => this.pump(), this.options.rate > 0 ? RATE_TICK_MS : STALL_MS / 4);
     this.pump();
   }
 
@@ -145,11 +158,19 @@ export class Publisher {
       const due = Math.floor(((performance.now() - this.startedAt) / 1000) * rate) + 1;
       let burst = due - (this.published - this.publishedAtStart);
       while (burst-- > 0 && this.running && !this.done) this.publishOne();
-    } else {
-      while (this.running && !this.done && this.published - 1 - this.lowestWatermark() < depth) {
-        this.publishOne();
-      }
+      return;
     }
+    const lowest = this.lowestWatermark();
+    let reached = Math.max(lowest, this.givenUp);
+    const now = performance.now();
+    if (lowest !== this.lastLowest) {
+      this.lastLowest = lowest;
+      this.lastAdvance = now;
+    } else if (now - this.lastAdvance > STALL_MS && this.published - 1 - reached >= depth) {
+      reached = this.givenUp = reached + 1;
+      this.lastAdvance = now;
+    }
+    while (this.running && !this.done && this.published - 1 - reached < depth) this.publishOne();
   }
 
   private publishOne(): void {
