@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
 import { Histogram } from './histogram.js';
 import { Waiter } from './mode.js';
 import type { BenchOptions } from './options.js';
@@ -20,6 +21,8 @@ const DONE_MS = 30_000;
 /** Broadcast: how long deliveries still on their way may take once publishing has stopped. */
 const DELIVERY_DRAIN_MS = 10_000;
 const MAX_SAMPLES = 5;
+/** How long a worker that is done may take to exit. */
+const EXIT_MS = 5_000;
 
 export type Phase = 'connecting' | 'warmup' | 'measuring' | 'draining';
 
@@ -264,7 +267,19 @@ export async function runBench(
     clearInterval(progressTimer);
     process.off('SIGINT', interrupt);
     await publisher?.close();
-    for (const worker of workers) if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
+    // A worker that said `done` exits by itself: give it a moment before it is killed.
+    const exits = workers
+      .filter((worker) => worker.done !== null && worker.child.exitCode === null)
+      .map((worker) => once(worker.child, 'exit'));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(exits),
+      new Promise((resolve) => (timer = setTimeout(resolve, EXIT_MS))),
+    ]);
+    clearTimeout(timer);
+    for (const worker of workers) {
+      if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
+    }
   }
 }
 
