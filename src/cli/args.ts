@@ -43,6 +43,31 @@ export function parse<T extends ParseArgsConfig>(config: T): ReturnType<typeof p
   }
 }
 
+/** An option of a command's table, as the parser needs it. */
+interface TableOption {
+  readonly name: string;
+  /** 'boolean' takes no value; 'strings' may be given again; any other kind takes one value. */
+  readonly kind: string;
+  readonly short?: string;
+}
+
+/** `parseArgs` options for a command's table of options, with -h/--help. */
+export function parserOptions(
+  table: readonly TableOption[],
+): Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const option of table) {
+    options[option.name] = {
+      type: option.kind === 'boolean' ? 'boolean' : 'string',
+      ...(option.kind === 'strings' ? { multiple: true } : {}),
+      ...(option.short === undefined ? {} : { short: option.short }),
+    };
+  }
+  return options;
+}
+
 /** Parses `-H 'Name: value'` options into a header record. */
 export function headerOptions(values: readonly string[] | undefined): Record<string, string[]> {
   const headers: Record<string, string[]> = {};

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { formatHelpOption, parse, usageError } from './args.js';
+import { formatHelpOption, parse, parserOptions, usageError } from './args.js';
 import { readOptionFile } from './files.js';
 
 /**
@@ -187,16 +187,7 @@ type Value = string | number | boolean | string[];
 
 /** Parses the command line (and the `--config` file it names); exits with a usage error on bad input. */
 export function resolveServeOptions(argv: string[]): ServeOptions {
-  const parserOptions: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
-    help: { type: 'boolean', short: 'h' },
-  };
-  for (const option of OPTIONS) {
-    parserOptions[option.name] = {
-      type: option.kind === 'boolean' ? 'boolean' : 'string',
-      ...(option.kind === 'strings' ? { multiple: true } : {}),
-    };
-  }
-  const { values: flags } = parse({ args: argv, options: parserOptions });
+  const { values: flags } = parse({ args: argv, options: parserOptions(OPTIONS) });
   const given = new Map<string, Value>();
   const configFile = flags.config;
   if (typeof configFile === 'string') {

@@ -1,4 +1,5 @@
 // Running `wsx bench` and the servers it loads, as real processes on loopback.
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after } from 'node:test';
@@ -34,14 +35,16 @@ export interface BenchRun {
 }
 
 /**
- * Runs `wsx bench ...args` to its end. The guard is generous: the machine may be loaded, and
+ * Runs `wsx bench ARGS` to its end. The guard is generous: the machine may be loaded, and
  * a run forks workers, opens connections and drains before it reports.
  */
-export async function bench(args: readonly string[], guardMs = 90_000): Promise<BenchRun> {
-  const run: CliRun = runCli(['bench', ...args]);
+export async function bench(args: string | readonly string[], guardMs = 90_000): Promise<BenchRun> {
+  // A string is split at spaces; an array keeps arguments that hold spaces whole.
+  const argv = typeof args === 'string' ? args.split(' ') : args;
+  const run: CliRun = runCli(['bench', ...argv]);
   children.push(run.child);
   run.child.stdin!.end();
-  const [status] = await within(guardMs, `wsx bench ${args.join(' ')}`, once(run.child, 'close'));
+  const [status] = await within(guardMs, `wsx bench ${argv.join(' ')}`, once(run.child, 'close'));
   return { status: status as number | null, out: run.out(), err: run.err() };
 }
 
@@ -92,4 +95,18 @@ export function percentiles(result: BenchResult): number[] {
 
 export function ordered(values: readonly number[]): boolean {
   return values.every((value, i) => i === 0 || value >= values[i - 1]);
+}
+
+/**
+ * The result of a run that must have gone cleanly: exit 0, no error, `count` latencies (one per
+ * operation counted) in order from min to max.
+ */
+export function cleanResult(run: BenchRun, count: number): BenchResult {
+  assert.equal(run.status, 0, run.err);
+  const result = resultOf(run);
+  assert.equal(result.errors, 0, JSON.stringify(result.errorSamples));
+  assert.deepEqual(result.errorKinds, {});
+  assert.equal(result.latency.count, count);
+  assert.ok(ordered(percentiles(result)), JSON.stringify(result.latency));
+  return result;
 }

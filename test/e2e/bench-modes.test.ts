@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { createServer, type Socket, type WebSocketServer } from '../../src/index.js';
-import { bench, ordered, percentiles, resultOf, serve } from './bench-helpers.js';
+import { bench, cleanResult, resultOf, serve } from './bench-helpers.js';
 
 const servers: WebSocketServer[] = [];
 after(async () => {
@@ -39,44 +39,30 @@ async function fanOutServer(skip: (n: number) => boolean = () => false): Promise
   return `ws://127.0.0.1:${port}/`;
 }
 
+/** `--format raw` against a fan-out server: the publisher's message is `broadcast:PAYLOAD`. */
+const RAW = ['--format', 'raw', '--publish-template', 'broadcast:{payload}'];
+
 describe('wsx bench connect', () => {
   it('makes the handshakes asked for, shared by two workers, each closed cleanly', async () => {
     const { url } = await serve(['--echo']);
-    const run = await bench([
-      'connect',
-      url,
-      '--handshakes',
-      '41',
-      '--concurrency',
-      '4',
-      '--workers',
-      '2',
-      '--json',
-    ]);
-    assert.equal(run.status, 0, run.err);
-    const result = resultOf(run);
+    const run = await bench(`connect ${url} --handshakes 41 --concurrency 4 --workers 2 --json`);
+    const result = cleanResult(run, 41);
     assert.equal(result.mode, 'connect');
     assert.equal(result.workers, 2);
     assert.equal(result.handshakes, 41);
-    assert.equal(result.latency.count, 41);
-    assert.equal(result.errors, 0);
     assert.ok((result.handshakesPerSecond ?? 0) > 0);
-    assert.ok(ordered(percentiles(result)));
   });
 });
 
 describe('wsx bench idle', () => {
   it("holds the connections for the duration and reads the server's memory with --pid", async () => {
     const served = await serve(['--echo']);
-    const run = await bench([
-      ...['idle', served.url, '--connections', '60', '--duration', '0.5', '--workers', '2'],
-      ...['--pid', String(served.pid), '--json'],
-    ]);
-    assert.equal(run.status, 0, run.err);
-    const result = resultOf(run);
+    const run = await bench(
+      `idle ${served.url} --connections 60 --duration 0.5 --workers 2 --pid ${served.pid} --json`,
+    );
+    // One latency per connection: its handshake.
+    const result = cleanResult(run, 60);
     assert.equal(result.connections, 60);
-    assert.equal(result.errors, 0);
-    assert.equal(result.latency.count, 60, 'one handshake time per connection');
     assert.ok(result.seconds >= 0.5, `held ${result.seconds} s`);
     const server = result.server!;
     assert.equal(server.pid, served.pid);
@@ -87,17 +73,7 @@ describe('wsx bench idle', () => {
   it('counts connections the server closes before the end as errors', async () => {
     // The server closes idle sockets after 200 ms.
     const { url } = await serve(['--echo', '--idle-timeout', '200']);
-    const run = await bench([
-      'idle',
-      url,
-      '--connections',
-      '5',
-      '--duration',
-      '2',
-      '--workers',
-      '1',
-      '--json',
-    ]);
+    const run = await bench(`idle ${url} --connections 5 --duration 2 --workers 1 --json`);
     assert.equal(run.status, 1, run.err);
     const result = resultOf(run);
     assert.equal(result.errorKinds.closed, 5);
@@ -108,64 +84,34 @@ describe('wsx bench idle', () => {
 describe('wsx bench broadcast', () => {
   it('publishes on a wsx serve chat topic over WebSocket: every subscriber gets every publish', async () => {
     const { url } = await serve();
-    const run = await bench([
-      'broadcast',
-      url,
-      '--connections',
-      '20',
-      '--messages',
-      '30',
-      '--workers',
-      '2',
-      '--json',
-    ]);
-    assert.equal(run.status, 0, run.err);
-    const result = resultOf(run);
+    const run = await bench(`broadcast ${url} --connections 20 --messages 30 --workers 2 --json`);
+    const result = cleanResult(run, 600);
     assert.equal(result.subscribers, 20);
     assert.equal(result.publishes, 30);
     assert.equal(result.expectedDeliveries, 600);
     assert.equal(result.deliveries, 600);
-    assert.equal(result.latency.count, 600);
-    assert.equal(result.errors, 0);
-    assert.ok(ordered(percentiles(result)));
   });
 
   it('publishes with POST /publish/:topic (--publish-url) at a --rate, in order', async () => {
     const served = await serve();
     const run = await bench([
-      ...['broadcast', served.url, '--topic', 'room 1', '--connections', '10', '--messages', '25'],
-      ...['--rate', '200', '--publish-url', `${served.http}/publish/room%201`, '--workers', '1', '--json'],
+      ...['broadcast', served.url, '--topic', 'room 1', '--publish-url', `${served.http}/publish/room%201`],
+      ...'--connections 10 --messages 25 --rate 200 --workers 1 --json'.split(' '),
     ]);
-    assert.equal(run.status, 0, run.err);
-    const result = resultOf(run);
+    const result = cleanResult(run, 250);
     assert.equal(result.publishes, 25);
     assert.equal(result.deliveries, 250);
-    assert.equal(result.errors, 0);
   });
 
   it('--format raw loads a server with no protocol: a template for the publish, the marker found in what arrives', async () => {
     const url = await fanOutServer();
     const run = await bench([
-      ...['broadcast', url, '--format', 'raw', '--publish-template', 'broadcast:{payload}'],
-      ...[
-        '--connections',
-        '8',
-        '--messages',
-        '40',
-        '--depth',
-        '4',
-        '--size',
-        '100',
-        '--workers',
-        '2',
-        '--json',
-      ],
+      ...['broadcast', url, ...RAW],
+      ...'--connections 8 --messages 40 --depth 4 --size 100 --workers 2 --json'.split(' '),
     ]);
-    assert.equal(run.status, 0, run.err);
-    const result = resultOf(run);
+    const result = cleanResult(run, 320);
     assert.equal(result.publishes, 40);
     assert.equal(result.deliveries, 320);
-    assert.equal(result.errors, 0);
   });
 
   it('counts deliveries that never came as missed, and exits 1', async () => {
@@ -173,14 +119,16 @@ describe('wsx bench broadcast', () => {
     // a lost last publish is waited for until the 10 s drain ends).
     const url = await fanOutServer((n) => n % 4 === 1);
     const run = await bench([
-      ...['broadcast', url, '--format', 'raw', '--publish-template', 'broadcast:{payload}'],
-      ...['--connections', '5', '--messages', '40', '--depth', '2', '--workers', '1', '--json'],
+      'broadcast',
+      url,
+      ...RAW,
+      ...'--connections 5 --messages 40 --depth 2 --workers 1 --json'.split(' '),
     ]);
     assert.equal(run.status, 1, run.err);
     const result = resultOf(run);
     assert.equal(result.publishes, 40);
     assert.equal(result.deliveries, 190);
-    assert.equal(result.errorKinds.missed, 10);
+    assert.deepEqual(result.errorKinds, { missed: 10 });
   });
 
   it('with --depth 1, a publish lost by the server does not stall the publisher', async () => {
@@ -188,8 +136,10 @@ describe('wsx bench broadcast', () => {
     // the publisher goes on once the publish has been outstanding 2 s.
     const url = await fanOutServer((n) => n === 1);
     const run = await bench([
-      ...['broadcast', url, '--format', 'raw', '--publish-template', 'broadcast:{payload}'],
-      ...['--connections', '3', '--messages', '20', '--duration', '60', '--workers', '1', '--json'],
+      'broadcast',
+      url,
+      ...RAW,
+      ...'--connections 3 --messages 20 --duration 60 --workers 1 --json'.split(' '),
     ]);
     assert.equal(run.status, 1, run.err);
     const result = resultOf(run);

@@ -1,7 +1,14 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { ClientTarget } from '../../client/url.js';
-import { formatHelpOption, type HelpOption, headerOptions, parse, usageError } from '../args.js';
+import {
+  formatHelpOption,
+  type HelpOption,
+  headerOptions,
+  parse,
+  parserOptions,
+  usageError,
+} from '../args.js';
 import { parseTarget, tlsOptions } from '../client-options.js';
 
 /**
@@ -255,17 +262,11 @@ type Values = Record<string, string | boolean | string[] | undefined>;
 
 /** Parses the command line; exits with a usage error on bad input; null for --help. */
 export function resolveBenchOptions(argv: string[]): BenchOptions | null {
-  const parserOptions: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
-    help: { type: 'boolean', short: 'h' },
-  };
-  for (const option of OPTIONS) {
-    parserOptions[option.name] = {
-      type: option.kind === 'boolean' ? 'boolean' : 'string',
-      ...(option.kind === 'strings' ? { multiple: true } : {}),
-      ...(option.short === undefined ? {} : { short: option.short }),
-    };
-  }
-  const { values, positionals } = parse({ args: argv, allowPositionals: true, options: parserOptions });
+  const { values, positionals } = parse({
+    args: argv,
+    allowPositionals: true,
+    options: parserOptions(OPTIONS),
+  });
   const flags = values as Values;
   if (flags.help === true) return null;
   const [mode, url, ...extra] = positionals;
