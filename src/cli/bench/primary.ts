@@ -32,7 +32,6 @@ export interface ProgressSnapshot {
   /** Seconds since measuring began (0 before). */
   readonly elapsed: number;
   readonly open: number;
-  readonly operations: number;
   /** Operations and latency since the previous snapshot. */
   readonly recentOperations: number;
   readonly recentSeconds: number;
@@ -169,7 +168,6 @@ export async function runBench(
       phase,
       elapsed: measureStart === 0 ? 0 : (now - measureStart) / 1000,
       open: workers.reduce((sum, worker) => sum + worker.open, 0),
-      operations,
       recentOperations,
       recentSeconds: (now - lastProgress) / 1000,
       recentLatency,
