@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { createServer, type ProxyHeader } from '../index.js';
-import { parse, usageError } from './args.js';
+import { formatHelpOption, parse, parserOptions, usageError } from './args.js';
 import { readOptionFile } from './files.js';
 
 /**
@@ -20,10 +20,8 @@ interface OptionSpec {
   readonly shownDefault?: string;
 }
 
-const HELP_COLUMN = 27;
 /** More processes than this on one machine is a typo, not a plan. */
 const MAX_WORKERS = 1024;
-const HELP_WIDTH = 80;
 
 const OPTIONS: readonly OptionSpec[] = [
   {
@@ -167,31 +165,11 @@ GET /stats (JSON), GET /metrics (Prometheus) and a live dashboard at
 Exit status 2 for bad arguments, 1 when it cannot listen (a port in use...).
 
 Options:
-${OPTIONS.map(formatOption).join('')}  -h, --help               show this help
+${OPTIONS.map(formatHelpOption).join('')}  -h, --help               show this help
 
 SIGINT or SIGTERM closes every socket with 1001, waits up to 5 s, and exits 0
 (with --workers, every worker does so, and the primary exits once they have).
 `;
-
-function formatOption(option: OptionSpec): string {
-  const left = `  --${option.name}${option.arg === undefined ? '' : ` ${option.arg}`}`;
-  const help =
-    option.shownDefault === undefined ? option.help : `${option.help} (default ${option.shownDefault})`;
-  const indent = ' '.repeat(HELP_COLUMN);
-  const lines: string[] = [];
-  let current = '';
-  for (const word of help.split(' ')) {
-    if (current !== '' && HELP_COLUMN + current.length + 1 + word.length > HELP_WIDTH) {
-      lines.push(current);
-      current = word;
-    } else {
-      current = current === '' ? word : `${current} ${word}`;
-    }
-  }
-  lines.push(current);
-  const first = left.length >= HELP_COLUMN ? `${left}\n${indent}` : left.padEnd(HELP_COLUMN);
-  return `${first}${lines.join(`\n${indent}`)}\n`;
-}
 
 /** The resolved options of `wsx serve`. */
 export interface ServeOptions {
@@ -229,16 +207,7 @@ type Value = string | number | boolean | string[];
 
 /** Parses the command line (and the `--config` file it names); exits with a usage error on bad input. */
 export function resolveServeOptions(argv: string[]): ServeOptions {
-  const parserOptions: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
-    help: { type: 'boolean', short: 'h' },
-  };
-  for (const option of OPTIONS) {
-    parserOptions[option.name] = {
-      type: option.kind === 'boolean' ? 'boolean' : 'string',
-      ...(option.kind === 'strings' ? { multiple: true } : {}),
-    };
-  }
-  const { values: flags } = parse({ args: argv, options: parserOptions });
+  const { values: flags } = parse({ args: argv, options: parserOptions(OPTIONS) });
   const given = new Map<string, Value>();
   const configFile = flags.config;
   if (typeof configFile === 'string') {

@@ -163,7 +163,7 @@ describe('wsx: version, help and commands', () => {
   it('an unknown command or option: exit 2, the error in one line', async () => {
     const command = await wsx('server');
     assert.equal(command.status, 2);
-    oneLine(command.err, /^wsx: unknown command "server": commands are serve and connect/);
+    oneLine(command.err, /^wsx: unknown command "server": commands are serve, connect and bench/);
     const option = await wsx('--port', '8080');
     assert.equal(option.status, 2);
     oneLine(option.err, /^wsx: unknown option "--port"/);
