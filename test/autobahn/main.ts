@@ -31,8 +31,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const started = new Date();
+  const cases = options.cases?.join(',') ?? (options.ci ? 'the CI preset (options.ts)' : 'all');
   process.stdout.write(
-    `Autobahn|TestSuite from ${suite.dir}; cases ${JSON.stringify(options.cases)}; ` +
+    `Autobahn|TestSuite from ${suite.dir}; cases: ${cases}; ` +
       `testees ${options.testees.join(', ')}; reports under ${options.outDir}\n`,
   );
   const runs: RunSummary[] = [];
@@ -45,7 +46,7 @@ async function main(): Promise<number> {
   }
   process.stdout.write(
     `\nAutobahn|TestSuite, ${started.toISOString().slice(0, 10)}, Node ${process.version}, ` +
-      `cases ${options.cases.join(',')}:\n\n${formatRuns(runs)}\n` +
+      `cases: ${cases}:\n\n${formatRuns(runs)}\n` +
       `Reports: ${options.outDir}/<testee>/index.html\n`,
   );
   const status = exitStatus(runs);

@@ -10,7 +10,8 @@ exits 1 when a case is FAILED, NON-STRICT or UNIMPLEMENTED, or a testee gave no 
 
 Options:
   --cases LIST     case ids or patterns, comma-separated (default '*': all 517)
-  --ci             the CI preset: categories 1-10 and a subset of 12.* and 13.* (permessage-deflate)
+  --ci             the CI preset: categories 1-10 and a subset of 12.* and 13.* (permessage-deflate);
+                   the CLI surface, a process per case, runs a smaller set (options.ts says which)
   --roles LIST     comma-separated: server, client, or one client surface (cli, connect,
                    websocket); default server,client
   --out DIR        report directory, one subdirectory per testee (default test-artifacts/autobahn)
@@ -44,9 +45,26 @@ export const CI_CASES: readonly string[] = [
   ...[1, 2, 3, 4, 5, 6, 7].flatMap((n) => [`13.${n}.1`, `13.${n}.11`]),
 ];
 
+/**
+ * The CI preset of the CLI surface, which starts a process per case (most of a second on a busy
+ * 2-core machine, so the whole preset would take minutes). Under `wsx connect --echo` is the
+ * same dial() and socket that the connect() surface runs through the whole preset; what the CLI
+ * adds is its echo (text as text, binary as binary), --max-payload, its deflate offer and how it
+ * ends. So: categories 1-5 (echo of text and binary, pings, protocol errors, fragmentation),
+ * 7.1.* (closing handshake), 9.1.6 and 9.2.6 (16 MiB text and binary, over the default limit
+ * of other clients), 10.1.1, and permessage-deflate on text and binary data (12.1.1, 12.2.1)
+ * and under every server answer (13.1.1-13.7.1).
+ */
+export const CI_CLI_CASES: readonly string[] = [
+  ...['1.*', '2.*', '3.*', '4.*', '5.*', '7.1.*', '9.1.6', '9.2.6', '10.1.1', '12.1.1', '12.2.1'],
+  ...[1, 2, 3, 4, 5, 6, 7].map((n) => `13.${n}.1`),
+];
+
 export interface RunnerOptions {
   readonly help: boolean;
-  readonly cases: readonly string[];
+  /** The cases given with --cases, or null for a preset (all cases, or --ci). */
+  readonly cases: readonly string[] | null;
+  readonly ci: boolean;
   readonly testees: readonly Testee[];
   readonly outDir: string;
   readonly timeoutSeconds: number;
@@ -64,9 +82,9 @@ export function parseOptions(argv: readonly string[], cwd: string): RunnerOption
   }
   if (values.ci && values.cases !== undefined)
     throw new RunnerUsageError('--ci and --cases exclude each other');
-  const cases = values.ci ? CI_CASES : list(values.cases ?? '*');
-  if (cases.length === 0) throw new RunnerUsageError('--cases is empty');
-  for (const id of cases) {
+  const cases = values.cases === undefined ? null : list(values.cases);
+  if (cases !== null && cases.length === 0) throw new RunnerUsageError('--cases is empty');
+  for (const id of cases ?? []) {
     if (!/^(\*|\d+(\.(\d+|\*))*)$/.test(id)) throw new RunnerUsageError(`not a case id or pattern: ${id}`);
   }
   const testees = new Set<Testee>();
@@ -82,6 +100,7 @@ export function parseOptions(argv: readonly string[], cwd: string): RunnerOption
   return {
     help: values.help === true,
     cases,
+    ci: values.ci === true,
     // In the order of TESTEES, whatever the order given: the table always reads the same way.
     testees: TESTEES.filter((t) => testees.has(t)),
     outDir: resolve(cwd, values.out ?? 'test-artifacts/autobahn'),
@@ -108,4 +127,11 @@ function list(value: string): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '');
+}
+
+/** The cases one testee runs. */
+export function casesFor(options: RunnerOptions, testee: Testee): readonly string[] {
+  if (options.cases !== null) return options.cases;
+  if (!options.ci) return ['*'];
+  return testee === 'cli' ? CI_CLI_CASES : CI_CASES;
 }

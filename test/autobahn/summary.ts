@@ -28,6 +28,14 @@ export interface NotableCase {
   readonly outcome: Outcome;
   readonly behavior: string;
   readonly behaviorClose: string;
+  /** Why this outcome does not fail the run, when it is a known one (accepted.ts). */
+  readonly acceptedBecause?: string;
+}
+
+/** An outcome a testee has by design, by case id: it still counts and prints, but passes. */
+export interface AcceptedOutcome {
+  readonly outcome: Outcome;
+  readonly reason: string;
 }
 
 /** One row of the table: a role, or one client surface. */
@@ -75,6 +83,7 @@ export function compareCaseIds(a: string, b: string): number {
 export function summarizeAgent(
   name: string,
   cases: Readonly<Record<string, CaseResult>> | undefined,
+  accepted: ReadonlyMap<string, AcceptedOutcome> = new Map(),
 ): RunSummary {
   const counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
   const notable: NotableCase[] = [];
@@ -84,11 +93,14 @@ export function summarizeAgent(
     const outcome = outcomeOf(result);
     counts[outcome]++;
     if (outcome !== 'OK' && outcome !== 'INFORMATIONAL') {
+      // Only the very outcome is accepted: a known NON-STRICT case that FAILS fails the run.
+      const known = accepted.get(id);
       notable.push({
         id,
         outcome,
         behavior: result.behavior ?? '(none)',
         behaviorClose: result.behaviorClose ?? '(none)',
+        ...(known?.outcome === outcome ? { acceptedBecause: known.reason } : {}),
       });
     }
   }
@@ -99,7 +111,12 @@ export function summarizeAgent(
  * The summary of one run from its report directory. A missing or unreadable index.json is
  * not thrown: it becomes the row's `error`, so that the other rows still print.
  */
-export function readRun(name: string, dir: string, agent: string): RunSummary {
+export function readRun(
+  name: string,
+  dir: string,
+  agent: string,
+  accepted?: ReadonlyMap<string, AcceptedOutcome>,
+): RunSummary {
   const path = join(dir, 'index.json');
   let index: ReportIndex;
   try {
@@ -107,15 +124,18 @@ export function readRun(name: string, dir: string, agent: string): RunSummary {
   } catch (error) {
     return { ...summarizeAgent(name, undefined), error: `cannot read ${path}: ${(error as Error).message}` };
   }
-  return summarizeAgent(name, index[agent]);
+  return summarizeAgent(name, index[agent], accepted);
 }
 
 /** Why a run does not pass, or null when it does. */
 export function runProblem(run: RunSummary): string | null {
   if (run.error !== undefined) return run.error;
   if (run.total === 0) return 'no case results';
-  const bad = OUTCOMES.filter((o) => FAILING.has(o) && run.counts[o] > 0);
-  return bad.length === 0 ? null : bad.map((o) => `${run.counts[o]} ${o}`).join(', ');
+  const open = run.notable.filter((c) => FAILING.has(c.outcome) && c.acceptedBecause === undefined);
+  const bad = OUTCOMES.map((o) => [o, open.filter((c) => c.outcome === o).length] as const).filter(
+    ([, n]) => n > 0,
+  );
+  return bad.length === 0 ? null : bad.map(([o, n]) => `${n} ${o}`).join(', ');
 }
 
 /** The runner's exit status: 0 when every run passes, 1 otherwise (or when there is no run). */
@@ -150,7 +170,14 @@ export function formatRuns(runs: readonly RunSummary[]): string {
   for (const run of runs) {
     if (run.error !== undefined) out.push(`${run.name}: ${run.error}`);
     for (const c of run.notable) {
-      out.push(`${run.name}: ${c.id} ${c.outcome} (behavior ${c.behavior}, close ${c.behaviorClose})`);
+      const known = c.acceptedBecause === undefined ? '' : ', accepted';
+      out.push(
+        `${run.name}: ${c.id} ${c.outcome} (behavior ${c.behavior}, close ${c.behaviorClose}${known})`,
+      );
+    }
+    // Each reason once, after the cases it covers.
+    for (const reason of new Set(run.notable.map((c) => c.acceptedBecause).filter((r) => r !== undefined))) {
+      out.push(`${run.name}: accepted because ${reason}`);
     }
   }
   return out.join('\n');

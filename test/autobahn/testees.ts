@@ -6,8 +6,9 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { listeningUrl, NODE, WSX_CLI } from '../shared/cli.js';
 import { within } from '../shared/wait.js';
+import { ACCEPTED } from './accepted.js';
 import { MAX_MESSAGE_SIZE } from './drivers/fuzzing-loop.js';
-import type { Testee } from './options.js';
+import { casesFor, type RunnerOptions, type Testee } from './options.js';
 import { runWrapper, type Suite } from './suite.js';
 import { type RunSummary, readRun } from './summary.js';
 
@@ -25,11 +26,8 @@ const DRIVERS: Readonly<Record<Exclude<Testee, 'server'>, string>> = {
   websocket: 'websocket-client.js',
 };
 
-export interface TesteeRun {
+export interface TesteeRun extends RunnerOptions {
   readonly suite: Suite;
-  readonly cases: readonly string[];
-  readonly outDir: string;
-  readonly timeoutSeconds: number;
 }
 
 export async function runTestee(testee: Testee, run: TesteeRun): Promise<RunSummary> {
@@ -37,7 +35,7 @@ export async function runTestee(testee: Testee, run: TesteeRun): Promise<RunSumm
   const dir = join(run.outDir, testee);
   const status =
     testee === 'server' ? await serverRole(agent, dir, run) : await clientRole(testee, agent, dir, run);
-  const summary = readRun(row, dir, agent);
+  const summary = readRun(row, dir, agent, ACCEPTED[testee]);
   // The wrapper's status says whether the run itself went through (124: it timed out).
   if (status !== 0 && summary.error === undefined) {
     return { ...summary, error: `the suite's wrapper exited with ${status} (reports in ${dir})` };
@@ -67,7 +65,7 @@ async function serverRole(agent: string, dir: string, run: TesteeRun): Promise<n
     return await runWrapper(
       run.suite,
       'run-fuzzingclient.sh',
-      [url.replace(/\/$/, ''), agent, dir, JSON.stringify(run.cases)],
+      [url.replace(/\/$/, ''), agent, dir, JSON.stringify(casesFor(run, 'server'))],
       run.timeoutSeconds,
     );
   } finally {
@@ -89,7 +87,16 @@ function clientRole(
     return runWrapper(
       run.suite,
       'run-fuzzingserver.sh',
-      [String(port), dir, JSON.stringify(run.cases), '--', NODE, driver, `ws://127.0.0.1:${port}`, agent],
+      [
+        String(port),
+        dir,
+        JSON.stringify(casesFor(run, testee)),
+        '--',
+        NODE,
+        driver,
+        `ws://127.0.0.1:${port}`,
+        agent,
+      ],
       run.timeoutSeconds,
     );
   });
