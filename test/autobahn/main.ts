@@ -2,6 +2,7 @@
 // (they would skew each other's timeouts on a small machine), then one table and one verdict.
 // The command line is in options.ts.
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseOptions, RunnerUsageError, USAGE } from './options.js';
 import { locateSuite, type Suite } from './suite.js';
@@ -39,7 +40,7 @@ async function main(): Promise<number> {
   const runs: RunSummary[] = [];
   for (const testee of options.testees) {
     // Reports of an earlier run must not pass for this one's.
-    rmSync(`${options.outDir}/${testee}`, { recursive: true, force: true });
+    rmSync(join(options.outDir, testee), { recursive: true, force: true });
     const begin = Date.now();
     runs.push(await runTestee(testee, { suite, ...options }));
     process.stdout.write(`${testee}: done in ${Math.round((Date.now() - begin) / 1000)} s\n`);

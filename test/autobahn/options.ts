@@ -6,7 +6,8 @@ export const USAGE = `Usage: npm run autobahn -- [options]
 
 Runs Autobahn|TestSuite against wsx: the server role (wsx serve --echo) and the client role
 through each client surface (the wsx CLI, connect(), the WHATWG WebSocket), prints a table and
-exits 1 when a case is FAILED, NON-STRICT or UNIMPLEMENTED, or a testee gave no results.
+exits 1 when a case is FAILED, NON-STRICT or UNIMPLEMENTED (but for the known outcomes listed,
+with their reason, in test/autobahn/accepted.ts), or a testee gave no results.
 
 Options:
   --cases LIST     case ids or patterns, comma-separated (default '*': all 517)

@@ -127,6 +127,7 @@ describe('summary of a report directory', () => {
     mkdirSync(broken);
     writeFileSync(join(broken, 'index.json'), '{"agent": {');
     assert.match(readRun('row', broken, 'agent').error ?? '', /cannot read/);
+    assert.equal(runProblem(readRun('row', writeIndex('null', null), 'agent')), 'no case results');
     assert.match(formatRuns([missing]), /^row: cannot read /m);
     assert.equal(exitStatus([absent]), 1);
     assert.equal(exitStatus([missing]), 1);

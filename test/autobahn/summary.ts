@@ -124,7 +124,12 @@ export function readRun(
   } catch (error) {
     return { ...summarizeAgent(name, undefined), error: `cannot read ${path}: ${(error as Error).message}` };
   }
-  return summarizeAgent(name, index[agent], accepted);
+  // A file that is valid JSON but no object (null, a number) has no results either.
+  return summarizeAgent(
+    name,
+    typeof index === 'object' && index !== null ? index[agent] : undefined,
+    accepted,
+  );
 }
 
 /** Why a run does not pass, or null when it does. */

@@ -10,7 +10,7 @@ import { ACCEPTED } from './accepted.js';
 import { MAX_MESSAGE_SIZE } from './drivers/fuzzing-loop.js';
 import { casesFor, type RunnerOptions, type Testee } from './options.js';
 import { runWrapper, type Suite } from './suite.js';
-import { type RunSummary, readRun } from './summary.js';
+import { type RunSummary, readRun, summarizeAgent } from './summary.js';
 
 /** How each testee is named in the table and filed in index.json. */
 const NAMES: Readonly<Record<Testee, { readonly row: string; readonly agent: string }>> = {
@@ -33,8 +33,14 @@ export interface TesteeRun extends RunnerOptions {
 export async function runTestee(testee: Testee, run: TesteeRun): Promise<RunSummary> {
   const { row, agent } = NAMES[testee];
   const dir = join(run.outDir, testee);
-  const status =
-    testee === 'server' ? await serverRole(agent, dir, run) : await clientRole(testee, agent, dir, run);
+  let status: number;
+  try {
+    status =
+      testee === 'server' ? await serverRole(agent, dir, run) : await clientRole(testee, agent, dir, run);
+  } catch (error) {
+    // wsx serve did not start, or no port was free: this row fails, the others still run.
+    return { ...summarizeAgent(row, undefined), error: (error as Error).message };
+  }
   const summary = readRun(row, dir, agent, ACCEPTED[testee]);
   // The wrapper's status says whether the run itself went through (124: it timed out).
   if (status !== 0 && summary.error === undefined) {
@@ -76,30 +82,29 @@ async function serverRole(agent: string, dir: string, run: TesteeRun): Promise<n
   }
 }
 
-function clientRole(
+async function clientRole(
   testee: Exclude<Testee, 'server'>,
   agent: string,
   dir: string,
   run: TesteeRun,
 ): Promise<number> {
-  return freePort().then((port) => {
-    const driver = new URL(`./drivers/${DRIVERS[testee]}`, import.meta.url).pathname;
-    return runWrapper(
-      run.suite,
-      'run-fuzzingserver.sh',
-      [
-        String(port),
-        dir,
-        JSON.stringify(casesFor(run, testee)),
-        '--',
-        NODE,
-        driver,
-        `ws://127.0.0.1:${port}`,
-        agent,
-      ],
-      run.timeoutSeconds,
-    );
-  });
+  const port = await freePort();
+  const driver = new URL(`./drivers/${DRIVERS[testee]}`, import.meta.url).pathname;
+  return runWrapper(
+    run.suite,
+    'run-fuzzingserver.sh',
+    [
+      String(port),
+      dir,
+      JSON.stringify(casesFor(run, testee)),
+      '--',
+      NODE,
+      driver,
+      `ws://127.0.0.1:${port}`,
+      agent,
+    ],
+    run.timeoutSeconds,
+  );
 }
 
 /**
