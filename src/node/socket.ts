@@ -38,7 +38,12 @@ export interface SocketHandlers<Data = unknown> {
   pong?(socket: Socket<Data>, payload: Buffer): void;
   /** The connection failed (protocol violation, limit, handler exception, transport error); `close` follows. */
   error?(socket: Socket<Data>, error: WebSocketError | Error): void;
-  /** The peer's close frame arrived (the closing handshake has started, or is complete); `close` follows when TCP closes. */
+  /**
+   * The peer's close frame arrived (the closing handshake has started, or is complete); `close`
+   * follows when TCP closes. Data can no longer be sent. Unless the socket had already sent its
+   * close frame, calling `close(code, reason)` here answers with those; otherwise the peer's
+   * code and reason are echoed when the handler returns.
+   */
   closing?(socket: Socket<Data>, code: number, reason: string): void;
   /**
    * Server sockets: the outcome of `subscribe(topic, { since })`, after the missed messages were

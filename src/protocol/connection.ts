@@ -23,7 +23,10 @@ export interface ConnectionEvents {
   /** A ping arrived (the pong has already been queued). */
   pingReceived(payload: Buffer): void;
   pongReceived(payload: Buffer): void;
-  /** The peer's close frame arrived; a reply has been queued if one was due. */
+  /**
+   * The peer's close frame arrived. Unless a close frame was already sent, `close(code, reason)`
+   * called from here is the reply; otherwise the peer's code and reason are echoed on return.
+   */
   closeReceived(info: CloseInfo): void;
   /** The connection failed because of `error`; a close frame with its code has been queued. */
   failed(error: ProtocolViolation): void;
@@ -138,9 +141,9 @@ export class Connection implements FrameSink {
     return this.closeSent !== null && this.closeReceived !== null ? 'closed' : 'closing';
   }
 
-  /** Whether data can still be sent: no close frame sent, no failure, not disposed. */
+  /** Whether data can still be sent: no close frame sent or received, no failure, not disposed. */
   canWrite(): boolean {
-    return this.closeSent === null && this.failure === null && !this.disposed;
+    return this.closeSent === null && this.closeReceived === null && this.failure === null && !this.disposed;
   }
 
   /** Set once the transport is gone: nothing can be written any more. */
@@ -229,12 +232,21 @@ export class Connection implements FrameSink {
     const info = parseClosePayload(payload);
     this.closeReceived = info;
     this.stopReading();
-    // RFC 6455 §5.5.1: an endpoint that receives a Close frame and has not sent one MUST
-    // send one in response, typically echoing the status code it received.
-    if (this.closeSent === null) this.sendClose(info.code, Buffer.alloc(0));
+    const answered = this.closeSent !== null;
+    // The application hears of the close before it is answered, so that its own
+    // close(code, reason) can be the answer (close() then ends the transport itself).
     this.events.closeReceived(info);
-    // RFC 6455 §7.1.1: the server closes the TCP connection first.
-    if (this.role === 'server') this.events.endTransport();
+    if (answered) {
+      // RFC 6455 §7.1.1: the server closes the TCP connection first.
+      if (this.role === 'server') this.events.endTransport();
+    } else if (this.closeSent === null && this.failure === null && !this.disposed) {
+      // RFC 6455 §5.5.1: an endpoint that receives a Close frame and has not sent one MUST
+      // send one in response, typically echoing the status code it received. The reason is
+      // echoed too (it was validated as UTF-8 above), as browsers and other stacks do; an
+      // empty payload is answered with an empty one.
+      this.sendClose(info.code, payload.subarray(2));
+      if (this.role === 'server') this.events.endTransport();
+    }
   }
 
   // ---- output ----

@@ -51,7 +51,7 @@ describe('WebSocketStream: the interface', () => {
     assert.deepEqual([...((await reader.read()).value as Uint8Array)], [1, 2]);
     wss.close({ closeCode: 4000, reason: 'bye' });
     const closed = await within(5000, 'closed', wss.closed);
-    assert.equal(closed.closeCode, 4000); // wsx echoes the code, without a reason
+    assert.deepEqual(closed, { closeCode: 4000, reason: 'bye' }); // wsx echoes the code and the reason
     assert.deepEqual(await reader.read(), { value: undefined, done: true });
     await until(2000, 'the server to see the close', () =>
       echo.closes.some((c) => c.code === 4000 && c.reason === 'bye'),

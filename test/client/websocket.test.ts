@@ -248,8 +248,8 @@ describe('WebSocket: opening, messages and closing', () => {
     const ws = new WebSocket(echo.url);
     ws.onopen = () => ws.close(4321, 'ciao ✓');
     const event = await closed(ws);
-    // The event reports the server's close frame: wsx echoes the code, without a reason.
-    assert.deepEqual([event.code, event.reason, event.wasClean], [4321, '', true]);
+    // The event reports the server's close frame: wsx echoes the code and the reason.
+    assert.deepEqual([event.code, event.reason, event.wasClean], [4321, 'ciao ✓', true]);
     await until(2000, 'the server to see the close', () =>
       echo.closes.some((c) => c.code === 4321 && c.reason === 'ciao ✓'),
     );

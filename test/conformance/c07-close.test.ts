@@ -1,7 +1,9 @@
 // Category 7: the closing handshake (RFC 6455 5.5.1, 7.1-7.4): close codes and reasons,
 // 1-byte and oversized payloads, data after a close, and who closes TCP.
+import assert from 'node:assert/strict';
 import { binaryBytes } from './data.js';
 import { closePayload, Op } from './frames.js';
+import type { WsPeer } from './peer.js';
 import { type Case, conformance } from './suite.js';
 import { hexBytes } from './utf8.js';
 
@@ -11,6 +13,22 @@ const VALID_CODES = [
 const INVALID_CODES = [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535];
 const CLIENT_VALID = new Set([1000, 1001, 1003, 1011, 3000, 4999]);
 const CLIENT_INVALID = new Set([0, 999, 1004, 1005, 1006, 1015, 2999, 5000]);
+
+/**
+ * Sends a close frame with `payload` and expects the reply to carry the same bytes: the code
+ * and the reason (as browsers and other stacks answer), or nothing when the close had nothing.
+ */
+async function expectCloseEchoed(p: WsPeer, payload: Buffer): Promise<void> {
+  await p.send({ opcode: Op.Close, payload });
+  const reply = await p.expectClose('any');
+  assert.equal(
+    reply.payload.toString('hex'),
+    payload.toString('hex'),
+    'the close reply echoes the close payload',
+  );
+  await p.finishTcp();
+  p.outcome = 'clean';
+}
 
 const cases: Case[] = [
   {
@@ -122,6 +140,26 @@ const cases: Case[] = [
       await p.finishTcp();
       p.outcome = 'clean';
     },
+  },
+  {
+    id: '7.1.11',
+    title: "close 4000 'bye-é' → the reply carries 4000 and 'bye-é'",
+    run: (p) => expectCloseEchoed(p, closePayload(4000, 'bye-é')),
+  },
+  {
+    id: '7.1.12',
+    title: 'close 4000 without a reason → the reply carries 4000 and no reason',
+    run: (p) => expectCloseEchoed(p, closePayload(4000)),
+  },
+  {
+    id: '7.1.13',
+    title: 'close without payload → an empty close reply',
+    run: (p) => expectCloseEchoed(p, closePayload()),
+  },
+  {
+    id: '7.1.14',
+    title: 'close with a 123-byte reason → the reply carries the same 123 bytes',
+    run: (p) => expectCloseEchoed(p, closePayload(1000, `${'é'.repeat(61)}x`)),
   },
   {
     id: '7.2.1',

@@ -231,11 +231,16 @@ export interface CloseInfo {
   reason: string;
 }
 
-/**
- * Checks the close frame a peer sent in reply to ours. RFC 6455 §5.5.1: the reply "typically
- * echos the status code it received"; echoing the reason is optional, so it may be empty.
- */
+/** Checks the close frame wsx sent in reply to a peer's: the same code and the same reason. */
 export function assertCloseEcho(reply: CloseInfo, sent: CloseInfo): void {
+  assert.deepEqual(reply, sent, 'wsx echoes the close code and reason');
+}
+
+/**
+ * Checks the close frame another stack sent in reply to wsx's. RFC 6455 §5.5.1: the reply
+ * "typically echos the status code it received"; echoing the reason is optional, so it may be empty.
+ */
+export function assertPeerCloseEcho(reply: CloseInfo, sent: CloseInfo): void {
   assert.equal(reply.code, sent.code, 'the close code is echoed');
   assert.ok(
     reply.reason === '' || reply.reason === sent.reason,

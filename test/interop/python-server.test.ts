@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import {
   assertCloseEcho,
+  assertPeerCloseEcho,
   type CloseInfo,
   killAll,
   type Proc,
@@ -189,7 +190,7 @@ describe('Python websockets server ↔ wsx client', () => {
         assert.equal(report.subprotocol, 'superchat');
         assert.equal(report.echoed, sent.length + 1);
         assert.deepEqual(closeOf(report), { code: 4001, reason: 'bye' });
-        assertCloseEcho(await client.waitClosed(), { code: 4001, reason: 'bye' });
+        assertPeerCloseEcho(await client.waitClosed(), { code: 4001, reason: 'bye' });
       },
     );
   });

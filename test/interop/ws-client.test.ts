@@ -3,8 +3,11 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
+import { createServer, type SendStatus } from '../../src/index.js';
 import {
   assertCloseEcho,
+  type CloseInfo,
+  Inbox,
   killAll,
   pattern,
   SIZES,
@@ -193,12 +196,23 @@ describe('ws client ↔ wsx server', () => {
     assertCloseEcho(await peer.waitClosed(), { code: 1000, reason: 'ça va — 👋' });
   });
 
-  test('answers a close without a status code', async () => {
+  test("echoes a close of 4000 'bye-é' with the same code and reason", async () => {
+    const peer = await open(server.url);
+    peer.ws.close(4000, 'bye-é');
+    assertCloseEcho(await peer.waitClosed(), { code: 4000, reason: 'bye-é' });
+  });
+
+  test('echoes a close with a code and no reason with that code alone', async () => {
+    const peer = await open(server.url);
+    peer.ws.close(4000);
+    assertCloseEcho(await peer.waitClosed(), { code: 4000, reason: '' });
+  });
+
+  test('answers a close without a status code with an empty close', async () => {
     const peer = await open(server.url);
     peer.ws.close();
-    const { code } = await peer.waitClosed();
     // RFC 6455 §7.4.1: 1005 is what the client reports when the reply has no status either.
-    assert.ok(code === 1005 || code === 1000, `close code ${code}`);
+    assertCloseEcho(await peer.waitClosed(), { code: 1005, reason: '' });
   });
 
   test('closes with 1007 on a text message that is not UTF-8', async () => {
@@ -234,6 +248,29 @@ describe('ws client ↔ wsx server', () => {
       await withTimeout(server.close(), 'server.close()');
       for (const peer of peers) assert.equal((await peer.waitClosed()).code, 1001);
       for (const socket of seen) assert.equal((await socket.waitClosed()).code, 1001);
+    });
+
+    test('a closing handler that calls close(code, reason) answers with those', async () => {
+      const server = createServer();
+      const statuses: SendStatus[] = [];
+      const seen = new Inbox<CloseInfo>();
+      server.route('/*', {
+        closing(ws, code, reason) {
+          statuses.push(ws.send(`too late after ${code} ${reason}`));
+          ws.close(4002, 'mine, é');
+        },
+        close: (_ws, code, reason) => seen.push({ code, reason }),
+      });
+      try {
+        const { port } = await withTimeout(server.listen({ port: 0, host: '127.0.0.1' }), 'listen');
+        const peer = await open(`ws://127.0.0.1:${port}/`);
+        peer.ws.close(4000, 'bye-é');
+        assert.deepEqual(await peer.waitClosed(), { code: 4002, reason: 'mine, é' });
+        assert.deepEqual(await seen.next('the close handler'), { code: 4000, reason: 'bye-é' });
+        assert.deepEqual(statuses, ['dropped'], 'no data after the peer’s close frame');
+      } finally {
+        await withTimeout(server.close(), 'server.close()');
+      }
     });
   });
 

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { WebSocketServer } from 'ws';
 import {
   assertCloseEcho,
+  assertPeerCloseEcho,
   type CloseInfo,
   killAll,
   type Proc,
@@ -121,6 +122,16 @@ describe('ws server ↔ wsx client', () => {
     });
     assert.ok(closed);
     assertCloseEcho(closed, { code: 4001, reason: 'bye' });
+    await assertExitZero(proc);
+  });
+
+  test("--echo answers the server's close of 4000 'bye-é' with the same code and reason", async () => {
+    let closed: CloseInfo | undefined;
+    const proc = await run('/close-reason', ['--echo'], async (peer) => {
+      peer.ws.close(4000, 'bye-é');
+      closed = await peer.waitClosed();
+    });
+    assertCloseEcho(closed!, { code: 4000, reason: 'bye-é' });
     await assertExitZero(proc);
   });
 
@@ -263,6 +274,16 @@ describe('ws server ↔ wsx client', () => {
       assert.deepEqual(await client.waitClosed(), { code: 4001, reason: 'bye' });
     });
 
+    test("answers the server's close of 4000 'bye-é' with the same code and reason", async () => {
+      const outcome = serve('/lib-close-reason', async (peer) => {
+        peer.ws.close(4000, 'bye-é');
+        assertCloseEcho(await peer.waitClosed(), { code: 4000, reason: 'bye-é' });
+      });
+      const client = await open('/lib-close-reason');
+      await withTimeout(outcome, 'the /lib-close-reason scenario');
+      assert.deepEqual(await client.waitClosed(), { code: 4000, reason: 'bye-é' });
+    });
+
     test('sends whole and fragmented messages and closes with its code and reason', async () => {
       let serverSaw: CloseInfo | undefined;
       const outcome = serve(
@@ -289,7 +310,7 @@ describe('ws server ↔ wsx client', () => {
       client.socket.close(4001, 'bye');
       await withTimeout(outcome, 'the /lib-send scenario');
       assert.deepEqual(serverSaw, { code: 4001, reason: 'bye' });
-      assertCloseEcho(await client.waitClosed(), { code: 4001, reason: 'bye' });
+      assertPeerCloseEcho(await client.waitClosed(), { code: 4001, reason: 'bye' });
     });
 
     test('offers its protocols, sends its headers and gets pongs for its pings', async () => {

@@ -91,7 +91,7 @@ describe('the protocol core writes no uninitialised bytes', () => {
     });
   }
 
-  it('the reply to a close frame echoes its code with no reason, whatever reason came', () => {
+  it('the reply to a close frame echoes exactly its code and reason', () => {
     for (let length = 0; length <= 123; length += 7) {
       const { conn, sink } = serverConnection();
       const payload = Buffer.concat([
@@ -102,7 +102,7 @@ describe('the protocol core writes no uninitialised bytes', () => {
       feed(conn, clientFrame(Op.Close, payload));
       const frames = sink.frames();
       assert.equal(frames.length, 1);
-      assert.deepEqual([...frames[0].payload], [0x0f, 0xa0]);
+      assert.ok(frames[0].payload.equals(payload), `reason of ${length} bytes`);
       assertNoMarker(sink.written, 'close reply');
     }
   });

@@ -98,37 +98,85 @@ describe('RFC 6455 §5.5.1 close payloads', () => {
 });
 
 describe('RFC 6455 §7 receiving a close frame', () => {
-  it('a server echoes the code, reports the close, then ends the transport', () => {
+  it('a server reports the close, echoes its code and reason, then ends the transport', () => {
     const { conn, rec } = server();
     feed(conn, clientFrame(Op.Close, closePayload(1001, 'going')));
     assert.deepEqual(
       rec.events.map((e) => e.type),
-      ['write', 'close', 'endTransport'],
+      ['close', 'write', 'endTransport'],
     );
     const [echo] = rec.frames;
     assert.equal(echo.masked, false);
-    assert.equal(closeOf(echo).code, 1001);
-    assert.deepEqual(rec.summary()[1], ['close', 1001, 'going']);
+    assert.deepEqual(closeOf(echo), { code: 1001, reason: 'going' });
+    assert.deepEqual(rec.summary()[0], ['close', 1001, 'going']);
     assert.equal(conn.state, 'closed');
     assert.equal(conn.wasClean, true);
     assert.deepEqual(conn.closeResult(), { code: 1001, reason: 'going', wasClean: true });
   });
 
   for (const code of VALID_CODES) {
-    it(`echoes a received ${code}`, () => {
+    it(`echoes a received ${code}, with no reason when it came with none`, () => {
       const { conn, rec } = server();
       feed(conn, clientFrame(Op.Close, closePayload(code)));
-      assert.equal(closeOf(rec.frames[0]).code, code);
+      assert.deepEqual([...rec.frames[0].payload], [code >> 8, code & 0xff]);
       assert.equal(rec.failures.length, 0);
     });
   }
+
+  it('echoes the reason byte for byte, up to the longest one (123 bytes)', () => {
+    for (const reason of ['bye-é', `${'é'.repeat(61)}x`, '€'.repeat(41)]) {
+      const { conn, rec } = server();
+      feed(conn, clientFrame(Op.Close, closePayload(4000, reason)));
+      assert.deepEqual(rec.frames[0].payload, closePayload(4000, reason));
+      assert.deepEqual(conn.closeSent, { code: 4000, reason });
+    }
+  });
+
+  it('answers with the code and reason the application passes to close() when it hears of the close', () => {
+    for (const { conn, rec } of [server(), client()]) {
+      rec.onClose = () => conn.close(4001, 'mine');
+      feed(
+        conn,
+        conn.role === 'server'
+          ? clientFrame(Op.Close, closePayload(4000, 'bye'))
+          : serverFrame(Op.Close, closePayload(4000, 'bye')),
+      );
+      assert.equal(rec.frames.length, 1, 'one close frame');
+      assert.deepEqual(closeOf(rec.frames[0]), { code: 4001, reason: 'mine' });
+      assert.equal(rec.endTransports, conn.role === 'server' ? 1 : 0);
+      assert.deepEqual(conn.closeResult(), { code: 4000, reason: 'bye', wasClean: true });
+    }
+  });
+
+  it('refuses data sent once the peer’s close has arrived, before the reply', () => {
+    const { conn, rec } = server();
+    const sends: boolean[] = [];
+    rec.onClose = () => sends.push(conn.sendText('late'), conn.sendBinary(Buffer.from('late')), conn.ping());
+    feed(conn, clientFrame(Op.Close, closePayload(1000)));
+    assert.deepEqual(sends, [false, false, false]);
+    assert.deepEqual(
+      rec.frames.map((f) => f.opcode),
+      [Op.Close],
+    );
+  });
+
+  it('a handler that throws on the close makes the reply 1011, sent once', () => {
+    const { conn, rec } = server();
+    rec.onClose = () => {
+      throw new Error('handler bug');
+    };
+    feed(conn, clientFrame(Op.Close, closePayload(1000, 'bye')));
+    assertFailed(rec, 1011, 'WSX_INTERNAL');
+    assert.equal(rec.frames.length, 1, 'one close frame');
+    assert.equal(rec.endTransports, 1);
+  });
 
   it('answers an empty close frame with an empty close frame; the result is 1005', () => {
     const { conn, rec } = server();
     feed(conn, clientFrame(Op.Close, ''));
     assert.equal(rec.frames[0].opcode, Op.Close);
     assert.equal(rec.frames[0].payload.length, 0);
-    assert.deepEqual(rec.summary()[1], ['close', 1005, '']);
+    assert.deepEqual(rec.summary()[0], ['close', 1005, '']);
     assert.deepEqual(conn.closeResult(), { code: 1005, reason: '', wasClean: true });
   });
 
@@ -137,10 +185,10 @@ describe('RFC 6455 §7 receiving a close frame', () => {
     feed(conn, serverFrame(Op.Close, closePayload(1000, 'bye')));
     assert.deepEqual(
       rec.events.map((e) => e.type),
-      ['write', 'close'],
+      ['close', 'write'],
     );
     assert.equal(rec.frames[0].masked, true);
-    assert.equal(closeOf(rec.frames[0]).code, 1000);
+    assert.deepEqual(closeOf(rec.frames[0]), { code: 1000, reason: 'bye' });
     assert.equal(conn.state, 'closed');
     assert.deepEqual(conn.closeResult(), { code: 1000, reason: 'bye', wasClean: true });
   });

@@ -346,8 +346,8 @@ describe('RFC 6455 §5.2 parser: any split of the stream gives the same events',
       'message',
       'message',
       'message',
-      'frame',
       'close',
+      'frame',
       'endTransport',
     ]);
   });

@@ -172,6 +172,8 @@ export class Recorder implements ConnectionEvents {
   readonly events: Event[] = [];
   /** Set to make messageReceived throw (to test how handler errors are treated). */
   throwOnMessage: Error | null = null;
+  /** Set to act on the peer's close frame as the application would (answer it, send, throw). */
+  onClose: ((info: CloseInfo) => void) | null = null;
 
   write(data: Uint8Array): void {
     this.events.push({ type: 'write', data: Buffer.from(data) });
@@ -188,6 +190,7 @@ export class Recorder implements ConnectionEvents {
   }
   closeReceived(info: CloseInfo): void {
     this.events.push({ type: 'close', info: { code: info.code, reason: info.reason } });
+    this.onClose?.(info);
   }
   failed(error: ProtocolViolation): void {
     this.events.push({ type: 'failed', error });
