@@ -45,6 +45,7 @@ export {
   WebSocketStreamError,
   type WebSocketStreamOptions,
 } from './client/websocket-stream.js';
+export { PreparedMessage, type SharedCompression } from './node/prepared.js';
 export type { BackpressurePolicy, TrafficCounters } from './node/socket.js';
 export {
   DEFAULT_SOCKET_SETTINGS,
@@ -63,7 +64,8 @@ export {
   WebSocketError,
 } from './protocol/errors.js';
 export { type ConnectionLimits, DEFAULT_LIMITS } from './protocol/limits.js';
-export type { ServerErrorContext } from './server/errors.js';
+export type { ProxyHeader, TrustProxy } from './server/client-address.js';
+export { OperationalNotice, type ServerErrorContext } from './server/errors.js';
 export type { HeartbeatOptions } from './server/heartbeat.js';
 export type { IpcEndpoint } from './server/ipc-channel.js';
 export { IpcTopicRelay, type IpcTopicRelayOptions, ipcTopicRelay } from './server/ipc-relay.js';
@@ -75,7 +77,6 @@ export {
 } from './server/ipc-topics.js';
 export { MemoryTopicBus } from './server/memory-topic-bus.js';
 export { PROMETHEUS_CONTENT_TYPE, prometheusText } from './server/metrics.js';
-export { PreparedMessage, type SharedCompression } from './server/prepared.js';
 export type { RealtimeRouteOptions, RealtimeServerOptions, ShutdownReport } from './server/realtime.js';
 export {
   createServer,

@@ -43,6 +43,31 @@ export function parse<T extends ParseArgsConfig>(config: T): ReturnType<typeof p
   }
 }
 
+/** An option of a command's table, as the parser needs it. */
+interface TableOption {
+  readonly name: string;
+  /** 'boolean' takes no value; 'strings' may be given again; any other kind takes one value. */
+  readonly kind: string;
+  readonly short?: string;
+}
+
+/** `parseArgs` options for a command's table of options, with -h/--help. */
+export function parserOptions(
+  table: readonly TableOption[],
+): Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const option of table) {
+    options[option.name] = {
+      type: option.kind === 'boolean' ? 'boolean' : 'string',
+      ...(option.kind === 'strings' ? { multiple: true } : {}),
+      ...(option.short === undefined ? {} : { short: option.short }),
+    };
+  }
+  return options;
+}
+
 /** Parses `-H 'Name: value'` options into a header record. */
 export function headerOptions(values: readonly string[] | undefined): Record<string, string[]> {
   const headers: Record<string, string[]> = {};
@@ -53,4 +78,40 @@ export function headerOptions(values: readonly string[] | undefined): Record<str
     (headers[name] ??= []).push(line.slice(colon + 1).trim());
   }
   return headers;
+}
+
+/** An option as a command's help shows it. */
+export interface HelpOption {
+  readonly name: string;
+  /** A one-letter form (`H` for `-H`). */
+  readonly short?: string;
+  /** What the help shows after the name (`N`, `BYTES`...). */
+  readonly arg?: string;
+  readonly help: string;
+  /** Shown as "(default ...)". */
+  readonly shownDefault?: string;
+}
+
+const HELP_COLUMN = 27;
+const HELP_WIDTH = 80;
+
+/** One line (or a few, wrapped at 80 columns) of a command's help for `option`. */
+export function formatHelpOption(option: HelpOption): string {
+  const left = `  ${option.short === undefined ? '' : `-${option.short}, `}--${option.name}${option.arg === undefined ? '' : ` ${option.arg}`}`;
+  const help =
+    option.shownDefault === undefined ? option.help : `${option.help} (default ${option.shownDefault})`;
+  const indent = ' '.repeat(HELP_COLUMN);
+  const lines: string[] = [];
+  let current = '';
+  for (const word of help.split(' ')) {
+    if (current !== '' && HELP_COLUMN + current.length + 1 + word.length > HELP_WIDTH) {
+      lines.push(current);
+      current = word;
+    } else {
+      current = current === '' ? word : `${current} ${word}`;
+    }
+  }
+  lines.push(current);
+  const first = left.length >= HELP_COLUMN ? `${left}\n${indent}` : left.padEnd(HELP_COLUMN);
+  return `${first}${lines.join(`\n${indent}`)}\n`;
 }

@@ -1,11 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PROMETHEUS_CONTENT_TYPE, type RouteOptions, type Socket, type WebSocketServer } from '../index.js';
+import { sendDashboardPage, statsOf } from './dashboard.js';
 import { PAGE } from './page.js';
 
 /**
  * `wsx serve`'s chat: a JSON pub/sub protocol over WebSocket on `/chat`, and the HTTP side
- * (the page, POST /publish/:topic, /stats, /metrics).
+ * (the page, POST /publish/:topic, /stats, /metrics, /dashboard).
  *
  * Client → server (text frames, one JSON object each):
  *   {"type":"subscribe","topic":T}     join a topic; answered with "subscribed", then presence to all
@@ -270,7 +271,9 @@ export function chatRequests(
       if (method !== 'POST') return notAllowed(response, 'POST');
       return publish(request, response, path.slice('/publish/'.length));
     }
-    if (path !== '/' && path !== '/stats' && path !== '/metrics') return text(response, 404, 'not found\n');
+    if (path !== '/' && path !== '/stats' && path !== '/metrics' && path !== '/dashboard') {
+      return text(response, 404, 'not found\n');
+    }
     if (method !== 'GET' && method !== 'HEAD') return notAllowed(response, 'GET, HEAD');
     const head = method === 'HEAD';
     if (path === '/') {
@@ -281,11 +284,9 @@ export function chatRequests(
       });
       response.end(head ? undefined : PAGE);
     } else if (path === '/stats') {
-      const worker = options.worker;
-      // Each worker answers for itself: say which one did.
-      const stats =
-        worker === undefined ? server.stats() : { worker: worker.worker, pid: worker.pid, ...server.stats() };
-      sendJson(response, 200, stats, head);
+      sendJson(response, 200, statsOf(server, options.worker), head);
+    } else if (path === '/dashboard') {
+      sendDashboardPage(response, head);
     } else {
       response.writeHead(200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE, 'Cache-Control': 'no-store' });
       response.end(head ? undefined : server.metrics());

@@ -1,14 +1,12 @@
 import type { Interface } from 'node:readline';
-import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { type DialOptions, dial } from '../client/dial.js';
 import { Heartbeat } from '../client/heartbeat.js';
 import { Backoff } from '../client/reconnect.js';
-import { type ClientTarget, parseClientUrl } from '../client/url.js';
 import type { Socket, SocketHandlers } from '../node/socket.js';
 import { headerOptions, integerOption, parse, usageError } from './args.js';
+import { parseTarget, tlsOptions } from './client-options.js';
 import { ConnectOutput } from './connect-output.js';
 import { connectFailure } from './failures.js';
-import { readCertificate, readTlsPair } from './files.js';
 
 export const CONNECT_HELP = `Usage: wsx connect URL [options]
 
@@ -273,32 +271,4 @@ export async function connectCommand(argv: string[]): Promise<void> {
   socket = null;
   closing = true;
   (input as Interface | null)?.close();
-}
-
-/** The URL, checked before connecting: a malformed one is a usage error, not a failed connection. */
-function parseTarget(url: string): ClientTarget {
-  try {
-    return parseClientUrl(url);
-  } catch (error) {
-    const bare = /^[\w.-]+:\d+(\/|$)/.test(url) ? ` (did you mean ws://${url}?)` : '';
-    usageError(`${(error as Error).message}${bare}`);
-  }
-}
-
-function tlsOptions(values: {
-  ca?: string | undefined;
-  cert?: string | undefined;
-  key?: string | undefined;
-  insecure?: boolean | undefined;
-}): TlsConnectionOptions | undefined {
-  if ((values.cert === undefined) !== (values.key === undefined)) usageError('--cert and --key go together');
-  const tls: { -readonly [K in keyof TlsConnectionOptions]: TlsConnectionOptions[K] } = {};
-  if (values.ca !== undefined) tls.ca = readCertificate('--ca', values.ca);
-  if (values.cert !== undefined && values.key !== undefined) {
-    const pair = readTlsPair(values.cert, values.key);
-    tls.cert = pair.cert;
-    tls.key = pair.key;
-  }
-  if (values.insecure === true) tls.rejectUnauthorized = false;
-  return Object.keys(tls).length === 0 ? undefined : tls;
 }

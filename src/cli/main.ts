@@ -1,24 +1,26 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { fail, usageFor } from './args.js';
+import { BENCH_HELP, benchCommand } from './bench/command.js';
 import { CONNECT_HELP, connectCommand } from './connect.js';
 import { serveFailure, unexpectedFailure } from './failures.js';
 import { SERVE_HELP, serve } from './serve.js';
 
-const USAGE = 'Usage: wsx <command> [options]   (commands: serve, connect)\n';
+const USAGE = 'Usage: wsx <command> [options]   (commands: serve, connect, bench)\n';
 
 const HELP = `Usage: wsx <command> [options]
 
 Commands:
   serve     run the real-time server: a chat page at /, topics, publish over HTTP, echo
   connect   connect to a WebSocket server: send stdin lines, print messages
+  bench     load a WebSocket server: echo, connect, idle or broadcast; rates and latency
 
 Options:
   -h, --help      show this help; 'wsx <command> --help' shows a command's options
   -V, --version   print the version of wsx
 `;
 
-const HELPS: Record<string, string> = { serve: SERVE_HELP, connect: CONNECT_HELP };
+const HELPS: Record<string, string> = { serve: SERVE_HELP, connect: CONNECT_HELP, bench: BENCH_HELP };
 
 /** The version in the package.json beside the built files (dist/cli/main.js → package.json). */
 function version(): string {
@@ -37,6 +39,10 @@ try {
       usageFor(command);
       await connectCommand(rest);
       break;
+    case 'bench':
+      usageFor(command);
+      await benchCommand(rest);
+      break;
     case '-h':
     case '--help':
       process.stdout.write(HELP);
@@ -45,7 +51,7 @@ try {
       // `wsx help serve` is `wsx serve --help`.
       const topic = rest[0];
       if (topic !== undefined && HELPS[topic] === undefined) {
-        fail(2, `no help for ${JSON.stringify(topic)}: commands are serve and connect`);
+        fail(2, `no help for ${JSON.stringify(topic)}: commands are serve, connect and bench`);
       }
       process.stdout.write(topic === undefined ? HELP : HELPS[topic]);
       break;
@@ -62,7 +68,7 @@ try {
     default:
       fail(
         2,
-        `unknown ${command.startsWith('-') ? 'option' : 'command'} ${JSON.stringify(command)}: commands are serve and connect (see 'wsx --help')`,
+        `unknown ${command.startsWith('-') ? 'option' : 'command'} ${JSON.stringify(command)}: commands are serve, connect and bench (see 'wsx --help')`,
       );
   }
 } catch (error) {

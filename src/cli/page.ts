@@ -62,8 +62,8 @@ export const PAGE = `<!doctype html>
     <button id="send" disabled>Send</button>
   </form>
   <footer>JSON over WebSocket at <code>/chat</code>: <code>subscribe</code>, <code>unsubscribe</code>,
-    <code>publish</code>; <code>POST /publish/:topic</code> pushes to a room; <a href="/stats">/stats</a>,
-    <a href="/metrics">/metrics</a>.</footer>
+    <code>publish</code>; <code>POST /publish/:topic</code> pushes to a room; <a href="/dashboard">live
+    dashboard</a>, <a href="/stats">/stats</a>, <a href="/metrics">/metrics</a>.</footer>
 </main>
 <script>
   'use strict';

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { parse, usageError } from './args.js';
+import { createServer, type ProxyHeader } from '../index.js';
+import { formatHelpOption, parse, parserOptions, usageError } from './args.js';
 import { readOptionFile } from './files.js';
 
 /**
@@ -19,10 +20,8 @@ interface OptionSpec {
   readonly shownDefault?: string;
 }
 
-const HELP_COLUMN = 27;
 /** More processes than this on one machine is a typo, not a plan. */
 const MAX_WORKERS = 1024;
-const HELP_WIDTH = 80;
 
 const OPTIONS: readonly OptionSpec[] = [
   {
@@ -86,6 +85,21 @@ const OPTIONS: readonly OptionSpec[] = [
     shownDefault: '0',
   },
   {
+    name: 'trust-proxy',
+    kind: 'strings',
+    arg: 'ADDR[,ADDR]',
+    help:
+      'reverse proxies (addresses, CIDR ranges, loopback, private) whose --proxy-header names ' +
+      'the client, as --max-connections-per-address counts it (repeatable)',
+  },
+  {
+    name: 'proxy-header',
+    kind: 'string',
+    arg: 'x-forwarded-for|forwarded',
+    help: 'the header those proxies set',
+    shownDefault: 'x-forwarded-for',
+  },
+  {
     name: 'max-backpressure',
     kind: 'integer',
     arg: 'BYTES',
@@ -146,35 +160,16 @@ export const SERVE_HELP = `Usage: wsx serve [options]
 
 Runs a WebSocket server. Without --echo: a chat page at /, the JSON pub/sub
 protocol on ws://HOST:PORT/chat (topics, presence), POST /publish/:topic,
-GET /stats (JSON) and GET /metrics (Prometheus); every other path echoes.
+GET /stats (JSON), GET /metrics (Prometheus) and a live dashboard at
+/dashboard; every other path echoes.
 Exit status 2 for bad arguments, 1 when it cannot listen (a port in use...).
 
 Options:
-${OPTIONS.map(formatOption).join('')}  -h, --help               show this help
+${OPTIONS.map(formatHelpOption).join('')}  -h, --help               show this help
 
 SIGINT or SIGTERM closes every socket with 1001, waits up to 5 s, and exits 0
 (with --workers, every worker does so, and the primary exits once they have).
 `;
-
-function formatOption(option: OptionSpec): string {
-  const left = `  --${option.name}${option.arg === undefined ? '' : ` ${option.arg}`}`;
-  const help =
-    option.shownDefault === undefined ? option.help : `${option.help} (default ${option.shownDefault})`;
-  const indent = ' '.repeat(HELP_COLUMN);
-  const lines: string[] = [];
-  let current = '';
-  for (const word of help.split(' ')) {
-    if (current !== '' && HELP_COLUMN + current.length + 1 + word.length > HELP_WIDTH) {
-      lines.push(current);
-      current = word;
-    } else {
-      current = current === '' ? word : `${current} ${word}`;
-    }
-  }
-  lines.push(current);
-  const first = left.length >= HELP_COLUMN ? `${left}\n${indent}` : left.padEnd(HELP_COLUMN);
-  return `${first}${lines.join(`\n${indent}`)}\n`;
-}
 
 /** The resolved options of `wsx serve`. */
 export interface ServeOptions {
@@ -194,6 +189,9 @@ export interface ServeOptions {
   /** Infinity: no limit. */
   readonly maxConnections: number;
   readonly maxConnectionsPerAddress: number;
+  /** Proxies whose `proxyHeader` names the client; none by default. */
+  readonly trustProxy: readonly string[];
+  readonly proxyHeader: ProxyHeader;
   /** Infinity: no limit. */
   readonly maxBackpressure: number;
   readonly backpressurePolicy: 'close' | 'drop';
@@ -209,16 +207,7 @@ type Value = string | number | boolean | string[];
 
 /** Parses the command line (and the `--config` file it names); exits with a usage error on bad input. */
 export function resolveServeOptions(argv: string[]): ServeOptions {
-  const parserOptions: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
-    help: { type: 'boolean', short: 'h' },
-  };
-  for (const option of OPTIONS) {
-    parserOptions[option.name] = {
-      type: option.kind === 'boolean' ? 'boolean' : 'string',
-      ...(option.kind === 'strings' ? { multiple: true } : {}),
-    };
-  }
-  const { values: flags } = parse({ args: argv, options: parserOptions });
+  const { values: flags } = parse({ args: argv, options: parserOptions(OPTIONS) });
   const given = new Map<string, Value>();
   const configFile = flags.config;
   if (typeof configFile === 'string') {
@@ -241,6 +230,7 @@ export function resolveServeOptions(argv: string[]): ServeOptions {
   if (heartbeatTimeout < 1) usageError('--heartbeat-timeout must be at least 1 ms');
   const maxConnections = integer('max-connections', 10_000);
   const perAddress = integer('max-connections-per-address', 0);
+  const { trustProxy, proxyHeader } = proxyTrust(given);
   const maxBackpressure = integer('max-backpressure', echo ? 0 : 4 * 1024 * 1024);
   const maxTopics = integer('max-topics', 100);
   if (maxTopics < 1) usageError('--max-topics must be at least 1');
@@ -268,6 +258,8 @@ export function resolveServeOptions(argv: string[]): ServeOptions {
     idleTimeout: integer('idle-timeout', 0),
     maxConnections: maxConnections === 0 ? Number.POSITIVE_INFINITY : maxConnections,
     maxConnectionsPerAddress: perAddress === 0 ? Number.POSITIVE_INFINITY : perAddress,
+    trustProxy,
+    proxyHeader,
     maxBackpressure: maxBackpressure === 0 ? Number.POSITIVE_INFINITY : maxBackpressure,
     backpressurePolicy: (given.get('backpressure-policy') as 'close' | 'drop' | undefined) ?? 'close',
     maxTopics,
@@ -276,6 +268,26 @@ export function resolveServeOptions(argv: string[]): ServeOptions {
     redisMode,
     workers: (given.get('workers') as number | undefined) ?? 1,
   };
+}
+
+/** `--trust-proxy` (comma-separated, repeatable) and `--proxy-header`, checked as the server checks them. */
+function proxyTrust(given: ReadonlyMap<string, Value>): { trustProxy: string[]; proxyHeader: ProxyHeader } {
+  const trustProxy = ((given.get('trust-proxy') as string[] | undefined) ?? [])
+    .flatMap((value) => value.split(','))
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  const proxyHeader = (given.get('proxy-header') as string | undefined) ?? 'x-forwarded-for';
+  if (proxyHeader !== 'x-forwarded-for' && proxyHeader !== 'forwarded') {
+    usageError(`--proxy-header expects x-forwarded-for or forwarded, got ${JSON.stringify(proxyHeader)}`);
+  }
+  if (given.has('proxy-header') && trustProxy.length === 0) usageError('--proxy-header needs --trust-proxy');
+  try {
+    // An unused server (it starts nothing): the library's own check of every entry.
+    createServer({ trustProxy, proxyHeader });
+  } catch (error) {
+    usageError(`--trust-proxy: ${(error as Error).message.replace(/^trustProxy: /, '')}`);
+  }
+  return { trustProxy, proxyHeader };
 }
 
 function readConfig(file: string): Record<string, Value> {

@@ -8,6 +8,7 @@ import {
   type TopicMessage,
 } from '../index.js';
 import { chatRequests, chatRoute, type WorkerIdentity } from './chat.js';
+import { StatsFeed } from './dashboard.js';
 import { readTlsPair } from './files.js';
 import {
   announce,
@@ -45,6 +46,8 @@ export async function serve(argv: string[]): Promise<void> {
     perMessageDeflate: options.deflate,
     maxConnections: options.maxConnections,
     maxConnectionsPerAddress: options.maxConnectionsPerAddress,
+    trustProxy: options.trustProxy,
+    proxyHeader: options.proxyHeader,
     maxBackpressure: options.maxBackpressure,
     backpressurePolicy: options.backpressurePolicy,
     heartbeat:
@@ -64,7 +67,10 @@ export async function serve(argv: string[]): Promise<void> {
     publishToken: options.publishToken,
     worker,
   };
-  if (!options.echo) server.route('/chat', chatRoute(server, chat));
+  if (!options.echo) {
+    server.route('/chat', chatRoute(server, chat));
+    server.route('/dashboard/live', new StatsFeed(server, { worker }).route);
+  }
   server.route('/*', { message: echo });
   const request = options.echo ? undefined : chatRequests(server, chat);
 

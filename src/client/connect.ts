@@ -1,5 +1,6 @@
 import { type Socket as NetSocket, connect as netConnect } from 'node:net';
 import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from 'node:tls';
+import { handshakeFailedChannel } from '../node/diagnostics.js';
 import { DEFAULT_SOCKET_SETTINGS, Socket, type SocketHandlers, type SocketSettings } from '../node/socket.js';
 import { HandshakeError, UsageError } from '../protocol/errors.js';
 import {
@@ -174,6 +175,7 @@ export function connect<Data = unknown>(
     function fail(error: unknown): void {
       cleanup();
       transport.destroy();
+      if (handshakeFailedChannel.hasSubscribers) handshakeFailedChannel.publish({ url: target.href, error });
       reject(error);
     }
     function onConnect(): void {

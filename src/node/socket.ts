@@ -15,8 +15,9 @@ import {
 import type { DeflateParams } from '../protocol/extensions/negotiation.js';
 import { PerMessageDeflate } from '../protocol/extensions/permessage-deflate.js';
 import { resolveLimits } from '../protocol/limits.js';
-import { hasTopic, type OwnTopics, topicList } from '../server/own-topics.js';
-import type { PreparedMessage } from '../server/prepared.js';
+import { socketCloseChannel, socketErrorChannel, socketOpenChannel } from './diagnostics.js';
+import { hasTopic, type OwnTopics, topicList } from './own-topics.js';
+import type { PreparedMessage } from './prepared.js';
 import type { SubscribeOptions, TopicRecovery } from './topic-types.js';
 
 /**
@@ -139,6 +140,8 @@ const NO_POLICIES: SocketPolicies = Object.freeze({
 export interface SocketInit<Data> {
   readonly role: Role;
   readonly transport: NetSocket;
+  /** Where the peer is, when not the transport's own peer (a client behind a trusted proxy). */
+  readonly remote?: { readonly address: string; readonly port: number } | undefined;
   readonly handlers: SocketHandlers<Data>;
   readonly data: Data;
   readonly protocol: string;
@@ -187,7 +190,9 @@ export class Socket<Data = unknown> implements ConnectionEvents {
   readonly extensions: string;
   /** The URL the client asked for (request-target on the server, full URL on the client). */
   readonly url: string;
+  /** The peer's address; on a server behind a trusted proxy (`trustProxy`), the client's. */
   readonly remoteAddress: string;
+  /** The peer's port; behind a trusted proxy, the one its header gives, else 0. */
   readonly remotePort: number;
 
   private readonly connection: Connection;
@@ -228,8 +233,8 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     this.settings = init.settings;
     this.owner = init.owner;
     this.transport = init.transport as BoundTransport;
-    this.remoteAddress = this.transport.remoteAddress ?? '';
-    this.remotePort = this.transport.remotePort ?? 0;
+    this.remoteAddress = init.remote?.address ?? this.transport.remoteAddress ?? '';
+    this.remotePort = init.remote?.port ?? this.transport.remotePort ?? 0;
     this.connection = new Connection(init.role, this, init.limits);
     if (init.deflate) {
       const maxMessageSize = resolveLimits(init.limits).maxMessageSize;
@@ -246,8 +251,14 @@ export class Socket<Data = unknown> implements ConnectionEvents {
 
   /** Starts the connection: reports `open`, then processes bytes that came with the handshake. */
   start(head: Buffer | undefined): void {
+    if (socketOpenChannel.hasSubscribers) socketOpenChannel.publish({ socket: this });
     this.call(this.handlers.open, 'open');
     if (head !== undefined && head.length > 0) this.connection.receive(head);
+  }
+
+  /** Which end of the connection this is: a server's socket or a client's. */
+  get role(): Role {
+    return this.connection.role;
   }
 
   get readyState(): ReadyState {
@@ -640,6 +651,16 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     }
   }
 
+  /** Tells diagnostics subscribers how the socket ended (see `diagnostics.ts`). */
+  private publishEnd(code: number, reason: string): void {
+    const error = this.connection.failure ?? this.transportError;
+    if (error !== null && socketErrorChannel.hasSubscribers)
+      socketErrorChannel.publish({ socket: this, error });
+    if (socketCloseChannel.hasSubscribers) {
+      socketCloseChannel.publish({ socket: this, code, reason, wasClean: this.connection.wasClean });
+    }
+  }
+
   /** @internal Called once when the transport has closed. */
   finish(): void {
     if (this.closed) return;
@@ -655,6 +676,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     ) {
       this.call(this.handlers.error, 'error', this.transportError);
     }
+    this.publishEnd(result.code, result.reason);
     this.call(this.handlers.close, 'close', result.code, result.reason);
     this.held = null;
     this.owner?.socketClosed(this as unknown as Socket<unknown>, result.code);

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { OperationalNotice } from '../server/errors.js';
 import type {
   AdapterStats,
   TopicAdapter,
@@ -9,6 +10,7 @@ import type {
 import { decodeEnvelope, type Envelope, EnvelopeError, headerOf } from './envelope.js';
 import type { LinkEvents, RedisLink } from './link.js';
 import { Outbox, PublishRefusedError } from './outbox.js';
+import { RecentMax } from './recent-max.js';
 import { HISTORY_SCRIPT, PUBLISH_SCRIPT } from './scripts.js';
 import { StreamOrder } from './stream-order.js';
 
@@ -66,7 +68,8 @@ export class RedisTopicAdapter implements TopicAdapter {
   private up = false;
   private closed = false;
   private lastError = '';
-  private lagMs = 0;
+  /** Publish-to-receive lag: the highest of the last 10 to 20 s, the same for every reader. */
+  private readonly lag = new RecentMax(10_000);
   readonly counters = {
     published: 0,
     received: 0,
@@ -195,8 +198,6 @@ export class RedisTopicAdapter implements TopicAdapter {
   }
 
   stats(): AdapterStats {
-    const lag = this.lagMs;
-    this.lagMs = 0;
     const c = this.counters;
     return {
       kind: 'redis',
@@ -216,7 +217,7 @@ export class RedisTopicAdapter implements TopicAdapter {
       gapsRepairedTotal: c.gapsRepaired,
       resetsTotal: c.resets,
       historyReadsTotal: c.historyReads,
-      maxLagMs: lag,
+      maxLagMs: this.lag.read(),
     };
   }
 
@@ -282,8 +283,7 @@ export class RedisTopicAdapter implements TopicAdapter {
     const envelope = this.decode(message, topic);
     if (envelope === null) return;
     this.counters.received++;
-    const lag = Date.now() - envelope.time;
-    if (lag > this.lagMs) this.lagMs = lag;
+    this.lag.record(Date.now() - envelope.time);
     if (this.order !== null) this.order.receive(topic, envelope);
     // In pub/sub mode a node's own message was written here when it was published.
     else if (envelope.node !== this.node) this.deliverTo?.(topic, envelope.payload, envelope.isBinary);
@@ -350,7 +350,7 @@ export class RedisTopicAdapter implements TopicAdapter {
     this.up = true;
     if (reconnect) {
       this.counters.reconnects++;
-      this.reportTo(new Error('Redis link is back'));
+      this.reportTo(new OperationalNotice('Redis link is back'));
     }
     this.order?.resync();
     this.outbox.flush();
@@ -363,7 +363,7 @@ export class RedisTopicAdapter implements TopicAdapter {
     this.up = this.link?.ready ?? false;
     // One report per outage (and per new kind of failure), not one per retry.
     if (wasUp || message !== this.lastError) {
-      this.reportTo(new Error(`Redis link ${wasUp ? 'lost' : 'down'}: ${message}; retrying`));
+      this.reportTo(new OperationalNotice(`Redis link ${wasUp ? 'lost' : 'down'}: ${message}; retrying`));
     }
     this.lastError = message;
   }

@@ -38,9 +38,19 @@ export function errorReporter(onError: ServerErrorHandler | undefined): ServerEr
   };
 }
 
+/**
+ * A change of state worth one line in a log, not a failure with a stack trace: a topic
+ * adapter's link went down, or came back. `onError` receives these too; test
+ * `error instanceof OperationalNotice` to log them apart.
+ */
+export class OperationalNotice extends Error {
+  override readonly name = 'OperationalNotice';
+}
+
 /** One line saying where the error came from, then the error as Node shows it (stack, cause, fields). */
 export function printError(error: Error, context: ServerErrorContext): void {
-  console.error(`wsx: ${describeContext(context)}\n${inspect(error)}`);
+  if (error instanceof OperationalNotice) console.error(`wsx: ${describeContext(context)} ${error.message}`);
+  else console.error(`wsx: ${describeContext(context)}\n${inspect(error)}`);
 }
 
 function describeContext(context: ServerErrorContext): string {
@@ -53,7 +63,7 @@ function describeContext(context: ServerErrorContext): string {
         return `the ${context.handler} handler${where} threw:`;
       return `the ${context.handler ?? 'route'} handler${where} threw (socket closed with 1011):`;
     case 'topics':
-      return 'the topic adapter failed:';
+      return 'topic adapter:';
     case 'server':
       return context.handler === 'onError' ? 'the onError handler threw:' : `server error${where}:`;
   }

@@ -7,6 +7,7 @@ import {
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { publishHandshakeRejected } from '../node/diagnostics.js';
 import {
   DEFAULT_SOCKET_SETTINGS,
   type HandlerName,
@@ -34,6 +35,13 @@ import {
   validateUpgradeRequest,
 } from '../protocol/handshake/server.js';
 import { type ConnectionLimits, resolveLimits } from '../protocol/limits.js';
+import {
+  type ClientAddressResolver,
+  clientAddressResolver,
+  type ProxyHeader,
+  type RemoteEndpoint,
+  type TrustProxy,
+} from './client-address.js';
 import {
   asError,
   errorReporter,
@@ -96,6 +104,17 @@ export interface ServerOptions
    * error with its stack. Errors are never dropped silently.
    */
   readonly onError?: (error: Error, context: ServerErrorContext) => void;
+  /**
+   * Reverse proxies whose `proxyHeader` is believed: addresses, CIDR ranges, `'loopback'`,
+   * `'private'`, or a function deciding. When the TCP peer is one of them, a socket's
+   * `remoteAddress` (and `remotePort`, 0 when the header has none), the upgrade hook's
+   * `remoteAddress` and `maxConnectionsPerAddress` use the client the header names: the
+   * rightmost hop that is not itself a trusted proxy. A header from anyone else is ignored, and
+   * so is one without a usable address there. Default: no proxy is trusted.
+   */
+  readonly trustProxy?: TrustProxy;
+  /** The header trusted proxies set: `'x-forwarded-for'` (the default) or `'forwarded'` (RFC 7239). */
+  readonly proxyHeader?: ProxyHeader;
 }
 
 /** A route: the handlers for its sockets, its upgrade hook, and what it supports. */
@@ -165,6 +184,7 @@ export class WebSocketServer implements SocketOwner {
   private emptied: (() => void) | null = null;
   private readonly realtime: Realtime;
   private readonly report: ServerErrorHandler;
+  private readonly clientAddress: ClientAddressResolver | null;
 
   constructor(options: ServerOptions = {}) {
     this.report = errorReporter(options.onError);
@@ -177,6 +197,7 @@ export class WebSocketServer implements SocketOwner {
     this.maxHeaders = options.maxHeaders ?? DEFAULT_HEAD_LIMITS.maxHeaders;
     this.defaultProtocols = options.protocols;
     this.perMessageDeflate = options.perMessageDeflate ?? true;
+    this.clientAddress = clientAddressResolver(options.trustProxy, options.proxyHeader);
     this.realtime = new Realtime(options, this.sockets, (error) =>
       this.reportError(error, { kind: 'topics' }),
     );
@@ -370,12 +391,14 @@ export class WebSocketServer implements SocketOwner {
   /** Validates and routes; answers at once, or returns the promise of the route's upgrade hook. */
   private upgradeOrHook(input: UpgradeInput, socket: NetSocket, head: Buffer): Promise<void> | undefined {
     if (this.closing !== null) return refuse(socket, new HandshakeError(503, 'server is shutting down'));
-    const limited = this.realtime.refusal(socket.remoteAddress ?? '');
-    if (limited !== null) return refuse(socket, limited);
     if (input.rawHeaders.length / 2 > this.maxHeaders) {
       return refuse(socket, new HandshakeError(431, `more than ${this.maxHeaders} header fields`));
     }
     const headers = HeaderMap.fromRaw(input.rawHeaders);
+    const peer = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    const remote = this.clientAddress === null ? peer : this.clientAddress(peer, headers);
+    const limited = this.realtime.refusal(remote.address);
+    if (limited !== null) return refuse(socket, limited);
     const target = input.target;
     const queryStart = target.indexOf('?');
     const path = queryStart === -1 ? target : target.slice(0, queryStart);
@@ -395,15 +418,16 @@ export class WebSocketServer implements SocketOwner {
     if (!this.originAllowed(offer.origin))
       return refuse(socket, new HandshakeError(403, 'origin not allowed'));
     if (match.value.options.upgrade === undefined) {
-      this.open(socket, head, target, offer, match, undefined);
+      this.open(socket, remote, head, target, offer, match, undefined);
       return undefined;
     }
-    return this.runHook(input, socket, head, headers, path, queryStart, offer, match);
+    return this.runHook(input, socket, remote, head, headers, path, queryStart, offer, match);
   }
 
   private async runHook(
     input: UpgradeInput,
     socket: NetSocket,
+    remote: RemoteEndpoint,
     head: Buffer,
     headers: HeaderMap,
     path: string,
@@ -425,7 +449,7 @@ export class WebSocketServer implements SocketOwner {
       headers,
       origin: offer.origin,
       protocols: offer.protocols,
-      remoteAddress: socket.remoteAddress ?? '',
+      remoteAddress: remote.address,
     };
     let decision: Awaited<ReturnType<UpgradeHook<unknown>>> | typeof TIMED_OUT;
     try {
@@ -451,14 +475,15 @@ export class WebSocketServer implements SocketOwner {
     }
     if (socket.destroyed) return;
     // Checked again now that the hook has run: from here to the 101 nothing waits.
-    const overLimit = this.realtime.refusal(socket.remoteAddress ?? '');
+    const overLimit = this.realtime.refusal(remote.address);
     if (overLimit !== null) return refuse(socket, overLimit);
-    this.open(socket, head, target, offer, match, decision);
+    this.open(socket, remote, head, target, offer, match, decision);
   }
 
   /** Answers 101 and opens the socket. */
   private open(
     socket: NetSocket,
+    remote: RemoteEndpoint,
     head: Buffer,
     target: string,
     offer: UpgradeRequest,
@@ -489,6 +514,7 @@ export class WebSocketServer implements SocketOwner {
     const ws = new Socket<unknown>({
       role: 'server',
       transport: socket,
+      remote,
       handlers: route,
       data: acceptance?.data,
       protocol: protocol ?? '',
@@ -566,6 +592,7 @@ function answerUpgradeRequired(_request: IncomingMessage, response: ServerRespon
 }
 
 function refuse(socket: NetSocket, error: HandshakeError, body = error.message): undefined {
+  publishHandshakeRejected(error.status, error.message, socket.remoteAddress);
   if (socket.destroyed) return;
   socket.end(buildRejectResponse(error.status, `${body}\n`, error.headers));
   socket.setTimeout(2_000, () => socket.destroy());

@@ -1,5 +1,5 @@
+import type { PreparedMessage } from '../node/prepared.js';
 import type { Socket } from '../node/socket.js';
-import type { PreparedMessage } from './prepared.js';
 import type { TopicAdapter, TopicHistory, TopicPosition, TopicRecovery } from './topic-adapter.js';
 
 /** What the registry lends recovery: the frame of a history message. */

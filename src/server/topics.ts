@@ -1,6 +1,6 @@
+import { hasTopic, withoutTopic, withTopic } from '../node/own-topics.js';
+import { PreparedMessage } from '../node/prepared.js';
 import type { Socket, TopicHub } from '../node/socket.js';
-import { hasTopic, withoutTopic, withTopic } from './own-topics.js';
-import { PreparedMessage } from './prepared.js';
 import type {
   SubscribeOptions,
   TopicAdapter,

@@ -1,5 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Socket as NetSocket } from 'node:net';
+import { publishHandshakeRejected } from '../node/diagnostics.js';
 import { HandshakeError } from '../protocol/errors.js';
 import { asksForUpgrade, type RequestHead, RequestHeadReader } from '../protocol/handshake/request-head.js';
 import { buildRejectResponse } from '../protocol/handshake/server.js';
@@ -117,6 +118,7 @@ export class UpgradeListener {
 
   /** Answers like Node's HTTP server answers a bad or late head: the status, then the connection is dropped. */
   private refuse(socket: HeadSocket, status: number, message: string): void {
+    publishHandshakeRejected(status, message, socket.remoteAddress);
     this.release(socket).on('error', ignoreError);
     if (socket.writable) socket.write(buildRejectResponse(status, `${message}\n`));
     socket.destroy();

@@ -14,6 +14,7 @@ export interface UpgradeContext {
   readonly origin: string | undefined;
   /** Subprotocols the client offered, in its order of preference. */
   readonly protocols: readonly string[];
+  /** The client's address: the TCP peer's, or behind a trusted proxy (`trustProxy`) the one its header names. */
   readonly remoteAddress: string;
 }
 

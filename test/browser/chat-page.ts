@@ -1,5 +1,7 @@
 // What the browser tests share: Debian's Chromium (driven by playwright-core), a `wsx serve`
 // to open the chat page on, and joining a room on that page.
+
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -67,4 +69,29 @@ export async function launch(): Promise<{ context: BrowserContext; close: () => 
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Alice types `there` (sent with Enter), Bob sees it from her and answers `back` (sent with the
+ * button), then a POST to `publishBase`/publish/lobby reaches both pages.
+ */
+export async function talkBothWays(
+  alice: { page: Page; name: string },
+  bob: { page: Page },
+  words: { there: string; back: string },
+  publishBase: string,
+): Promise<void> {
+  await alice.page.fill('#text', words.there);
+  await alice.page.press('#text', 'Enter');
+  await bob.page.locator('#log .message', { hasText: words.there }).waitFor();
+  assert.equal(await bob.page.locator('#log .message .from').last().textContent(), alice.name);
+
+  await bob.page.fill('#text', words.back);
+  await bob.page.click('#send');
+  await alice.page.locator('#log .message', { hasText: words.back }).waitFor();
+
+  const response = await fetch(`${publishBase}publish/lobby`, { method: 'POST', body: 'deploy finished' });
+  assert.equal(response.status, 200);
+  for (const page of [alice.page, bob.page])
+    await page.locator('#log', { hasText: 'deploy finished' }).waitFor();
 }

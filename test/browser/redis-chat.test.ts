@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RedisServer, redisSkip } from '../redis/redis-server.js';
-import { artifacts, browser, joinRoom, launch, serve, stop } from './chat-page.js';
+import { artifacts, browser, joinRoom, launch, serve, stop, talkBothWays } from './chat-page.js';
 
 /** Both peers are needed; under CI both are installed, so nothing is skipped there. */
 const skip = redisSkip !== false ? redisSkip : browser.skip;
@@ -38,19 +38,13 @@ describe('the chat page in Chromium, across two nodes joined by Redis', { timeou
         // Bob's join goes through Redis too: once alice sees it, the subscriptions are in place.
         await alice.locator('#log', { hasText: 'bob joined.' }).waitFor();
 
-        await alice.fill('#text', `hello from node A (${mode})`);
-        await alice.press('#text', 'Enter');
-        await bob.locator('#log .message', { hasText: `hello from node A (${mode})` }).waitFor();
-        assert.equal(await bob.locator('#log .message .from').last().textContent(), 'alice');
-
-        await bob.fill('#text', 'and back from node B');
-        await bob.click('#send');
-        await alice.locator('#log .message', { hasText: 'and back from node B' }).waitFor();
-
         // An HTTP publish on node B reaches the pages on both nodes.
-        const response = await fetch(`${b}publish/lobby`, { method: 'POST', body: 'deploy finished' });
-        assert.equal(response.status, 200);
-        for (const page of [alice, bob]) await page.locator('#log', { hasText: 'deploy finished' }).waitFor();
+        await talkBothWays(
+          { page: alice, name: 'alice' },
+          { page: bob },
+          { there: `hello from node A (${mode})`, back: 'and back from node B' },
+          b!,
+        );
 
         mkdirSync(artifacts, { recursive: true });
         await alice.screenshot({ path: join(artifacts, `redis-${mode}-alice-node-a.png`) });

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { artifacts, browser, joinRoom, launch, serve, stop } from './chat-page.js';
+import { artifacts, browser, joinRoom, launch, serve, stop, talkBothWays } from './chat-page.js';
 
 /** Enough pages that two land on different workers whatever the kernel's balancing does. */
 const MAX_PAGES = 12;
@@ -42,19 +42,13 @@ describe('the chat page in Chromium, across the workers of one wsx serve', { tim
       // The other worker's presence crossed the primary: the topic is joined across workers.
       await alice.locator('#log', { hasText: `${bobName} joined.` }).waitFor();
 
-      await alice.fill('#text', 'hello from one worker');
-      await alice.press('#text', 'Enter');
-      await bob.locator('#log .message', { hasText: 'hello from one worker' }).waitFor();
-      assert.equal(await bob.locator('#log .message .from').last().textContent(), aliceName);
-
-      await bob.fill('#text', 'and back from the other');
-      await bob.click('#send');
-      await alice.locator('#log .message', { hasText: 'and back from the other' }).waitFor();
-
-      // An HTTP publish lands on one worker and reaches the pages on both.
-      const response = await fetch(`${url}publish/lobby`, { method: 'POST', body: 'deploy finished' });
-      assert.equal(response.status, 200);
-      for (const page of [alice, bob]) await page.locator('#log', { hasText: 'deploy finished' }).waitFor();
+      // The HTTP publish lands on one worker and reaches the pages on both.
+      await talkBothWays(
+        { page: alice, name: aliceName },
+        { page: bob },
+        { there: 'hello from one worker', back: 'and back from the other' },
+        url,
+      );
 
       mkdirSync(artifacts, { recursive: true });
       await alice.screenshot({ path: join(artifacts, 'workers-alice.png') });

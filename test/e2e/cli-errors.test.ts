@@ -65,6 +65,26 @@ describe('wsx serve: everyday mistakes', () => {
     oneLine(ambiguous.err, /--port/);
   });
 
+  it('--trust-proxy not an address or range, --proxy-header unknown or alone: exit 2 and one line', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [
+        ['--trust-proxy', '10.0.0.0/33'],
+        /--trust-proxy: "10\.0\.0\.0\/33" is not an IP address, a CIDR range/,
+      ],
+      [['--trust-proxy', '127.0.0.1,proxy.example'], /--trust-proxy: "proxy\.example" is not an IP address/],
+      [
+        ['--trust-proxy', 'loopback', '--proxy-header', 'x-real-ip'],
+        /--proxy-header expects x-forwarded-for or forwarded/,
+      ],
+      [['--proxy-header', 'forwarded'], /--proxy-header needs --trust-proxy/],
+    ];
+    for (const [args, pattern] of cases) {
+      const { status, err } = await wsx('serve', '--port', '0', ...args);
+      assert.equal(status, 2, args.join(' '));
+      oneLine(err, pattern);
+    }
+  });
+
   it('a host name that does not resolve: exit 1 and one line', async () => {
     const { status, err } = await wsx('serve', '--port', '0', '--host', 'no-such-host.invalid');
     assert.equal(status, 1);
@@ -143,7 +163,7 @@ describe('wsx: version, help and commands', () => {
   it('an unknown command or option: exit 2, the error in one line', async () => {
     const command = await wsx('server');
     assert.equal(command.status, 2);
-    oneLine(command.err, /^wsx: unknown command "server": commands are serve and connect/);
+    oneLine(command.err, /^wsx: unknown command "server": commands are serve, connect and bench/);
     const option = await wsx('--port', '8080');
     assert.equal(option.status, 2);
     oneLine(option.err, /^wsx: unknown option "--port"/);

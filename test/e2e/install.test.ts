@@ -91,9 +91,13 @@ async function checkInstalled(project: string): Promise<void> {
   assert.equal(help.code, 0, help.stderr);
   assert.match(help.stdout, /^Usage: wsx <command> \[options\]/);
 
+  // The legal and release notes travel with the code; the tests and benchmarks do not.
+  const pkg = join(project, 'node_modules', 'wsx');
+  for (const name of ['LICENSE', 'CHANGELOG.md', 'README.md']) assert.ok(existsSync(join(pkg, name)), name);
+  for (const name of ['test', 'bench', 'scripts', '.build']) assert.ok(!existsSync(join(pkg, name)), name);
+
   // The source maps (.js.map for stack traces, .d.ts.map for "go to definition") name the
   // TypeScript sources, which the package carries.
-  const pkg = join(project, 'node_modules', 'wsx');
   const maps = files(join(pkg, 'dist')).filter((file) => file.endsWith('.map'));
   assert.ok(maps.some((file) => file.endsWith('index.js.map')));
   assert.ok(maps.some((file) => file.endsWith('index.d.ts.map')));

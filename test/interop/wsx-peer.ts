@@ -4,6 +4,7 @@ import {
   type ConnectOptions,
   connect,
   createServer,
+  type ListenOptions,
   type ServerOptions,
   type Socket,
   type WebSocketServer,
@@ -12,6 +13,8 @@ import { type CloseInfo, Inbox, type Message, withTimeout } from './helpers.js';
 
 /** A socket's messages, pongs, errors and close, captured from its handlers. */
 export class Observed {
+  /** The socket observed, for acting on it (close, ping). */
+  socket!: Socket;
   readonly messages = new Inbox<Message>();
   readonly pongs = new Inbox<Buffer>();
   readonly errors: Error[] = [];
@@ -46,8 +49,6 @@ export class Observed {
 
 /** A client made by the library's `connect()`; with `echo`, it returns every message it gets. */
 export class WsxClient extends Observed {
-  socket!: Socket;
-
   static async connect(
     url: string,
     options: Omit<ConnectOptions, 'handlers'> & { echo?: boolean } = {},
@@ -76,15 +77,19 @@ export class WsxClient extends Observed {
 
 /**
  * A library server on an ephemeral loopback port whose route echoes every message with its
- * type and records what each socket saw, in connection order.
+ * type and records what each socket saw, in connection order; wss:// with `tls`.
  */
-export async function startEchoServer(options: ServerOptions & { protocols?: readonly string[] } = {}) {
+export async function startEchoServer(
+  options: ServerOptions & { protocols?: readonly string[] } = {},
+  tls?: ListenOptions['tls'],
+) {
   const sockets = new Inbox<Observed>();
   const observed = new WeakMap<object, Observed>();
   const server: WebSocketServer = createServer(options);
   server.route('/*', {
     open(ws) {
       const seen = new Observed();
+      seen.socket = ws;
       observed.set(ws, seen);
       sockets.push(seen);
     },
@@ -92,6 +97,9 @@ export async function startEchoServer(options: ServerOptions & { protocols?: rea
       observed.get(ws)?.message(data, isBinary);
       if (isBinary) ws.sendBinary(data);
       else ws.sendText(data);
+    },
+    pong(ws, payload) {
+      observed.get(ws)?.pong(payload);
     },
     error(ws, error) {
       observed.get(ws)?.errors.push(error);
@@ -101,8 +109,8 @@ export async function startEchoServer(options: ServerOptions & { protocols?: rea
     },
   });
   const { port } = await withTimeout(
-    server.listen({ port: 0, host: '127.0.0.1' }),
+    server.listen({ port: 0, host: '127.0.0.1', tls }),
     'the wsx server to listen',
   );
-  return { server, sockets, url: `ws://127.0.0.1:${port}/` };
+  return { server, sockets, port, url: `${tls === undefined ? 'ws' : 'wss'}://127.0.0.1:${port}/` };
 }

@@ -46,7 +46,7 @@ function finReceived(client: RawClient): Promise<void> {
   });
 }
 
-describe('the server closes TCP when the closing handshake completes', { timeout: 20_000 }, () => {
+describe('the server closes TCP when the closing handshake completes', { timeout: 90_000 }, () => {
   it('client-initiated: replies, sends its FIN and reports a clean close without the client’s FIN', async (t) => {
     const { server, port, closed } = await serverReporting();
     t.after(() => server.close({ timeout: 100 }));

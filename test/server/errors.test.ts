@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import {
   createServer,
+  OperationalNotice,
   type RouteOptions,
   type ServerErrorContext,
   type ServerOptions,
@@ -198,5 +199,23 @@ describe('errors thrown by route handlers', () => {
     assert.equal(printed.length, 2);
     assert.match(printed[0], /^wsx: the onError handler threw:\nError: reporter bug\n/);
     assert.match(printed[1], /^wsx: the message handler for \/boom threw .*\nError: handler bug\n/);
+  });
+
+  it('prints an operational notice as one line, and a failure with its stack', async () => {
+    const printed: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => {
+      printed.push(args.join(' '));
+    };
+    const server = createServer();
+    servers.push(server);
+    try {
+      server.reportError(new OperationalNotice('link is back'), { kind: 'topics' });
+      server.reportError(new Error('link broke'), { kind: 'topics' });
+    } finally {
+      console.error = original;
+    }
+    assert.deepEqual(printed[0], 'wsx: topic adapter: link is back');
+    assert.match(printed[1]!, /^wsx: topic adapter:\nError: link broke\n {4}at /);
   });
 });

@@ -51,7 +51,7 @@ function timeouts(): number {
   return process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
 }
 
-describe('heartbeats', { timeout: 20_000 }, () => {
+describe('heartbeats', { timeout: 90_000 }, () => {
   it('pings a silent peer after `interval` and terminates it after `timeout` more (counted in sweeps)', async (t) => {
     const sweep = driveSweeps(t, 25);
     const { server, port, closes } = await setup({ heartbeat: { interval: 100, timeout: 150 } });

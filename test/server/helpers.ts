@@ -29,7 +29,10 @@ export class RawClient {
   closeCode: number | null = null;
   private closeSent = false;
   closed: Promise<void>;
-  private buffer: Buffer = Buffer.alloc(0);
+  /** Bytes received and not yet parsed, and how many a frame needs before parsing is worth it. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private needed = 2;
 
   private constructor(socket: NetSocket, rest: Buffer) {
     this.socket = socket;
@@ -117,30 +120,32 @@ export class RawClient {
   }
 
   private receive(chunk: Buffer): void {
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-    for (;;) {
-      const b = this.buffer;
-      if (b.length < 2) return;
-      let length = b[1] & 0x7f;
-      let offset = 2;
-      if (length === 126) {
-        if (b.length < 4) return;
-        length = b.readUInt16BE(2);
-        offset = 4;
-      } else if (length === 127) {
-        if (b.length < 10) return;
-        length = Number(b.readBigUInt64BE(2));
-        offset = 10;
+    // Chunks are joined only once a whole frame is there: joining on every chunk would copy a
+    // large frame over and over (quadratic), which a loaded machine turns into a timeout.
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes < this.needed) return;
+    let b = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.needed = 2;
+    while (b.length > 0) {
+      const frameEnd = frameLength(b);
+      if (frameEnd === null || b.length < frameEnd.total) {
+        this.needed = frameEnd?.total ?? 10;
+        this.pending.push(b);
+        this.pendingBytes = b.length;
+        return;
       }
-      if (b[1] & 0x80) throw new Error('the server masked a frame');
-      if (b.length < offset + length) return;
+      const { offset, total } = frameEnd;
+      if (b[1]! & 0x80) throw new Error('the server masked a frame');
       const frame: Frame = {
-        fin: (b[0] & 0x80) !== 0,
-        rsv1: (b[0] & 0x40) !== 0,
-        opcode: b[0] & 0x0f,
-        payload: b.subarray(offset, offset + length),
+        fin: (b[0]! & 0x80) !== 0,
+        rsv1: (b[0]! & 0x40) !== 0,
+        opcode: b[0]! & 0x0f,
+        payload: b.subarray(offset, total),
       };
-      this.buffer = b.subarray(offset + length);
+      b = b.subarray(total);
       this.handle(frame);
     }
   }
@@ -172,4 +177,13 @@ export async function openMany(count: number, port: number, path: string, batch 
     clients.push(...opened);
   }
   return clients;
+}
+
+/** Where a frame's payload starts and ends in `b`, or null while its header is incomplete. */
+function frameLength(b: Buffer): { offset: number; total: number } | null {
+  if (b.length < 2) return null;
+  const length = b[1]! & 0x7f;
+  if (length === 126) return b.length < 4 ? null : { offset: 4, total: 4 + b.readUInt16BE(2) };
+  if (length === 127) return b.length < 10 ? null : { offset: 10, total: 10 + Number(b.readBigUInt64BE(2)) };
+  return { offset: 2, total: 2 + length };
 }

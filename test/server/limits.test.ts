@@ -41,7 +41,7 @@ function rawResponse(port: number): Promise<string> {
   );
 }
 
-describe('connection limits', { timeout: 20_000 }, () => {
+describe('connection limits', { timeout: 90_000 }, () => {
   it('answers 503 over maxConnections, and accepts again once a socket has closed', async () => {
     const { server, port } = await setup({ maxConnections: 3 });
     try {

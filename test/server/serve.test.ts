@@ -287,6 +287,8 @@ describe('wsx serve: chat, publish, stats', { timeout: 40_000 }, () => {
       '--idle-timeout MS',
       '--max-connections N',
       '--max-connections-per-address N',
+      '--trust-proxy ADDR[,ADDR]',
+      '--proxy-header x-forwarded-for|forwarded',
       '--max-backpressure BYTES',
       '--backpressure-policy close|drop',
       '--publish-token TOKEN',

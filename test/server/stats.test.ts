@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { createServer, prometheusText } from '../../src/index.js';
 import { RawClient, until } from './helpers.js';
 
-describe('stats and metrics', { timeout: 20_000 }, () => {
+describe('stats and metrics', { timeout: 90_000 }, () => {
   it('counts messages and wire bytes both ways, and closes by code', async () => {
     const server = createServer();
     server.route('/', {

@@ -16,7 +16,7 @@ export function listeningUrl(child: ChildProcess, ms: number): Promise<string> {
       let out = '';
       child.stdout!.on('data', (chunk: Buffer) => {
         out += chunk.toString();
-        const match = /^wsx listening on (ws:\/\/\S+)\n/.exec(out);
+        const match = /^wsx listening on (wss?:\/\/\S+)\n/.exec(out);
         if (match) resolve(match[1]);
       });
       child.once('exit', (code) => reject(new Error(`wsx serve exited with ${code}`)));

@@ -1,7 +1,14 @@
 // Waiting in tests, with a bound on every wait so that no test can hang.
+//
+// A bound is a hang guard, never a measurement: it only has to end a test that would otherwise
+// wait forever. Each is stretched by WAIT_SCALE (WSX_TEST_WAIT_SCALE, 3 by default) so that a
+// 2-core machine running something else beside the suite does not trip a guard written with a
+// quiet machine in mind.
+const WAIT_SCALE = Math.max(1, Number(process.env.WSX_TEST_WAIT_SCALE ?? 3) || 3);
 
 /** Resolves with what `promise` gives, or rejects after `ms`. */
-export function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+export function within<T>(guard: number, what: string, promise: Promise<T>): Promise<T> {
+  const ms = guard * WAIT_SCALE;
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
     promise.then(
@@ -18,7 +25,8 @@ export function within<T>(ms: number, what: string, promise: Promise<T>): Promis
 }
 
 /** Polls `condition` every few ms until it holds; rejects after `ms`. */
-export async function until(ms: number, what: string, condition: () => boolean): Promise<void> {
+export async function until(guard: number, what: string, condition: () => boolean): Promise<void> {
+  const ms = guard * WAIT_SCALE;
   const deadline = Date.now() + ms;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
