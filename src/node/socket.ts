@@ -35,6 +35,7 @@ export interface SocketHandlers<Data = unknown> {
   drain?(socket: Socket<Data>): void;
   /** A ping arrived; the pong has been sent already. */
   ping?(socket: Socket<Data>, payload: Buffer): void;
+  /** A pong arrived (the answer to a ping, or an unsolicited one). */
   pong?(socket: Socket<Data>, payload: Buffer): void;
   /** The connection failed (protocol violation, limit, handler exception, transport error); `close` follows. */
   error?(socket: Socket<Data>, error: WebSocketError | Error): void;
@@ -67,6 +68,7 @@ export interface SocketSettings {
   readonly backpressureLimit: number;
 }
 
+/** The default {@link SocketSettings} (frozen): a 5 s close timeout, a 1 MiB backpressure limit. */
 export const DEFAULT_SOCKET_SETTINGS: SocketSettings = Object.freeze({
   closeTimeout: 5_000,
   backpressureLimit: 1024 * 1024,
@@ -77,9 +79,13 @@ export type BackpressurePolicy = 'drop' | 'close';
 
 /** Counters a socket adds its traffic to: one object per server, shared by its sockets. */
 export interface TrafficCounters {
+  /** Messages received. */
   messagesIn: number;
+  /** Bytes received on the wire (frames and all). */
   bytesIn: number;
+  /** Messages written. */
   messagesOut: number;
+  /** Bytes written to the wire (frames and all). */
   bytesOut: number;
   /** Messages not written because the socket was over `maxBackpressure`. */
   droppedBackpressure: number;
@@ -261,6 +267,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     return this.connection.role;
   }
 
+  /** `open`, `closing` once a close frame went either way (or the connection failed), `closed` once the transport is gone. */
   get readyState(): ReadyState {
     if (this.closed) return 'closed';
     return this.connection.state === 'open' ? 'open' : 'closing';
@@ -302,6 +309,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     return this.admit() ?? this.sent(this.connection.sendText(data, compress));
   }
 
+  /** Sends a binary message; `compress` overrides the compression threshold for this one. */
   sendBinary(data: Uint8Array, compress?: boolean): SendStatus {
     return this.admit() ?? this.sent(this.connection.sendBinary(data, compress));
   }
@@ -367,6 +375,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     return this.topicHub().unsubscribe(this as Socket<unknown>, topic);
   }
 
+  /** Whether this socket is subscribed to `topic`. */
   isSubscribed(topic: string): boolean {
     return hasTopic(this.topics, topic);
   }

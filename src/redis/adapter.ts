@@ -52,7 +52,9 @@ function newId(): string {
  * queue; past it they are refused, counted and reported.
  */
 export class RedisTopicAdapter implements TopicAdapter {
+  /** True in `stream` mode: every message, this node's own included, comes back with its position. */
   readonly ordered: boolean;
+  /** This adapter's random id, which tells its own messages among those coming back from Redis. */
   readonly node = newId();
   private readonly settings: RedisAdapterSettings;
   private link: RedisLink | null = null;
@@ -70,16 +72,27 @@ export class RedisTopicAdapter implements TopicAdapter {
   private lastError = '';
   /** Publish-to-receive lag: the highest of the last 10 to 20 s, the same for every reader. */
   private readonly lag = new RecentMax(10_000);
+  /** What the adapter has done since it was made (also in `server.stats().adapter`). */
   readonly counters = {
+    /** Publishes Redis took. */
     published: 0,
+    /** Messages received from Redis for topics subscribed here. */
     received: 0,
+    /** Publishes refused before reaching Redis: over `maxPayload`, queue full, or adapter closed. */
     refused: 0,
+    /** Publishes Redis did not take (a command error or timeout). */
     failed: 0,
+    /** Messages from Redis refused as malformed, of the other mode, or over `maxPayload`. */
     invalid: 0,
+    /** Stream mode: messages received again at an offset already delivered, and skipped. */
     duplicates: 0,
+    /** Stream mode: messages read back from a topic's stream to fill a gap. */
     gapsRepaired: 0,
+    /** Stream mode: times a topic's history was lost or trimmed past a gap, and its subscribers told. */
     resets: 0,
+    /** Times the link came back after being lost. */
     reconnects: 0,
+    /** Stream mode: history reads (for recovery or to fill gaps). */
     historyReads: 0,
   };
 

@@ -2,6 +2,7 @@ import type { Cluster, Worker } from 'node:cluster';
 import { BoundedIpcSender, DEFAULT_MAX_PENDING_BYTES, DropWarning } from './ipc-channel.js';
 import { type IpcTopicMessage, type IpcTopicStats, isIpcTopicMessage } from './ipc-topics.js';
 
+/** Options of an {@link IpcTopicRelay}. */
 export interface IpcTopicRelayOptions {
   /** Payload bytes waiting to be written to one worker past which publishes to it are refused (default 8 MiB). */
   readonly maxPendingBytes?: number;
