@@ -147,7 +147,24 @@ export class IpcTopicRelay {
   }
 }
 
-/** Starts relaying topics between the workers of `cluster` (call it in the primary, before forking). */
+/**
+ * Starts relaying topics between the workers of `cluster` (call it in the primary, before forking).
+ *
+ * @example
+ * ```ts
+ * import cluster from 'node:cluster';
+ * import { availableParallelism } from 'node:os';
+ * import { createServer, IpcTopicAdapter, ipcTopicRelay } from 'wsx';
+ * if (cluster.isPrimary) {
+ *   ipcTopicRelay(cluster);
+ *   for (let i = 0; i < availableParallelism(); i++) cluster.fork();
+ * } else {
+ *   const server = createServer({ topicAdapter: new IpcTopicAdapter() });
+ *   server.route('/chat', { open: (socket) => socket.subscribe('lobby') });
+ *   await server.listen({ port: 8080, host: '0.0.0.0' });
+ * }
+ * ```
+ */
 export function ipcTopicRelay(cluster: Cluster, options?: IpcTopicRelayOptions): IpcTopicRelay {
   return new IpcTopicRelay(cluster, options);
 }
