@@ -23,6 +23,13 @@ const TOP_LEVEL_FILES = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md',
  */
 const TEST_FILE = /(^|\/)(test|tests|__tests__|fixtures?|\.build)(\/|$)|\.(test|spec)\.[cm]?[jt]s$/;
 
+/** The file paths in a package.json field: a string, or the strings nested in an object (exports, bin). */
+function pathsIn(field: unknown): string[] {
+  if (typeof field === 'string') return field.startsWith('./') ? [field] : [];
+  if (typeof field === 'object' && field !== null) return Object.values(field).flatMap(pathsIn);
+  return [];
+}
+
 function kib(bytes: number): string {
   return `${(bytes / 1024).toFixed(1)} KiB`;
 }
@@ -47,17 +54,17 @@ describe('the npm package', () => {
     for (const name of ['LICENSE', 'README.md', 'CHANGELOG.md', 'dist/cli/main.js']) {
       assert.ok(paths.includes(name), `${name} is not in the tarball`);
     }
-    // Whatever package.json's "exports" and "types" name must be there.
-    const manifest = createRequire(import.meta.url)(join(ROOT, 'package.json')) as {
-      exports: Record<string, string | Record<string, string>>;
-    };
-    const targets = Object.values(manifest.exports).flatMap((target) =>
-      typeof target === 'string' ? [target] : Object.values(target),
-    );
+    // Whatever package.json's main, types, bin and exports name must be there.
+    const manifest = createRequire(import.meta.url)(join(ROOT, 'package.json')) as Record<string, unknown>;
+    const targets = [manifest.main, manifest.types, manifest.bin, manifest.exports].flatMap(pathsIn);
+    assert.ok(targets.length >= 4, `package.json names ${targets.join(', ')}`);
     for (const target of targets) {
-      assert.ok(paths.includes(target.replace(/^\.\//, '')), `exports names ${target}, not in the tarball`);
+      assert.ok(
+        paths.includes(target.replace(/^\.\//, '')),
+        `package.json names ${target}, not in the tarball`,
+      );
     }
-    // A sanity bound, far above today's size: a stray folder (node_modules, a profile) would pass it.
+    // A sanity bound, far above today's size, that a stray folder (node_modules, a profile) would break.
     assert.ok(packed.unpackedSize < 8 * 1024 * 1024, `unpacked size ${kib(packed.unpackedSize)}`);
   });
 
