@@ -55,6 +55,7 @@ async function join(user, room) {
   const heard = [];
   const waiters = [];
   let closed;
+  const gone = new Promise((resolve) => (closed = resolve));
   const next = () => new Promise((resolve) => waiters.push(resolve));
   const welcomed = next(); // before connecting: the welcome may come with the 101
   const socket = await connect(`${base}${room}`, {
@@ -75,7 +76,10 @@ async function join(user, room) {
     heard,
     next,
     /** Closes with 1000 and waits for the server's close frame: it comes after all that was sent to us. */
-    leave: () => new Promise((resolve) => ((closed = resolve), socket.close(1000))),
+    leave: () => {
+      socket.close(1000);
+      return gone;
+    },
   };
 }
 

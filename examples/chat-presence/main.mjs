@@ -60,6 +60,7 @@ async function chatter(name, print) {
   const received = [];
   const waiting = [];
   let closed;
+  const gone = new Promise((resolve) => (closed = resolve));
   const socket = await connect(`ws://127.0.0.1:${port}/chat?name=${name}`, {
     handlers: {
       message(_socket, data) {
@@ -68,7 +69,7 @@ async function chatter(name, print) {
         if (waiting.length > 0) waiting.shift()(event);
         else received.push(event);
       },
-      close: () => closed?.(),
+      close: () => closed(),
     },
   });
   return {
@@ -77,7 +78,10 @@ async function chatter(name, print) {
       received.length > 0
         ? Promise.resolve(received.shift())
         : new Promise((resolve) => waiting.push(resolve)),
-    quit: () => new Promise((resolve) => ((closed = resolve), socket.close(1000))),
+    quit: () => {
+      socket.close(1000);
+      return gone;
+    },
   };
 }
 
