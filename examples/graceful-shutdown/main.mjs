@@ -13,8 +13,12 @@ import { connect, createServer } from 'wsx';
 const server = createServer();
 server.route('/news', {
   upgrade: ({ query }) => ({ data: { name: query.get('name') ?? 'anonymous' } }),
-  open: (socket) => socket.subscribe('news'),
+  open(socket) {
+    socket.subscribe('news');
+    if (socket.data.name === 'stuck') stuckOnServer = socket;
+  },
 });
+let stuckOnServer = null; // the server's side of the stuck client's connection
 const { port } = await server.listen({ port: 0 });
 
 process.once('SIGTERM', async () => {
@@ -52,10 +56,9 @@ const stuck = await connect(`ws://127.0.0.1:${port}/news?name=stuck`);
 stuck.pause(); // reads nothing more: the TCP window fills, then the server's buffer grows
 
 // Publish 64 KiB messages until more than 1 MiB is waiting in the server for the stuck client.
-const stuckOnServer = () => [...server.subscribersOf('news')].find((socket) => socket.data.name === 'stuck');
 const chunk = randomBytes(64 * 1024); // random: compression cannot shrink it
 let published = 0;
-while (stuckOnServer().bufferedAmount <= 1024 * 1024 && published < 1_000) {
+while (stuckOnServer.bufferedAmount <= 1024 * 1024 && published < 1_000) {
   server.publish('news', chunk);
   published++;
   await turn(); // let the writes of this tick reach the kernel

@@ -20,7 +20,9 @@ async function startServer(port) {
   const address = await server.listen({ port });
   /** Resolves once `count` messages have arrived. */
   const receivedAtLeast = (count) =>
-    new Promise((resolve) => (received.length >= count ? resolve() : waiters.push({ count, resolve })));
+    new Promise((resolve) =>
+      received.length >= count ? resolve(undefined) : waiters.push({ count, resolve }),
+    );
   return { server, port: address.port, received, receivedAtLeast };
 }
 

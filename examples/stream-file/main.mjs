@@ -36,9 +36,7 @@ const firstChunkArrived = new Promise((resolve) => (firstChunk = resolve));
 let drainWaits = 0;
 const server = createServer({ maxMessageSize: 1024 * 1024 });
 server.route('/files', {
-  open(socket) {
-    socket.data = { hash: createHash('sha256'), bytes: 0, chunks: [], drained: null };
-  },
+  upgrade: () => ({ data: { hash: createHash('sha256'), bytes: 0, chunks: [], drained: null } }),
   message(socket, data, isBinary) {
     const upload = socket.data;
     if (isBinary) {
@@ -100,7 +98,7 @@ console.log(
 const writer = writable.getWriter();
 await writer.write('end');
 const reader = readable.getReader();
-const answer = JSON.parse((await reader.read()).value);
+const answer = JSON.parse(String((await reader.read()).value));
 reader.releaseLock();
 console.log(
   `uploaded ${answer.bytes} bytes; the server's sha256 ${answer.sha256 === sha256(readFileSync(source)) ? 'matches' : 'DIFFERS'}`,
