@@ -13,8 +13,9 @@ const server = createServer({ maxMessageSize: 4 * 1024 });
 
 server.route('/ws', {
   upgrade({ origin, headers }) {
-    // Browsers send the page's origin: refuse pages from other sites (cross-site WebSocket hijacking).
-    if (origin !== undefined && new URL(origin).host !== headers.single('host')) return reject(403);
+    // Browsers send the page's origin: refuse pages from other sites (cross-site WebSocket
+    // hijacking), and opaque origins ("null": sandboxed frames, about:blank, file:).
+    if (origin !== undefined && !sameHost(origin, headers.single('host'))) return reject(403);
     return {};
   },
   open(socket) {
@@ -30,6 +31,14 @@ server.route('/ws', {
     server.publish('pages', JSON.stringify({ type: 'pages', open: server.subscribers('pages') }));
   },
 });
+
+function sameHost(origin, host) {
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false; // "null", or anything else that is not a URL
+  }
+}
 
 const portFlag = process.argv.indexOf('--port');
 const { port } = await server.listen({
