@@ -44,6 +44,17 @@ describe('examples', { timeout: 300_000 }, () => {
     }
   });
 
+  it("README's first screen points to the examples, wsx bench and the dashboard", () => {
+    const firstScreen = readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n').slice(0, 40).join('\n');
+    for (const pointer of [
+      '(examples/README.md)',
+      'node examples/echo-server/main.mjs',
+      'wsx bench',
+      '/dashboard',
+    ])
+      assert.ok(firstScreen.includes(pointer), `README's first 40 lines lack ${pointer}`);
+  });
+
   it('type-check as JavaScript against the package: names and options of the public API', () => {
     const tsc = join(
       dirname(createRequire(import.meta.url).resolve('typescript/package.json')),
