@@ -5,7 +5,7 @@
  *
  *   node .build/bench/scaleout/run.js [--runs=3] [--subs=1000] [--loaders=2] [--rate=20]
  *        [--window=20] [--warmup=1] [--duration=3] [--recovery=3] [--wait-quiet=10]
- *        [--impls=a,b] [--quick] [--report=FILE]
+ *        [--impls=a,b] [--quick] [--report=FILE] [--cpu-prof=DIR]
  *
  * Each repetition runs every implementation once, the order rotating. A table of medians on
  * stdout, every sample in bench/results/scaleout.json. See bench/README.md.
@@ -13,7 +13,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createClient } from 'redis';
-import { machineTicks, startRedis } from './procs.js';
+import { machineTicks, profiling, startRedis } from './procs.js';
 import { printTable } from './report.js';
 import { IMPLS, runSample, type Sample, type Settings } from './sample.js';
 
@@ -40,6 +40,7 @@ const only = process.argv
 const impls = only === undefined ? IMPLS : IMPLS.filter((i) => only.includes(i.name));
 
 const quietSeconds = option('wait-quiet', 10);
+profiling.dir = process.argv.find((a) => a.startsWith('--cpu-prof='))?.slice(11) ?? '';
 
 /** Waits up to `seconds` for the machine to be mostly idle (< 50% of one core busy over 500 ms): it is shared. */
 async function waitQuiet(seconds: number): Promise<void> {
