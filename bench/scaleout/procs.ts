@@ -116,7 +116,7 @@ export async function startRedis(): Promise<{ proc: ChildProcess; url: string; v
     proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}:\n${log}`)));
   });
   proc.stdout!.resume();
-  const version = /v=([\d.]+)/.exec(log)?.[1] ?? '?';
+  const version = /v(?:ersion)?=([\d.]+)/.exec(log)?.[1] ?? '?';
   return { proc, url: `redis://127.0.0.1:${port}`, version };
 }
 
