@@ -25,6 +25,11 @@ function bound(windows: Window[], fixedRate: boolean): string {
   return `no process at 100% (busiest ${top}, all ${total.toFixed(0)}%)`;
 }
 
+/** The histogram's last bucket (common.ts) holds everything from 5 s up: a latency there is "at least". */
+const CAP_MS = 5000;
+/** Whether column `i` of a throughput row (mem, heap, then deliv/s, p50, p99 per phase) is a capped latency. */
+const capped = (x: number, i: number): boolean => i >= 2 && i % 3 !== 2 && x >= CAP_MS;
+
 const fmt = (x: number, digits = 0): string =>
   Number.isFinite(x) ? x.toFixed(digits) : x > 0 ? 'never' : '-';
 
@@ -58,6 +63,28 @@ function recoveryCell(name: string, of: Sample[]): string {
   return 'no history (pubsub mode)';
 }
 
+/**
+ * The throughput ratio of each pair within each repetition (samples are stored run by run, every
+ * implementation once per run), as min..max: how far the ratio of medians can be trusted.
+ */
+function printRunRatios(samples: Sample[], perRun: number, steps: ReturnType<typeof phases>): void {
+  for (const [w, s] of PAIRS) {
+    const parts: string[] = [];
+    for (const p of steps) {
+      const ratios: number[] = [];
+      for (let r = 0; r * perRun < samples.length; r++) {
+        const run = samples.slice(r * perRun, (r + 1) * perRun);
+        const x = run.find((v) => v.impl === w);
+        const y = run.find((v) => v.impl === s);
+        if (x !== undefined && y !== undefined) ratios.push(p.pick(x).perSecond / p.pick(y).perSecond);
+      }
+      if (ratios.length > 0)
+        parts.push(`${p.label} ${fmt(Math.min(...ratios), 2)}..${fmt(Math.max(...ratios), 2)}x`);
+    }
+    if (parts.length > 0) console.log(`${w}/${s} deliv/s within each run: ${parts.join(', ')}`);
+  }
+}
+
 export function printTable(samples: Sample[], settings: Settings): void {
   const names = [...new Set(samples.map((s) => s.impl))];
   const runs = (name: string): Sample[] => samples.filter((s) => s.impl === name);
@@ -80,15 +107,21 @@ export function printTable(samples: Sample[], settings: Settings): void {
       );
     }
     med.set(name, m);
-    rows.push([name, ...m.map((x, i) => fmt(x, i < 2 ? 1 : i % 3 === 2 ? 0 : 1)), recoveryCell(name, of)]);
+    rows.push([
+      name,
+      ...m.map((x, i) => (capped(x, i) ? `≥${CAP_MS}` : fmt(x, i < 2 ? 1 : i % 3 === 2 ? 0 : 1))),
+      recoveryCell(name, of),
+    ]);
   }
   for (const [w, s] of PAIRS) {
     const x = med.get(w);
     const y = med.get(s);
     if (x === undefined || y === undefined) continue;
-    rows.push([`${w}/${s}`, ...x.map((v, i) => `${fmt(v / y[i]!, 2)}x`), '']);
+    // Against a latency past the histogram's range the ratio is an upper bound.
+    rows.push([`${w}/${s}`, ...x.map((v, i) => `${capped(y[i]!, i) ? '≤' : ''}${fmt(v / y[i]!, 2)}x`), '']);
   }
   table(rows);
+  printRunRatios(samples, names.length, steps);
 
   // What a delivery cost, which hardly depends on the share of the machine the bench got.
   const costHead = ['impl'];
