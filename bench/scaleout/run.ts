@@ -87,13 +87,11 @@ try {
       await waitQuiet(quietSeconds);
       const sample = await runSample(impl, settings, { url: redis.url, pid: redis.proc.pid! });
       samples.push(sample);
-      const cpu = (w: Sample['rate']): string =>
-        `${Object.entries(w.cpu)
-          .map(([n, v]) => `${n} ${v.toFixed(0)}%`)
-          .join(
-            ', ',
-          )}; µs CPU/delivery: servers ${w.cpuUs.servers.toFixed(2)}, all ${w.cpuUs.all.toFixed(2)}; ` +
-        `node writes/delivery ${w.writesPerDelivery.toFixed(2)}`;
+      const cpu = (w: Sample['rate']): string => {
+        const shares = Object.entries(w.cpu).map(([n, v]) => `${n} ${v.toFixed(0)}%`);
+        const perDelivery = `servers ${w.cpuUs.servers.toFixed(2)}, all ${w.cpuUs.all.toFixed(2)}`;
+        return `${shares.join(', ')}; µs CPU/delivery: ${perDelivery}; node writes/delivery ${w.writesPerDelivery.toFixed(2)}`;
+      };
       console.log(
         `run ${r + 1} ${impl.name}: mem ${(sample.memPerSub / 1024).toFixed(1)} KiB/sub RSS, ${(sample.heapPerSub / 1024).toFixed(1)} heap; ` +
           `rate ${sample.rate.perSecond.toFixed(0)}/s p50 ${sample.rate.p50} p99 ${sample.rate.p99} ms [${cpu(sample.rate)}]; ` +
