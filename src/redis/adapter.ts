@@ -64,6 +64,8 @@ export class RedisTopicAdapter implements TopicAdapter {
   /** Own publishes on their way, by sequence number: their origin comes back with them. */
   private readonly inflight = new Map<number, { topic: string; origin: unknown }>();
   private seq = 0;
+  /** Epochs this adapter has offered for a topic whose stream turns out to be new. */
+  private epochsOffered = 0;
   private deliverTo: Deliver | null = null;
   private resetTo: ((topic: string, position: TopicPosition | null, reason: string) => void) | null = null;
   private reportTo: (error: Error) => void = (error) => console.error(`wsx: redis: ${error.message}`);
@@ -128,14 +130,14 @@ export class RedisTopicAdapter implements TopicAdapter {
     this.subscribed.add(topic);
     this.order?.add(topic);
     // While the link is down node-redis queues this, and it resubscribes after a reconnect.
-    this.link?.subscribe(this.channel(topic)).catch(this.reportError);
+    this.link?.subscribe(this.channel(topic)).catch(this.reportUnlessClosed);
   }
 
   unsubscribe(topic: string): void {
     this.subscribed.delete(topic);
     this.order?.remove(topic);
     for (const [seq, entry] of this.inflight) if (entry.topic === topic) this.inflight.delete(seq);
-    this.link?.unsubscribe(this.channel(topic)).catch(this.reportError);
+    this.link?.unsubscribe(this.channel(topic)).catch(this.reportUnlessClosed);
   }
 
   publish(
@@ -257,7 +259,7 @@ export class RedisTopicAdapter implements TopicAdapter {
     return this.script('publish', PUBLISH_SCRIPT, channel, [
       header,
       payload,
-      newId(),
+      this.newEpoch(),
       String(s.historyLength),
       String(s.historyAge),
       String(s.historyTtl),
@@ -266,6 +268,16 @@ export class RedisTopicAdapter implements TopicAdapter {
       const [offset, epoch] = reply as [number, Buffer];
       return { offset: Number(offset), epoch: epoch.toString('latin1') };
     });
+  }
+
+  /**
+   * The epoch offered with a publish, taken when the topic's stream does not exist yet. Each
+   * must differ from every epoch a topic ever had, so clients of a lost history are never
+   * told they recovered: the adapter's random id (fixed width) and a count of its offers.
+   * Cheaper than drawing random bytes for every publish, and just as unique.
+   */
+  private newEpoch(): string {
+    return this.node.padStart(13, '0') + (++this.epochsOffered).toString(36);
   }
 
   /**
@@ -383,5 +395,10 @@ export class RedisTopicAdapter implements TopicAdapter {
 
   private readonly reportError = (error: Error): void => {
     this.reportTo(error);
+  };
+
+  /** A (un)subscribe that `close` cut short by destroying the link: the shutdown meant that. */
+  private readonly reportUnlessClosed = (error: Error): void => {
+    if (!this.closed) this.reportTo(error);
   };
 }
