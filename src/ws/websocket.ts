@@ -1,0 +1,365 @@
+import { EventEmitter } from 'node:events';
+import type { ClientRequest } from 'node:http';
+import type { Socket as NetSocket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Socket as WsxSocket } from '../node/socket.js';
+import type { DeflateParams } from '../protocol/extensions/negotiation.js';
+import { abortHandshake, type ClientOptions, startClientHandshake } from './client-handshake.js';
+import {
+  BINARY_TYPES,
+  type BinaryType,
+  CLOSED,
+  CLOSING,
+  CONNECTING,
+  EMPTY_BUFFER,
+  OPEN,
+  READY_STATE_NAMES,
+  WS_CLOSE_TIMEOUT,
+} from './constants.js';
+import {
+  addEventListener,
+  defineEventAttributes,
+  type EventListenerLike,
+  removeEventListener,
+} from './events.js';
+import { checkCloseArguments, controlPayload, toSendable } from './send-data.js';
+import { SOCKET_HANDLERS } from './socket-handlers.js';
+
+/** What the server (or the client's handshake) hands a WebSocket with its transport. */
+export interface SocketSetup {
+  readonly maxPayload: number;
+  readonly maxFragments?: number | undefined;
+  readonly protocol: string;
+  /** Names of the extensions in use, as ws lists them ('permessage-deflate' or ''). */
+  readonly extensions: string;
+  readonly deflate: DeflateParams | null;
+  readonly closeTimeout?: number | undefined;
+}
+
+type SendCallback = (error?: Error) => void;
+
+/** The shape of ws's `WebSocket` (client and server side), on wsx's connection and Node binding. */
+export class WebSocket extends EventEmitter {
+  static readonly CONNECTING = CONNECTING;
+  static readonly OPEN = OPEN;
+  static readonly CLOSING = CLOSING;
+  static readonly CLOSED = CLOSED;
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
+
+  /** @internal The transport (ws's name, read by code written for ws). */
+  _socket: Duplex | null = null;
+  /** @internal wsx's socket over the transport. */
+  _inner: WsxSocket<WebSocket> | null = null;
+  /** @internal The handshake request of a client that is still connecting. */
+  _req: ClientRequest | null = null;
+  /** @internal */
+  _isServer: boolean;
+  /** @internal */
+  _readyState: number = CONNECTING;
+  /** @internal */
+  _closeCode = 1006;
+  /** @internal */
+  _closeMessage: Buffer = EMPTY_BUFFER;
+  /** @internal */
+  _closeFrameReceived = false;
+  /** @internal */
+  _closeFrameSent = false;
+  /** @internal Bytes given to `send` while there was no transport to count them. */
+  _bufferedAmount = 0;
+  /** @internal */
+  _redirects = 0;
+  /** @internal */
+  _url: string | undefined = undefined;
+  /** @internal Set once 'error' was emitted for a failed handshake. */
+  _errorEmitted = false;
+  private _binaryType: BinaryType = 'nodebuffer';
+  private _paused = false;
+  private _protocol = '';
+  private _extensions = '';
+
+  /**
+   * A client connecting to `address`, or (address null, as the server makes them) a server-side
+   * socket waiting for its transport.
+   */
+  constructor(
+    address: string | URL | null,
+    protocols?: string | readonly string[] | ClientOptions,
+    options?: ClientOptions,
+  ) {
+    super();
+    if (address === null) {
+      this._isServer = true;
+      return;
+    }
+    this._isServer = false;
+    let offered: readonly string[];
+    if (protocols === undefined) offered = [];
+    else if (Array.isArray(protocols)) offered = protocols;
+    else if (typeof protocols === 'object' && protocols !== null) {
+      options = protocols as ClientOptions;
+      offered = [];
+    } else offered = [protocols as string];
+    startClientHandshake(this, address, offered, options ?? {});
+  }
+
+  get binaryType(): BinaryType {
+    return this._binaryType;
+  }
+  set binaryType(type: BinaryType) {
+    if (BINARY_TYPES.includes(type)) this._binaryType = type;
+  }
+
+  get bufferedAmount(): number {
+    return this._inner === null ? this._bufferedAmount : this._inner.bufferedAmount + this._bufferedAmount;
+  }
+
+  /** Names of the negotiated extensions, comma-separated. */
+  get extensions(): string {
+    return this._extensions;
+  }
+
+  get isPaused(): boolean {
+    return this._paused;
+  }
+
+  get protocol(): string {
+    return this._protocol;
+  }
+
+  get readyState(): number {
+    const state = this._readyState;
+    if (state === OPEN && this._inner !== null && this._inner.readyState !== 'open') return CLOSING;
+    return state;
+  }
+
+  get url(): string | undefined {
+    return this._url;
+  }
+
+  /** @internal Whether both close frames crossed (for `CloseEvent.wasClean`). */
+  get closedCleanly(): boolean {
+    return this._closeFrameReceived && this._closeFrameSent;
+  }
+
+  /**
+   * @internal Binds the connection to its transport once the handshake is done. Bytes that came
+   * with the handshake are put back on the transport, so that they are read after the
+   * `connection` (server) or `open` (client) listeners ran.
+   */
+  setSocket(socket: Duplex, head: Buffer, setup: SocketSetup): void {
+    const maxPayload = setup.maxPayload > 0 ? setup.maxPayload : Number.MAX_SAFE_INTEGER;
+    this._socket = socket;
+    this._protocol = setup.protocol;
+    this._extensions = setup.extensions;
+    if (head.length > 0) socket.unshift(head);
+    const transport = socket as NetSocket;
+    if (typeof transport.setTimeout === 'function') transport.setTimeout(0);
+    if (typeof transport.setNoDelay !== 'function')
+      (transport as { setNoDelay?: () => void }).setNoDelay = noop;
+    this._inner = new WsxSocket<WebSocket>({
+      role: this._isServer ? 'server' : 'client',
+      transport,
+      handlers: SOCKET_HANDLERS,
+      data: this,
+      protocol: setup.protocol,
+      extensions: setup.extensions,
+      url: this._url ?? '',
+      settings: { closeTimeout: setup.closeTimeout ?? WS_CLOSE_TIMEOUT, backpressureLimit: 1024 * 1024 },
+      limits: {
+        maxMessageSize: maxPayload,
+        maxFrameSize: maxPayload,
+        ...(setup.maxFragments === undefined ? {} : { maxFragments: setup.maxFragments }),
+      },
+      deflate: setup.deflate,
+    });
+    this._readyState = OPEN;
+    this._inner.start(undefined);
+  }
+
+  /** @internal Emits `close` once, with the code and reason of the closing handshake. */
+  emitClose(): void {
+    if (this._readyState === CLOSED) return;
+    this._readyState = CLOSED;
+    this.emit('close', this._closeCode, this._closeMessage);
+  }
+
+  /**
+   * Starts the closing handshake. While connecting, the handshake is aborted instead. A code
+   * must be one that may be sent; the reason is at most 123 bytes of UTF-8.
+   */
+  close(code?: number, reason?: string | Buffer): void {
+    const state = this.readyState;
+    if (state === CLOSED) return;
+    if (state === CONNECTING) {
+      abortHandshake(this, this._req, 'WebSocket was closed before the connection was established');
+      return;
+    }
+    if (state === CLOSING && this._closeFrameSent) return;
+    const reasonText = checkCloseArguments(code, reason);
+    const inner = this._inner!;
+    this._readyState = CLOSING;
+    if (this._closeFrameSent) return;
+    this._closeFrameSent = true;
+    if (code === undefined) inner.closeWithoutStatus();
+    else inner.close(code, reasonText);
+  }
+
+  pause(): void {
+    if (this._readyState === CONNECTING || this.readyState === CLOSED) return;
+    this._paused = true;
+    this._inner!.pause();
+  }
+
+  resume(): void {
+    if (this._readyState === CONNECTING || this.readyState === CLOSED) return;
+    this._paused = false;
+    if (!this._receivingHalted) this._inner!.resume();
+  }
+
+  /** @internal Set once the peer's close frame arrived: nothing more is read. */
+  _receivingHalted = false;
+
+  ping(data?: unknown, mask?: boolean | SendCallback, cb?: SendCallback): void {
+    this.control('ping', data, mask, cb);
+  }
+
+  pong(data?: unknown, mask?: boolean | SendCallback, cb?: SendCallback): void {
+    this.control('pong', data, mask, cb);
+  }
+
+  private control(kind: 'ping' | 'pong', data: unknown, mask: unknown, cb: SendCallback | undefined): void {
+    if (this._readyState === CONNECTING) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
+    if (typeof data === 'function') {
+      cb = data as SendCallback;
+      data = undefined;
+    } else if (typeof mask === 'function') {
+      cb = mask as SendCallback;
+    }
+    if (typeof data === 'number') data = data.toString();
+    const payload = controlPayload(data);
+    if (this.readyState !== OPEN) {
+      this.sendAfterClose(payload, cb);
+      return;
+    }
+    if (kind === 'ping') this._inner!.ping(payload);
+    else this._inner!.pong(payload);
+    if (cb !== undefined) whenWritten(this._socket!, cb);
+  }
+
+  /**
+   * Sends a message. `binary` defaults to whether `data` is not a string; `fin: false` sends a
+   * fragment (the next sends continue the message); `compress: false` sends it uncompressed.
+   */
+  send(
+    data: unknown,
+    options?: { binary?: boolean; compress?: boolean; fin?: boolean; mask?: boolean } | SendCallback,
+    cb?: SendCallback,
+  ): void {
+    if (typeof options === 'function') {
+      cb = options;
+      options = undefined;
+    }
+    if (this._readyState === CONNECTING) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
+    if (typeof data === 'number') data = data.toString();
+    if (this.readyState !== OPEN) {
+      this.sendAfterClose(data === undefined ? EMPTY_BUFFER : toSendable(data), cb);
+      return;
+    }
+    const sendable = toSendable(data);
+    const binary = options?.binary ?? typeof data !== 'string';
+    const fin = options?.fin ?? true;
+    const compress = options?.compress === false ? false : undefined;
+    const inner = this._inner!;
+    if (!fin || this._fragmenting) {
+      this._fragmenting = !fin;
+      inner.sendFragment(sendable, { binary: this._fragmentBinary ?? binary, fin });
+      this._fragmentBinary = fin ? undefined : (this._fragmentBinary ?? binary);
+    } else if (binary) {
+      inner.sendBinary(typeof sendable === 'string' ? Buffer.from(sendable) : sendable, compress);
+    } else {
+      inner.sendText(sendable, compress);
+    }
+    if (cb !== undefined) whenWritten(this._socket!, cb);
+  }
+
+  /** An outgoing fragmented message is in progress, and of which type. */
+  private _fragmenting = false;
+  private _fragmentBinary: boolean | undefined = undefined;
+
+  private sendAfterClose(data: string | Uint8Array, cb: SendCallback | undefined): void {
+    this._bufferedAmount += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    if (cb === undefined) return;
+    const state = this.readyState;
+    process.nextTick(
+      cb,
+      new Error(`WebSocket is not open: readyState ${state} (${READY_STATE_NAMES[state]})`),
+    );
+  }
+
+  /** Drops the connection at once; while connecting, aborts the handshake. */
+  terminate(): void {
+    const state = this.readyState;
+    if (state === CLOSED) return;
+    if (state === CONNECTING) {
+      abortHandshake(this, this._req, 'WebSocket was closed before the connection was established');
+      return;
+    }
+    this._readyState = CLOSING;
+    this._inner!.terminate();
+  }
+
+  addEventListener(type: string, listener: EventListenerLike, options?: { once?: boolean }): void {
+    addEventListener(this, type, listener, options);
+  }
+
+  removeEventListener(type: string, listener: EventListenerLike): void {
+    removeEventListener(this, type, listener);
+  }
+
+  declare onopen: ((event: import('./events.js').Event) => void) | null;
+  declare onmessage: ((event: import('./events.js').MessageEvent) => void) | null;
+  declare onclose: ((event: import('./events.js').CloseEvent) => void) | null;
+  declare onerror: ((event: import('./events.js').ErrorEvent) => void) | null;
+}
+
+for (const [name, value] of [
+  ['CONNECTING', CONNECTING],
+  ['OPEN', OPEN],
+  ['CLOSING', CLOSING],
+  ['CLOSED', CLOSED],
+] as const) {
+  Object.defineProperty(WebSocket, name, { enumerable: true, value });
+  Object.defineProperty(WebSocket.prototype, name, { enumerable: true, value });
+}
+for (const name of [
+  'binaryType',
+  'bufferedAmount',
+  'extensions',
+  'isPaused',
+  'protocol',
+  'readyState',
+  'url',
+]) {
+  Object.defineProperty(WebSocket.prototype, name, { enumerable: true });
+}
+defineEventAttributes(WebSocket.prototype);
+
+/**
+ * Calls `cb` once what was written so far has been handed to the operating system: the
+ * node socket flushes its frames at the end of the tick, and an empty write after them
+ * completes in order.
+ */
+function whenWritten(socket: Duplex, cb: SendCallback): void {
+  process.nextTick(writeMarker, socket, cb);
+}
+function writeMarker(socket: Duplex, cb: SendCallback): void {
+  if (socket.destroyed || socket.writableEnded) {
+    cb(new Error('The socket was closed before the data was written'));
+    return;
+  }
+  socket.write(EMPTY_BUFFER, (error) => cb(error ?? undefined));
+}
+function noop(): void {}
