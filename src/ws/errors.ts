@@ -27,6 +27,8 @@ const WS_CODES: Record<string, readonly [string, string]> = {
   WSX_MESSAGE_TOO_BIG: ['WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 'Max payload size exceeded'],
 };
 
+const NUMBERED = new Set(['WSX_RESERVED_OPCODE', 'WSX_CONTROL_FRAME_TOO_LONG', 'WSX_INVALID_CLOSE_CODE']);
+
 /** The error a ws `error` listener is given for a violation: ws's code and wording, wsx's error as `cause`. */
 export function toWsError(violation: ProtocolViolation): WsError {
   let error: WsError;
@@ -42,7 +44,10 @@ export function toWsError(violation: ProtocolViolation): WsError {
     error.code = rsv1 ? 'WS_ERR_UNEXPECTED_RSV_1' : 'WS_ERR_UNEXPECTED_RSV_2_3';
   } else if (mapped !== undefined) {
     const [code, text] = mapped;
-    const message = text.startsWith('Max') ? text : `Invalid WebSocket frame: ${text}`;
+    // ws names the offending value (opcode, length, status code) where wsx's detail has it.
+    const value = NUMBERED.has(violation.code) ? /(\d+)(?: bytes)?$/.exec(violation.message)?.[1] : undefined;
+    const wording = value === undefined ? text : `${text} ${value}`;
+    const message = text.startsWith('Max') ? text : `Invalid WebSocket frame: ${wording}`;
     error =
       code === 'WS_ERR_INVALID_UTF8'
         ? new Error(message, { cause: violation })

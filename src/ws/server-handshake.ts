@@ -22,7 +22,7 @@ export interface CheckedUpgrade {
 export interface Refusal {
   readonly status: number;
   readonly message: string;
-  readonly headers?: Record<string, string>;
+  readonly headers?: Record<string, string | number>;
 }
 
 const KEY = /^[+/0-9A-Za-z]{22}==$/;
@@ -83,7 +83,7 @@ export function refuse(
   socket: Duplex,
   status: number,
   message?: string,
-  headers?: Record<string, string>,
+  headers?: Record<string, string | number>,
 ): void {
   const body = message || STATUS_CODES[status] || '';
   let lines: string;
@@ -92,7 +92,7 @@ export function refuse(
       Connection: 'close',
       'Content-Type': 'text/html',
       'Content-Length': String(Buffer.byteLength(body)),
-      ...headers,
+      ...Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name, String(value)])),
     });
   } catch {
     // A header the application gave cannot be written: refuse without it.

@@ -25,7 +25,12 @@ export interface VerifyClientInfo {
 export type VerifyClientCallbackSync = (info: VerifyClientInfo) => boolean;
 export type VerifyClientCallbackAsync = (
   info: VerifyClientInfo,
-  callback: (verified: boolean, code?: number, message?: string, headers?: Record<string, string>) => void,
+  callback: (
+    verified: boolean,
+    code?: number,
+    message?: string,
+    headers?: Record<string, string | number>,
+  ) => void,
 ) => void;
 
 /** ws's server options. */
@@ -63,7 +68,8 @@ export class WebSocketServer extends EventEmitter {
   clients: Set<WebSocket> | undefined;
   /** @internal */
   _server: HttpServer | HttpsServer | EventEmitter | null = null;
-  private state = RUNNING;
+  /** @internal RUNNING, CLOSING or CLOSED (ws's name). */
+  _state = RUNNING;
   private shouldEmitClose = false;
   private removeListeners: (() => void) | null = null;
   private readonly deflate: PerMessageDeflateOptions;
@@ -124,14 +130,14 @@ export class WebSocketServer extends EventEmitter {
    * tracked client has closed. Open clients are not closed.
    */
   close(cb?: (error?: Error) => void): void {
-    if (this.state === CLOSED) {
+    if (this._state === CLOSED) {
       if (cb) this.once('close', () => cb(new Error('The server is not running')));
       process.nextTick(emitClose, this);
       return;
     }
     if (cb) this.once('close', cb);
-    if (this.state === CLOSING) return;
-    this.state = CLOSING;
+    if (this._state === CLOSING) return;
+    this._state = CLOSING;
     const own = !this.options.noServer && !this.options.server;
     const server = this._server;
     this.removeListeners?.();
@@ -215,7 +221,7 @@ export class WebSocketServer extends EventEmitter {
         'server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration',
       );
     }
-    if (this.state > RUNNING) {
+    if (this._state > RUNNING) {
       refuse(socket, 503);
       return;
     }
@@ -267,7 +273,7 @@ export class WebSocketServer extends EventEmitter {
     socket: Duplex,
     status: number,
     message: string,
-    headers?: Record<string, string>,
+    headers?: Record<string, string | number>,
   ): void {
     if (this.listenerCount('wsClientError') > 0) {
       const error = new Error(message);
@@ -280,7 +286,7 @@ export class WebSocketServer extends EventEmitter {
 }
 
 function emitClose(server: WebSocketServer): void {
-  (server as unknown as { state: number }).state = CLOSED;
+  server._state = CLOSED;
   server.emit('close');
 }
 

@@ -22,6 +22,7 @@ import {
   type EventListenerLike,
   removeEventListener,
 } from './events.js';
+import { Outbox, type SendCallback } from './outbox.js';
 import { checkCloseArguments, controlPayload, toSendable } from './send-data.js';
 import { SOCKET_HANDLERS } from './socket-handlers.js';
 
@@ -36,14 +37,12 @@ export interface SocketSetup {
   readonly closeTimeout?: number | undefined;
 }
 
-type SendCallback = (error?: Error) => void;
-
 /** The shape of ws's `WebSocket` (client and server side), on wsx's connection and Node binding. */
 export class WebSocket extends EventEmitter {
-  static readonly CONNECTING = CONNECTING;
-  static readonly OPEN = OPEN;
-  static readonly CLOSING = CLOSING;
-  static readonly CLOSED = CLOSED;
+  declare static readonly CONNECTING: 0;
+  declare static readonly OPEN: 1;
+  declare static readonly CLOSING: 2;
+  declare static readonly CLOSED: 3;
   declare readonly CONNECTING: 0;
   declare readonly OPEN: 1;
   declare readonly CLOSING: 2;
@@ -113,7 +112,8 @@ export class WebSocket extends EventEmitter {
   }
 
   get bufferedAmount(): number {
-    return this._inner === null ? this._bufferedAmount : this._inner.bufferedAmount + this._bufferedAmount;
+    const queued = this._outbox === null ? 0 : this._outbox.bytes;
+    return (this._inner === null ? 0 : this._inner.bufferedAmount) + this._bufferedAmount + queued;
   }
 
   /** Names of the negotiated extensions, comma-separated. */
@@ -182,6 +182,7 @@ export class WebSocket extends EventEmitter {
   /** @internal Emits `close` once, with the code and reason of the closing handshake. */
   emitClose(): void {
     if (this._readyState === CLOSED) return;
+    this._outbox?.abandon(new Error('The socket was closed while the blob was being read'));
     this._readyState = CLOSED;
     this.emit('close', this._closeCode, this._closeMessage);
   }
@@ -197,15 +198,25 @@ export class WebSocket extends EventEmitter {
       abortHandshake(this, this._req, 'WebSocket was closed before the connection was established');
       return;
     }
-    if (state === CLOSING && this._closeFrameSent) return;
+    if (state === CLOSING && (this._closeFrameSent || this._inner === null)) return;
     const reasonText = checkCloseArguments(code, reason);
-    const inner = this._inner!;
     this._readyState = CLOSING;
     if (this._closeFrameSent) return;
     this._closeFrameSent = true;
-    if (code === undefined) inner.closeWithoutStatus();
-    else inner.close(code, reasonText);
+    if (this._outbox?.busy) this._outbox.push(null, 0, undefined, () => this.closeNow(code, reasonText));
+    else this.closeNow(code, reasonText);
   }
+
+  private closeNow(code: number | undefined, reason: string): void {
+    const inner = this._inner!;
+    if (code === undefined) inner.closeWithoutStatus();
+    else inner.close(code, reason);
+    // ws writes the close frame at once: it is not left for the end of the tick.
+    inner.flushNow();
+  }
+
+  /** @internal Messages waiting behind a Blob being read; null until the first Blob. */
+  _outbox: Outbox | null = null;
 
   pause(): void {
     if (this._readyState === CONNECTING || this.readyState === CLOSED) return;
@@ -244,9 +255,13 @@ export class WebSocket extends EventEmitter {
       this.sendAfterClose(payload, cb);
       return;
     }
-    if (kind === 'ping') this._inner!.ping(payload);
-    else this._inner!.pong(payload);
-    if (cb !== undefined) whenWritten(this._socket!, cb);
+    const run = () => {
+      if (kind === 'ping') this._inner!.ping(payload);
+      else this._inner!.pong(payload);
+      if (cb !== undefined) whenWritten(this._socket!, cb);
+    };
+    if (this._outbox?.busy) this._outbox.push(null, payload.length, cb, run);
+    else run();
   }
 
   /**
@@ -264,14 +279,39 @@ export class WebSocket extends EventEmitter {
     }
     if (this._readyState === CONNECTING) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
     if (typeof data === 'number') data = data.toString();
+    else if (!data) data = EMPTY_BUFFER;
+    const blob = data instanceof Blob ? data : null;
     if (this.readyState !== OPEN) {
-      this.sendAfterClose(data === undefined ? EMPTY_BUFFER : toSendable(data), cb);
+      this.sendAfterClose(blob ?? toSendable(data), cb);
       return;
     }
-    const sendable = toSendable(data);
     const binary = options?.binary ?? typeof data !== 'string';
     const fin = options?.fin ?? true;
     const compress = options?.compress === false ? false : undefined;
+    if (blob !== null || this._outbox?.busy) {
+      const sendable = blob === null ? toSendable(data) : null;
+      const size =
+        blob !== null
+          ? blob.size
+          : typeof sendable === 'string'
+            ? Buffer.byteLength(sendable)
+            : sendable!.length;
+      this._outbox ??= new Outbox();
+      this._outbox.push(blob, size, cb, (bytes) =>
+        this.sendNow(bytes ?? sendable!, binary, fin, compress, cb),
+      );
+      return;
+    }
+    this.sendNow(toSendable(data), binary, fin, compress, cb);
+  }
+
+  private sendNow(
+    sendable: string | Uint8Array,
+    binary: boolean,
+    fin: boolean,
+    compress: false | undefined,
+    cb: SendCallback | undefined,
+  ): void {
     const inner = this._inner!;
     if (!fin || this._fragmenting) {
       this._fragmenting = !fin;
@@ -289,8 +329,9 @@ export class WebSocket extends EventEmitter {
   private _fragmenting = false;
   private _fragmentBinary: boolean | undefined = undefined;
 
-  private sendAfterClose(data: string | Uint8Array, cb: SendCallback | undefined): void {
-    this._bufferedAmount += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+  private sendAfterClose(data: string | Uint8Array | Blob, cb: SendCallback | undefined): void {
+    this._bufferedAmount +=
+      data instanceof Blob ? data.size : typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     if (cb === undefined) return;
     const state = this.readyState;
     process.nextTick(
@@ -308,7 +349,7 @@ export class WebSocket extends EventEmitter {
       return;
     }
     this._readyState = CLOSING;
-    this._inner!.terminate();
+    this._inner?.terminate();
   }
 
   addEventListener(type: string, listener: EventListenerLike, options?: { once?: boolean }): void {
