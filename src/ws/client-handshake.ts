@@ -1,8 +1,8 @@
 import { type Agent, type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { type Socket as NetSocket, connect as netConnect } from 'node:net';
+import net, { type Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { connect as tlsConnect } from 'node:tls';
+import tls from 'node:tls';
 import { acceptResponse, buildOffer, EXTENSION_NAME } from '../protocol/extensions/negotiation.js';
 import { acceptKey, generateKey } from '../protocol/handshake/accept.js';
 import { formatExtensions, isToken, parseExtensions } from '../protocol/handshake/headers.js';
@@ -287,6 +287,23 @@ function checkUpgradeResponse(
     return 'Server indicated an extension that was not requested';
   }
   return { protocol: protocol ?? '', extensions };
+}
+
+/** How http.request connects by default: TCP, or a unix socket for ws+unix: URLs. */
+function netConnect(options: net.NetConnectOpts & { socketPath?: string }): NetSocket {
+  return net.connect({ ...options, path: options.socketPath } as net.NetConnectOpts);
+}
+
+/** TLS, with SNI for a host name (none for an IP address, or when `servername` is ''). */
+function tlsConnect(options: tls.ConnectionOptions & { host?: string }): tls.TLSSocket {
+  const servername =
+    options.servername || options.servername === ''
+      ? options.servername
+      : net.isIP(options.host ?? '')
+        ? ''
+        : options.host;
+  // Looked up at each call, so that code that wraps tls.connect sees the call.
+  return tls.connect({ ...options, path: undefined, servername });
 }
 
 /**

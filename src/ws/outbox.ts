@@ -21,6 +21,9 @@ export class Outbox {
   /** Bytes of the messages waiting. */
   bytes = 0;
 
+  /** `failed` is told when a Blob cannot be read (after every waiting callback was). */
+  constructor(private readonly failed: (error: Error) => void) {}
+
   get busy(): boolean {
     return this.queue.length > 0;
   }
@@ -63,6 +66,7 @@ export class Outbox {
         this.reading = false;
         if (this.queue[0] !== item) return;
         this.abandon(error);
+        this.failed(error);
       },
     );
   }

@@ -77,7 +77,8 @@ export function createWebSocketStream(ws: WebSocket, options?: DuplexOptions): D
     ws.send(chunk, callback);
   };
 
-  duplex.on('end', onStreamEnd);
+  duplex.on('end', onBothEnded);
+  duplex.on('finish', onBothEnded);
   duplex.on('error', onStreamError);
   return duplex;
 }
@@ -87,8 +88,8 @@ function emitStreamClose(stream: Duplex): void {
 }
 
 /** Both sides done: the stream is destroyed (it does not destroy itself, see `autoDestroy`). */
-function onStreamEnd(this: Duplex): void {
-  if (!this.destroyed && this.writableFinished) this.destroy();
+function onBothEnded(this: Duplex): void {
+  if (!this.destroyed && this.readableEnded && this.writableFinished) this.destroy();
 }
 
 /** An error destroys the stream; it is emitted again only if nobody else listens for it. */

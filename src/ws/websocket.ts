@@ -250,18 +250,25 @@ export class WebSocket extends EventEmitter {
       cb = mask as SendCallback;
     }
     if (typeof data === 'number') data = data.toString();
-    const payload = controlPayload(data);
+    const blob = data instanceof Blob ? data : null;
+    if (blob !== null && blob.size > 125)
+      throw new RangeError('The data size must not be greater than 125 bytes');
+    const payload = blob === null ? controlPayload(data) : null;
     if (this.readyState !== OPEN) {
-      this.sendAfterClose(payload, cb);
+      this.sendAfterClose(blob ?? payload!, cb);
       return;
     }
-    const run = () => {
-      if (kind === 'ping') this._inner!.ping(payload);
-      else this._inner!.pong(payload);
+    const run = (bytes: Uint8Array | null) => {
+      if (kind === 'ping') this._inner!.ping(bytes ?? payload!);
+      else this._inner!.pong(bytes ?? payload!);
       if (cb !== undefined) whenWritten(this._socket!, cb);
     };
-    if (this._outbox?.busy) this._outbox.push(null, payload.length, cb, run);
-    else run();
+    if (blob !== null || this._outbox?.busy) {
+      this._outbox ??= new Outbox((error) => this.blobFailed(error));
+      this._outbox.push(blob, blob?.size ?? payload!.length, cb, run);
+    } else {
+      run(null);
+    }
   }
 
   /**
@@ -296,13 +303,23 @@ export class WebSocket extends EventEmitter {
           : typeof sendable === 'string'
             ? Buffer.byteLength(sendable)
             : sendable!.length;
-      this._outbox ??= new Outbox();
+      this._outbox ??= new Outbox((error) => this.blobFailed(error));
       this._outbox.push(blob, size, cb, (bytes) =>
         this.sendNow(bytes ?? sendable!, binary, fin, compress, cb),
       );
       return;
     }
     this.sendNow(toSendable(data), binary, fin, compress, cb);
+  }
+
+  /** A Blob given to `send` could not be read: the connection ends, as with ws. */
+  private blobFailed(error: Error): void {
+    if (this._readyState === CLOSED) return;
+    this._readyState = CLOSING;
+    this._socket?.end();
+    if (this._errorEmitted) return;
+    this._errorEmitted = true;
+    this.emit('error', error);
   }
 
   private sendNow(

@@ -41,11 +41,12 @@ interface Line {
  * process. A test that never reported (its process died of an uncaught exception first) is
  * failed with that reason; mocha's --dry-run gives the full list of tests to tell.
  */
-export async function runSuite(dir: string): Promise<Outcome[]> {
+export async function runSuite(dir: string, only?: string): Promise<Outcome[]> {
   const shadow = buildShadow(dir, REPO_ROOT);
   try {
     const outcomes: Outcome[] = [];
-    for (const file of PUBLIC_FILES) outcomes.push(...(await runFile(shadow, file)));
+    for (const file of PUBLIC_FILES)
+      if (only === undefined || file.includes(only)) outcomes.push(...(await runFile(shadow, file)));
     return outcomes;
   } finally {
     rmSync(shadow, { recursive: true, force: true });
@@ -133,7 +134,8 @@ export function summary(dir: string, outcomes: readonly Outcome[]) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const dir = suiteDir();
-  const outcomes = await runSuite(dir);
+  const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
+  const outcomes = await runSuite(dir, only);
   const list = existsSync(LIST_PATH) ? readList() : {};
   const { unexpected, nowPassing, stale } = compare(outcomes, list);
   const counts = summary(dir, outcomes);
