@@ -6,7 +6,13 @@ import tls from 'node:tls';
 import { acceptResponse, buildOffer, EXTENSION_NAME } from '../protocol/extensions/negotiation.js';
 import { acceptKey, generateKey } from '../protocol/handshake/accept.js';
 import { formatExtensions, isToken, parseExtensions } from '../protocol/handshake/headers.js';
-import { CLOSING, CONNECTING, DEFAULT_MAX_REDIRECTS, WS_CLOSE_TIMEOUT } from './constants.js';
+import {
+  CLOSING,
+  CONNECTING,
+  DEFAULT_MAX_PAYLOAD,
+  DEFAULT_MAX_REDIRECTS,
+  WS_CLOSE_TIMEOUT,
+} from './constants.js';
 import { deflateSetting, type WsPerMessageDeflateOptions } from './deflate-options.js';
 import { handshakeError } from './errors.js';
 import type { WebSocket } from './websocket.js';
@@ -28,6 +34,7 @@ export interface ClientOptions {
   allowSynchronousEvents?: boolean;
   autoPong?: boolean;
   closeTimeout?: number;
+  maxFragments?: number;
   [option: string]: unknown;
 }
 
@@ -197,7 +204,8 @@ export function startClientHandshake(
       }
     }
     ws.setSocket(socket, head, {
-      maxPayload: (opts.maxPayload as number | undefined) ?? 0,
+      maxPayload: (opts.maxPayload as number | undefined) ?? DEFAULT_MAX_PAYLOAD,
+      maxFragments: opts.maxFragments as number | undefined,
       protocol: problem.protocol,
       extensions: params === null ? '' : EXTENSION_NAME,
       deflate: params,

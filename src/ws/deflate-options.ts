@@ -4,8 +4,9 @@ import type { PerMessageDeflateOptions } from '../protocol/extensions/negotiatio
 export interface WsPerMessageDeflateOptions {
   serverNoContextTakeover?: boolean;
   clientNoContextTakeover?: boolean;
-  serverMaxWindowBits?: number | boolean;
-  clientMaxWindowBits?: number | boolean;
+  serverMaxWindowBits?: number;
+  /** On a client, `true` offers the parameter without a value (ws accepts it at run time). */
+  clientMaxWindowBits?: number;
   zlibDeflateOptions?: { level?: number; memLevel?: number; [option: string]: unknown };
   zlibInflateOptions?: Record<string, unknown>;
   threshold?: number;
@@ -23,13 +24,13 @@ export function deflateSetting(
   if (setting === undefined ? !defaultOn : !setting) return { enabled: false };
   const options: WsPerMessageDeflateOptions = typeof setting === 'object' ? setting : {};
   const zlib = options.zlibDeflateOptions ?? {};
-  const windowBits = (value: number | boolean | undefined) => (typeof value === 'number' ? value : undefined);
+  const windowBits = (value: unknown) => (typeof value === 'number' ? value : undefined);
   return {
     serverNoContextTakeover: options.serverNoContextTakeover === true,
     clientNoContextTakeover: options.clientNoContextTakeover === true,
     serverMaxWindowBits: windowBits(options.serverMaxWindowBits),
     clientMaxWindowBits:
-      options.clientMaxWindowBits === true ? true : windowBits(options.clientMaxWindowBits),
+      (options.clientMaxWindowBits as unknown) === true ? true : windowBits(options.clientMaxWindowBits),
     level: zlib.level,
     memLevel: zlib.memLevel,
     threshold: options.threshold ?? 1024,

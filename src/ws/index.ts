@@ -10,6 +10,11 @@ import { WebSocket } from './websocket.js';
 export type { ClientOptions } from './client-handshake.js';
 export type { WsPerMessageDeflateOptions as PerMessageDeflateOptions } from './deflate-options.js';
 export { CloseEvent, ErrorEvent, Event, MessageEvent } from './events.js';
+
+// The types @types/ws exports by name.
+export type RawData = WebSocket.RawData;
+export type Data = WebSocket.Data;
+export type CertMeta = WebSocket.CertMeta;
 export type {
   ServerOptions,
   VerifyClientCallbackAsync,
@@ -17,24 +22,17 @@ export type {
   VerifyClientInfo,
 } from './server.js';
 
-/** ws's default export: the WebSocket class, with the rest of the API as its properties. */
-interface WsExport {
-  Server: typeof WebSocketServer;
-  WebSocketServer: typeof WebSocketServer;
-  WebSocket: typeof WebSocket;
-  createWebSocketStream: typeof createWebSocketStream;
-}
+// ws's default export is the WebSocket class, with the rest of the API as its properties.
 const statics = { Server: WebSocketServer, WebSocketServer, WebSocket, createWebSocketStream };
 for (const [name, value] of Object.entries(statics)) {
   Object.defineProperty(WebSocket, name, { value, enumerable: true, configurable: true, writable: true });
 }
-const DefaultExport = WebSocket as typeof WebSocket & WsExport;
 
 export {
   createWebSocketStream,
-  DefaultExport as default,
+  WebSocket as default,
   // What `require('wsx/ws')` returns (Node >= 20.19): the class itself, as with ws.
-  DefaultExport as 'module.exports',
+  WebSocket as 'module.exports',
   WebSocket,
   WebSocketServer as Server,
   WebSocketServer,

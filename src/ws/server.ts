@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import type { PerMessageDeflateOptions } from '../protocol/extensions/negotiation.js';
 import { acceptKey } from '../protocol/handshake/accept.js';
 import { formatExtensions } from '../protocol/handshake/headers.js';
+import { DEFAULT_MAX_PAYLOAD } from './constants.js';
 import { deflateSetting, type WsPerMessageDeflateOptions } from './deflate-options.js';
 import { checkUpgradeRequest, refuse } from './server-handshake.js';
 import { WebSocket } from './websocket.js';
@@ -38,7 +39,7 @@ export interface ServerOptions {
   host?: string;
   port?: number;
   backlog?: number;
-  server?: HttpServer | HttpsServer | EventEmitter;
+  server?: HttpServer | HttpsServer;
   noServer?: boolean;
   path?: string;
   verifyClient?: VerifyClientCallbackSync | VerifyClientCallbackAsync;
@@ -51,6 +52,10 @@ export interface ServerOptions {
   allowSynchronousEvents?: boolean;
   autoPong?: boolean;
   closeTimeout?: number;
+  /** Most frames in one message (wsx's default 131,072). */
+  maxFragments?: number;
+  /** Accepted for compatibility; wsx assembles messages without a chunk count. */
+  maxBufferedChunks?: number;
   WebSocket?: typeof WebSocket;
 }
 
@@ -59,13 +64,12 @@ const CLOSING = 1;
 const CLOSED = 2;
 /** Sockets already given to `handleUpgrade`. */
 const upgraded = new WeakSet<Duplex>();
-const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
 
 /** ws's `WebSocketServer` over wsx's handshake checks and sockets. */
 export class WebSocketServer extends EventEmitter {
   readonly options: ServerOptions & { WebSocket: typeof WebSocket };
-  /** The connected clients, when `clientTracking` is on (the default). */
-  clients: Set<WebSocket> | undefined;
+  /** The connected clients, when `clientTracking` is on (the default; otherwise undefined, as with ws). */
+  clients: Set<WebSocket>;
   /** @internal */
   _server: HttpServer | HttpsServer | EventEmitter | null = null;
   /** @internal RUNNING, CLOSING or CLOSED (ws's name). */
@@ -114,7 +118,12 @@ export class WebSocketServer extends EventEmitter {
           this.handleUpgrade(req, socket, head, (ws) => this.emit('connection', ws, req)),
       });
     }
-    if (this.options.clientTracking) this.clients = new Set();
+    this.clients = (this.options.clientTracking ? new Set() : undefined) as Set<WebSocket>;
+  }
+
+  /** The `path` option ('' when every path is taken). */
+  get path(): string {
+    return this.options.path ?? '';
   }
 
   /** The address of the server ws made (`port`) or was given (`server`); null before listening. */
@@ -251,6 +260,7 @@ export class WebSocketServer extends EventEmitter {
     socket.removeListener('error', destroyOnError);
     ws.setSocket(socket, head, {
       maxPayload: this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+      maxFragments: this.options.maxFragments,
       protocol,
       extensions: checked.deflate === null ? '' : 'permessage-deflate',
       deflate: checked.deflate?.params ?? null,

@@ -43,6 +43,12 @@ export class WebSocket extends EventEmitter {
   declare static readonly OPEN: 1;
   declare static readonly CLOSING: 2;
   declare static readonly CLOSED: 3;
+  // Set by index.ts, as ws has them (types only here, so that this module does not load them).
+  declare static Server: typeof import('./server.js').WebSocketServer;
+  declare static WebSocketServer: typeof import('./server.js').WebSocketServer;
+  declare static WebSocket: typeof WebSocket;
+  declare static createWebSocketStream: typeof import('./stream.js').createWebSocketStream;
+
   declare readonly CONNECTING: 0;
   declare readonly OPEN: 1;
   declare readonly CLOSING: 2;
@@ -129,14 +135,15 @@ export class WebSocket extends EventEmitter {
     return this._protocol;
   }
 
-  get readyState(): number {
-    const state = this._readyState;
+  get readyState(): 0 | 1 | 2 | 3 {
+    const state = this._readyState as 0 | 1 | 2 | 3;
     if (state === OPEN && this._inner !== null && this._inner.readyState !== 'open') return CLOSING;
     return state;
   }
 
-  get url(): string | undefined {
-    return this._url;
+  /** The URL a client connected to (undefined on the server side, as with ws). */
+  get url(): string {
+    return this._url as string;
   }
 
   /** @internal Whether both close frames crossed (for `CloseEvent.wasClean`). */
@@ -377,10 +384,10 @@ export class WebSocket extends EventEmitter {
     removeEventListener(this, type, listener);
   }
 
-  declare onopen: ((event: import('./events.js').Event) => void) | null;
-  declare onmessage: ((event: import('./events.js').MessageEvent) => void) | null;
-  declare onclose: ((event: import('./events.js').CloseEvent) => void) | null;
-  declare onerror: ((event: import('./events.js').ErrorEvent) => void) | null;
+  declare onopen: ((event: WebSocket.Event) => void) | null;
+  declare onmessage: ((event: WebSocket.MessageEvent) => void) | null;
+  declare onclose: ((event: WebSocket.CloseEvent) => void) | null;
+  declare onerror: ((event: WebSocket.ErrorEvent) => void) | null;
 }
 
 for (const [name, value] of [
@@ -421,3 +428,38 @@ function writeMarker(socket: Duplex, cb: SendCallback): void {
   socket.write(EMPTY_BUFFER, (error) => cb(error ?? undefined));
 }
 function noop(): void {}
+
+/**
+ * The types ws's users reach through the class (`WebSocket.RawData`, `WebSocket.ServerOptions`...),
+ * as @types/ws declares them.
+ */
+export declare namespace WebSocket {
+  type RawData = Buffer | ArrayBuffer | Buffer[];
+  type Data = string | Buffer | ArrayBuffer | Buffer[];
+  type CertMeta = string | string[] | Buffer | Buffer[];
+  type ClientOptions = import('./client-handshake.js').ClientOptions;
+  type ServerOptions = import('./server.js').ServerOptions;
+  type PerMessageDeflateOptions = import('./deflate-options.js').WsPerMessageDeflateOptions;
+  type VerifyClientCallbackSync = import('./server.js').VerifyClientCallbackSync;
+  type VerifyClientCallbackAsync = import('./server.js').VerifyClientCallbackAsync;
+  type Server = import('./server.js').WebSocketServer;
+  type WebSocketServer = import('./server.js').WebSocketServer;
+  /** What `on<event>` attributes and `addEventListener` listeners receive (see events.ts). */
+  interface Event {
+    type: string;
+    target: WebSocket;
+  }
+  interface MessageEvent extends Event {
+    data: Data;
+  }
+  interface CloseEvent extends Event {
+    wasClean: boolean;
+    code: number;
+    reason: string;
+  }
+  interface ErrorEvent extends Event {
+    // biome-ignore lint/suspicious/noExplicitAny: whatever was thrown, as @types/ws has it
+    error: any;
+    message: string;
+  }
+}
