@@ -1,4 +1,3 @@
-import type { EventEmitter } from 'node:events';
 import { kForOnEventAttribute, kListener } from './constants.js';
 
 /**
@@ -87,10 +86,14 @@ type Wrapper = ((...args: any[]) => void) & {
   [kForOnEventAttribute]?: boolean;
 };
 
-/** What the emitter tells the wrappers beyond the event's arguments. */
-export interface EventSource extends EventEmitter {
+/** The emitter the listeners go on, and what it tells them beyond the event's arguments. */
+export interface EventSource {
   /** Whether both close frames crossed (for `CloseEvent.wasClean`). */
   readonly closedCleanly: boolean;
+  listeners(event: string): unknown[];
+  on(event: string, listener: Wrapper): unknown;
+  once(event: string, listener: Wrapper): unknown;
+  removeListener(event: string, listener: Wrapper): unknown;
 }
 
 function dispatch(handler: EventListenerLike, target: unknown, event: Event): void {

@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import type { EventEmitter } from 'node:events';
 import {
   createServer,
   type Server as HttpServer,
@@ -15,6 +15,7 @@ import { formatExtensions } from '../protocol/handshake/headers.js';
 import { DEFAULT_MAX_PAYLOAD } from './constants.js';
 import { deflateSetting, type WsPerMessageDeflateOptions } from './deflate-options.js';
 import { checkUpgradeRequest, refuse } from './server-handshake.js';
+import { type ServerEvents, typedEmitter } from './typed-events.js';
 import { WebSocket } from './websocket.js';
 
 /** What `verifyClient` is told of a request. */
@@ -66,7 +67,7 @@ const CLOSED = 2;
 const upgraded = new WeakSet<Duplex>();
 
 /** ws's `WebSocketServer` over wsx's handshake checks and sockets. */
-export class WebSocketServer extends EventEmitter {
+export class WebSocketServer extends typedEmitter<ServerEvents>() {
   readonly options: ServerOptions & { WebSocket: typeof WebSocket };
   /** The connected clients, when `clientTracking` is on (the default; otherwise undefined, as with ws). */
   clients: Set<WebSocket>;

@@ -25,6 +25,7 @@ import {
 import { Outbox, type SendCallback } from './outbox.js';
 import { checkCloseArguments, controlPayload, toSendable } from './send-data.js';
 import { SOCKET_HANDLERS } from './socket-handlers.js';
+import { typedEmitter, type WebSocketEvents } from './typed-events.js';
 
 /** What the server (or the client's handshake) hands a WebSocket with its transport. */
 export interface SocketSetup {
@@ -38,7 +39,7 @@ export interface SocketSetup {
 }
 
 /** The shape of ws's `WebSocket` (client and server side), on wsx's connection and Node binding. */
-export class WebSocket extends EventEmitter {
+export class WebSocket extends typedEmitter<WebSocketEvents>() {
   declare static readonly CONNECTING: 0;
   declare static readonly OPEN: 1;
   declare static readonly CLOSING: 2;
