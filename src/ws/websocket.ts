@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { ClientRequest } from 'node:http';
 import type { Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
