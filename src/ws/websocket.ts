@@ -178,7 +178,8 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
       limits: {
         maxMessageSize: maxPayload,
         maxFrameSize: maxPayload,
-        ...(setup.maxFragments === undefined ? {} : { maxFragments: setup.maxFragments }),
+        // ws reads 0 as "no limit"; wsx keeps its default then (a limit is never lifted by accident).
+        ...(setup.maxFragments ? { maxFragments: setup.maxFragments } : {}),
       },
       deflate: setup.deflate,
     });
