@@ -1,4 +1,7 @@
+import type { Duplex } from 'node:stream';
 import { isValidWireCloseCode, MAX_CLOSE_REASON_BYTES } from '../protocol/close.js';
+import { EMPTY_BUFFER } from './constants.js';
+import type { SendCallback } from './outbox.js';
 
 /** What `send` takes, as the node socket takes it: a string, or bytes over the same memory. */
 export function toSendable(data: unknown): string | Uint8Array {
@@ -29,4 +32,20 @@ export function checkCloseArguments(code: number | undefined, reason: string | B
   const length = typeof reason === 'string' || reason === undefined ? Buffer.byteLength(text) : reason.length;
   if (length > MAX_CLOSE_REASON_BYTES) throw new RangeError('The message must not be greater than 123 bytes');
   return text;
+}
+
+/**
+ * Calls `cb` once what was written so far has been handed to the operating system: the
+ * node socket flushes its frames at the end of the tick, and an empty write after them
+ * completes in order.
+ */
+export function whenWritten(socket: Duplex, cb: SendCallback): void {
+  process.nextTick(writeMarker, socket, cb);
+}
+function writeMarker(socket: Duplex, cb: SendCallback): void {
+  if (socket.destroyed || socket.writableEnded) {
+    cb(new Error('The socket was closed before the data was written'));
+    return;
+  }
+  socket.write(EMPTY_BUFFER, (error) => cb(error ?? undefined));
 }

@@ -22,7 +22,7 @@ import {
   removeEventListener,
 } from './events.js';
 import { Outbox, type SendCallback } from './outbox.js';
-import { checkCloseArguments, controlPayload, toSendable } from './send-data.js';
+import { checkCloseArguments, controlPayload, toSendable, whenWritten } from './send-data.js';
 import { SOCKET_HANDLERS } from './socket-handlers.js';
 import { typedEmitter, type WebSocketEvents } from './typed-events.js';
 
@@ -294,13 +294,14 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
     }
     if (this._readyState === CONNECTING) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
     if (typeof data === 'number') data = data.toString();
-    else if (!data) data = EMPTY_BUFFER;
+    // Decided before an empty value becomes an empty Buffer: send('') is an empty text message.
+    const binary = options?.binary ?? typeof data !== 'string';
+    if (!data) data = EMPTY_BUFFER;
     const blob = data instanceof Blob ? data : null;
     if (this.readyState !== OPEN) {
       this.sendAfterClose(blob ?? toSendable(data), cb);
       return;
     }
-    const binary = options?.binary ?? typeof data !== 'string';
     const fin = options?.fin ?? true;
     const compress = options?.compress === false ? false : undefined;
     if (blob !== null || this._outbox?.busy) {
@@ -413,21 +414,6 @@ for (const name of [
 }
 defineEventAttributes(WebSocket.prototype);
 
-/**
- * Calls `cb` once what was written so far has been handed to the operating system: the
- * node socket flushes its frames at the end of the tick, and an empty write after them
- * completes in order.
- */
-function whenWritten(socket: Duplex, cb: SendCallback): void {
-  process.nextTick(writeMarker, socket, cb);
-}
-function writeMarker(socket: Duplex, cb: SendCallback): void {
-  if (socket.destroyed || socket.writableEnded) {
-    cb(new Error('The socket was closed before the data was written'));
-    return;
-  }
-  socket.write(EMPTY_BUFFER, (error) => cb(error ?? undefined));
-}
 function noop(): void {}
 
 /**
