@@ -124,6 +124,8 @@ export function startClientHandshake(
   };
   opts.headers = headers as never;
   opts.path = url.pathname + url.search;
+  // As with ws, no time limit unless one is given: ws's own tests leave handshakes pending on
+  // purpose, and a default would fail them later (docs/migrating-from-ws.md).
   opts.timeout = opts.handshakeTimeout;
 
   const deflate = deflateSetting(opts.perMessageDeflate, true);
@@ -157,7 +159,12 @@ export function startClientHandshake(
   ws._req = req;
   if (ws._redirects > 0) ws.emit('redirect', ws.url, req);
 
-  if (opts.timeout) req.on('timeout', () => abortHandshake(ws, req, 'Opening handshake has timed out'));
+  if (opts.timeout) {
+    req.on('timeout', () => {
+      // The socket's idle timer may still fire after the request was given up.
+      if (ws._req === req && !abandoned.has(req)) abortHandshake(ws, req, 'Opening handshake has timed out');
+    });
+  }
   req.on('error', (error) => {
     if (ws._req !== req || abandoned.has(req)) return;
     ws._req = null;

@@ -9,7 +9,7 @@ import {
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { PerMessageDeflateOptions } from '../protocol/extensions/negotiation.js';
+import { type PerMessageDeflateOptions, serverDeflateOptions } from '../protocol/extensions/negotiation.js';
 import { acceptKey } from '../protocol/handshake/accept.js';
 import { formatExtensions } from '../protocol/handshake/headers.js';
 import { DEFAULT_MAX_PAYLOAD } from './constants.js';
@@ -104,6 +104,7 @@ export class WebSocketServer extends typedEmitter<ServerEvents>() {
     }
     // Checked here, so that bad settings fail the constructor rather than the first upgrade.
     this.deflate = deflateSetting(this.options.perMessageDeflate, false);
+    serverDeflateOptions(this.deflate); // throws a RangeError for out-of-range settings
     if (port != null) {
       const http = createServer(answerUpgradeRequired);
       this._server = http;
