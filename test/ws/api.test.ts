@@ -55,7 +55,7 @@ describe('wsx/ws as a package', () => {
     const dir = join(ROOT, '.build', 'ws-types');
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    cpSync(join(ROOT, 'test', 'ws', 'fixtures', 'ws-style-usage.ts'), join(dir, 'usage.ts'));
+    cpSync(join(ROOT, 'test', 'ws', 'fixtures', 'ws-style-usage.ts.txt'), join(dir, 'usage.ts'));
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
