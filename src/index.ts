@@ -1,5 +1,7 @@
 /**
  * wsx: a WebSocket stack for Node.js — server, client and the protocol core under them.
+ *
+ * @module wsx
  */
 export { type ConnectOptions, connect } from './client/connect.js';
 // Client: WHATWG WebSocket, WebSocketStream, reconnection, proxies, unix sockets, redirects.

@@ -110,6 +110,18 @@ export function parseWebSocketUrl(input: string | URL): Target {
  * for the URL, the subprotocols or a header the handshake sets itself, a TypeError naming the
  * header for a name or value that cannot be sent. Subprotocols follow RFC 6455, not the
  * WHATWG standard: the server may select none of those offered (unless `requireProtocol`).
+ * Other defaults: a 10 s `handshakeTimeout`, the limits of {@link DEFAULT_LIMITS}, and
+ * permessage-deflate offered.
+ *
+ * @example
+ * ```ts
+ * import { connect } from 'wsx';
+ * const socket = await connect('ws://127.0.0.1:8080/echo', {
+ *   handlers: { message: (_socket, data, isBinary) => console.log(isBinary ? data : data.toString('utf8')) },
+ * });
+ * socket.sendText('hello');
+ * socket.close(1000, 'done');
+ * ```
  */
 export function connect<Data = unknown>(
   url: string | URL,

@@ -35,6 +35,7 @@ export interface SocketHandlers<Data = unknown> {
   drain?(socket: Socket<Data>): void;
   /** A ping arrived; the pong has been sent already. */
   ping?(socket: Socket<Data>, payload: Buffer): void;
+  /** A pong arrived (the answer to a ping, or an unsolicited one). */
   pong?(socket: Socket<Data>, payload: Buffer): void;
   /** The connection failed (protocol violation, limit, handler exception, transport error); `close` follows. */
   error?(socket: Socket<Data>, error: WebSocketError | Error): void;
@@ -67,6 +68,7 @@ export interface SocketSettings {
   readonly backpressureLimit: number;
 }
 
+/** The default {@link SocketSettings} (frozen): a 5 s close timeout, a 1 MiB backpressure limit. */
 export const DEFAULT_SOCKET_SETTINGS: SocketSettings = Object.freeze({
   closeTimeout: 5_000,
   backpressureLimit: 1024 * 1024,
@@ -77,9 +79,13 @@ export type BackpressurePolicy = 'drop' | 'close';
 
 /** Counters a socket adds its traffic to: one object per server, shared by its sockets. */
 export interface TrafficCounters {
+  /** Messages received. */
   messagesIn: number;
+  /** Bytes received on the wire (frames and all). */
   bytesIn: number;
+  /** Messages written. */
   messagesOut: number;
+  /** Bytes written to the wire (frames and all). */
   bytesOut: number;
   /** Messages not written because the socket was over `maxBackpressure`. */
   droppedBackpressure: number;
@@ -212,6 +218,8 @@ export class Socket<Data = unknown> implements ConnectionEvents {
   /** Reading is paused by the application, or because our own writes are backed up. */
   private pausedByUser = false;
   private pausedForWrites = false;
+  /** The peer ended its side while `pause` held frames it sent before: ours ends after them. */
+  private endAfterHeldInput = false;
   /** @internal The route's policies (shared). */
   readonly policies: SocketPolicies;
   /** @internal Heartbeat sweeps since bytes last arrived from the peer. */
@@ -261,6 +269,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     return this.connection.role;
   }
 
+  /** `open`, `closing` once a close frame went either way (or the connection failed), `closed` once the transport is gone. */
   get readyState(): ReadyState {
     if (this.closed) return 'closed';
     return this.connection.state === 'open' ? 'open' : 'closing';
@@ -302,6 +311,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     return this.admit() ?? this.sent(this.connection.sendText(data, compress));
   }
 
+  /** Sends a binary message; `compress` overrides the compression threshold for this one. */
   sendBinary(data: Uint8Array, compress?: boolean): SendStatus {
     return this.admit() ?? this.sent(this.connection.sendBinary(data, compress));
   }
@@ -367,6 +377,7 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     return this.topicHub().unsubscribe(this as Socket<unknown>, topic);
   }
 
+  /** Whether this socket is subscribed to `topic`. */
   isSubscribed(topic: string): boolean {
     return hasTopic(this.topics, topic);
   }
@@ -442,19 +453,26 @@ export class Socket<Data = unknown> implements ConnectionEvents {
   }
 
   /**
-   * Stops reading from the transport: once its small read buffer is full, the operating
-   * system's receive window fills and the peer's writes back up (TCP flow control).
-   * Messages already read are still delivered. `resume` reads again.
+   * Stops reading: nothing more is delivered (no message, ping, pong or close) until `resume`,
+   * even frames already read, so a handler can pause between two messages that arrived
+   * together. Once the transport's small read buffer is full, the operating system's receive
+   * window fills and the peer's writes back up (TCP flow control).
    */
   pause(): void {
     this.pausedByUser = true;
+    this.connection.holdInput();
     this.transport.pause();
   }
 
-  /** Reads from the transport again after `pause`. */
+  /** Delivers what was read meanwhile, then reads from the transport again after `pause`. */
   resume(): void {
     this.pausedByUser = false;
-    if (!this.pausedForWrites) this.transport.resume();
+    this.connection.releaseInput();
+    if (this.endAfterHeldInput && !this.connection.isInputHeld) {
+      this.endAfterHeldInput = false;
+      this.endOurSide();
+    }
+    if (!this.pausedForWrites && !this.pausedByUser) this.transport.resume();
   }
 
   /** Whether reading is paused, by `pause` or while the socket waits for its writes to drain. */
@@ -703,6 +721,12 @@ export class Socket<Data = unknown> implements ConnectionEvents {
   /** @internal */
   onEnd(): void {
     this.connection.receiveEof();
+    // Frames read before the end but held by `pause` are answered before our side ends.
+    if (this.connection.isInputHeld) this.endAfterHeldInput = true;
+    else this.endOurSide();
+  }
+
+  private endOurSide(): void {
     // Our side follows: after the closing handshake this is the clean end; otherwise 1006.
     this.writeGathered();
     // Ending twice would build (and drop) an ERR_STREAM_ALREADY_FINISHED with its stack.

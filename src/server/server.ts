@@ -129,7 +129,9 @@ export interface RouteOptions<Data = unknown> extends SocketHandlers<Data>, Real
 
 /** Where `listen` binds, and what it serves to plain HTTP requests. */
 export interface ListenOptions {
+  /** TCP port; default 0 (any free port: read it from what `listen` resolves with). */
   readonly port?: number;
+  /** Address to bind; default `127.0.0.1` (loopback only: give `0.0.0.0` or `::` to serve others). */
   readonly host?: string;
   /** TLS options (`cert`, `key`, ...): listen for wss:// with an https server. */
   readonly tls?: HttpsServerOptions;
@@ -166,7 +168,17 @@ const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 /**
  * A WebSocket server: routes upgrade requests by path to shared handler objects. It can
  * listen by itself (`listen`), attach to an existing http/https server (`attach`), or take
- * upgrades from a framework (`handleUpgrade`).
+ * upgrades from a framework (`handleUpgrade`). Made by {@link createServer}.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'wsx';
+ * const server = createServer({ maxMessageSize: 1024 * 1024 });
+ * server.route('/echo', { message: (socket, data, isBinary) => socket.send(data, { binary: isBinary }) });
+ * const { port } = await server.listen({ port: 8080 });
+ * console.log(`ws://127.0.0.1:${port}/echo`);
+ * process.once('SIGTERM', () => void server.close());
+ * ```
  */
 export class WebSocketServer implements SocketOwner {
   private readonly router = new Router<ResolvedRoute>();
@@ -210,7 +222,12 @@ export class WebSocketServer implements SocketOwner {
           : (origin) => origin === undefined || origins.includes(origin);
   }
 
-  /** Adds a route. Patterns: `/chat`, `/rooms/:id`, `/files/*`, `/*` for every path. */
+  /**
+   * Adds a route. Patterns: `/chat`, `/rooms/:id`, `/files/*`, `/*` for every path.
+   *
+   * @throws TypeError for a pattern that does not start with `/`, has `*` other than at its end,
+   *   or was added before; RangeError for an invalid option (e.g. a negative `idleTimeout`).
+   */
   route<Data = unknown>(pattern: string, options: RouteOptions<Data>): this {
     const deflate = serverDeflateOptions(options.perMessageDeflate ?? this.perMessageDeflate);
     this.router.add(pattern, {
@@ -297,8 +314,16 @@ export class WebSocketServer implements SocketOwner {
     return prometheusText(this.stats(), prefix);
   }
 
-  /** Creates an http (or, with `tls`, https) server, attaches to it and listens. */
-  async listen(options: ListenOptions = {}): Promise<{ port: number; host: string }> {
+  /**
+   * Creates an http (or, with `tls`, https) server, attaches to it and listens; by default on
+   * a free port of 127.0.0.1. Rejects with the listen error (e.g. `EADDRINUSE`).
+   */
+  async listen(options: ListenOptions = {}): Promise<{
+    /** The port bound. */
+    port: number;
+    /** The address bound. */
+    host: string;
+  }> {
     const onRequest = options.request ?? answerUpgradeRequired;
     // Node checks its header and request timeouts only every connectionsCheckingInterval
     // (30 s by default): check often enough for the handshake timeout to mean what it says.
@@ -577,7 +602,22 @@ export class WebSocketServer implements SocketOwner {
   }
 }
 
-/** Creates a WebSocket server. */
+/**
+ * Creates a WebSocket server (see {@link WebSocketServer}). Options apply to every route; each
+ * limit has a safe default (16 MiB messages, 5 s close timeout, 1 MiB backpressure limit...).
+ *
+ * @throws RangeError for an option out of range (e.g. `maxMessageSize: 0`).
+ * @example
+ * ```ts
+ * import { createServer } from 'wsx';
+ * const server = createServer({ heartbeat: { interval: 30_000, timeout: 10_000 } });
+ * server.route('/chat', {
+ *   open: (socket) => socket.subscribe('lobby'),
+ *   message: (_socket, data, isBinary) => server.publish('lobby', data, { binary: isBinary }),
+ * });
+ * await server.listen({ port: 8080 });
+ * ```
+ */
 export function createServer(options: ServerOptions = {}): WebSocketServer {
   return new WebSocketServer(options);
 }
