@@ -19,22 +19,39 @@ import type { WebSocket } from './websocket.js';
 
 /** ws's client options; the rest (TLS options, `family`, `lookup`...) go to `http(s).request`. */
 export interface ClientOptions {
+  /** 13 (default) or 8. */
   protocolVersion?: number;
+  /** Extra request headers. */
   headers?: Record<string, string | string[] | number>;
+  /** The Origin header (Sec-WebSocket-Origin for version 8). */
   origin?: string;
+  /** Milliseconds for the opening handshake; none by default, as with ws. */
   handshakeTimeout?: number;
+  /** Largest message accepted, in bytes. Default 16 MiB (ws: 100 MiB); 0 lifts the limit. */
   maxPayload?: number;
+  /** permessage-deflate: offered by default; `false` does not offer it; ws's option object tunes it. */
   perMessageDeflate?: boolean | WsPerMessageDeflateOptions;
+  /** Follow 3xx responses. Default false. */
   followRedirects?: boolean;
+  /** Most redirects followed. Default 10. */
   maxRedirects?: number;
+  /** The http(s) Agent of the handshake request. */
   agent?: Agent;
+  /** Makes the connection of the handshake request (default: TCP, or TLS for wss:). */
   createConnection?: (options: object, callback?: () => void) => Duplex;
+  /** Called instead of `request.end()`, to write to the request first. */
   finishRequest?: (request: ClientRequest, websocket: WebSocket) => void;
+  /** Accepted and ignored: text is always checked for UTF-8. */
   skipUTF8Validation?: boolean;
+  /** Accepted and ignored: events are emitted as messages are parsed. */
   allowSynchronousEvents?: boolean;
+  /** Accepted and ignored: pings are always answered. */
   autoPong?: boolean;
+  /** Milliseconds to wait for the closing handshake. Default 30,000. */
   closeTimeout?: number;
+  /** Most frames in one message. Default 131,072; 0 keeps the default. */
   maxFragments?: number;
+  /** Any other option goes to `http.request` / `https.request` (TLS options, `family`, `lookup`...). */
   [option: string]: unknown;
 }
 

@@ -2,14 +2,27 @@ import type { PerMessageDeflateOptions } from '../protocol/extensions/negotiatio
 
 /** ws's `perMessageDeflate` option object (the zlib option objects are read for level and memLevel). */
 export interface WsPerMessageDeflateOptions {
+  /** Server: reset the compressor after each message (asked by the client, or declared). */
   serverNoContextTakeover?: boolean;
+  /** Ask (server) or offer (client) that the client resets its compressor after each message. */
   clientNoContextTakeover?: boolean;
+  /** Largest window of the server's compressor, 8-15. */
   serverMaxWindowBits?: number;
-  /** On a client, `true` offers the parameter without a value (ws accepts it at run time). */
+  /** Largest window of the client's compressor, 8-15; on a client `true` offers the parameter without a value. */
   clientMaxWindowBits?: number;
-  zlibDeflateOptions?: { level?: number; memLevel?: number; [option: string]: unknown };
+  /** zlib settings of the compressor: `level` and `memLevel` are used, the others are ignored. */
+  zlibDeflateOptions?: {
+    /** zlib compression level, 0-9. */
+    level?: number;
+    /** zlib memLevel, 1-9. */
+    memLevel?: number;
+    [option: string]: unknown;
+  };
+  /** Accepted and ignored. */
   zlibInflateOptions?: Record<string, unknown>;
+  /** Messages smaller than this many bytes are not compressed. Default 1024. */
   threshold?: number;
+  /** Accepted and ignored: wsx compresses synchronously, without a queue. */
   concurrencyLimit?: number;
 }
 

@@ -6,63 +6,80 @@ import { kForOnEventAttribute, kListener } from './constants.js';
  */
 const kTarget = Symbol('target');
 
+/** An event as `addEventListener` listeners get it: `open`, and the base of the others. */
 export class Event {
   readonly #type: string;
+  /** @internal */
   [kTarget]: unknown = null;
+  /** An event of `type`; its target is set when it is dispatched. */
   constructor(type: string) {
     this.#type = type;
   }
+  /** The event's name: 'open', 'message', 'close' or 'error'. */
   get type(): string {
     return this.#type;
   }
+  /** The WebSocket that dispatched it (null before). */
   get target(): unknown {
     return this[kTarget];
   }
 }
 
+/** A message: `data` is a string for text, else as `binaryType` asks. */
 export class MessageEvent extends Event {
   readonly #data: unknown;
+  /** A message event carrying `options.data`. */
   constructor(type: string, options: { data?: unknown } = {}) {
     super(type);
     this.#data = options.data === undefined ? null : options.data;
   }
+  /** The message. */
   get data(): unknown {
     return this.#data;
   }
 }
 
+/** The connection closed. */
 export class CloseEvent extends Event {
   readonly #code: number;
   readonly #reason: string;
   readonly #wasClean: boolean;
+  /** A close event with the code, reason and cleanliness given (0, '' and false by default). */
   constructor(type: string, options: { code?: number; reason?: string; wasClean?: boolean } = {}) {
     super(type);
     this.#code = options.code ?? 0;
     this.#reason = options.reason ?? '';
     this.#wasClean = options.wasClean ?? false;
   }
+  /** The close code (1005 without one, 1006 without a close frame). */
   get code(): number {
     return this.#code;
   }
+  /** The close reason. */
   get reason(): string {
     return this.#reason;
   }
+  /** Whether both close frames crossed. */
   get wasClean(): boolean {
     return this.#wasClean;
   }
 }
 
+/** The connection failed, or a client's handshake did. */
 export class ErrorEvent extends Event {
   readonly #error: unknown;
   readonly #message: string;
+  /** An error event carrying `options.error` and its message. */
   constructor(type: string, options: { error?: unknown; message?: string } = {}) {
     super(type);
     this.#error = options.error === undefined ? null : options.error;
     this.#message = options.message ?? '';
   }
+  /** What went wrong. */
   get error(): unknown {
     return this.#error;
   }
+  /** The error's message. */
   get message(): string {
     return this.#message;
   }
@@ -78,7 +95,12 @@ for (const [cls, names] of [
 }
 
 /** A listener as the DOM takes it: a function, or an object with `handleEvent`. */
-export type EventListenerLike = ((event: never) => void) | { handleEvent(event: never): void };
+export type EventListenerLike =
+  | ((event: never) => void)
+  | {
+      /** Called with the event. */
+      handleEvent(event: never): void;
+    };
 
 // biome-ignore lint/suspicious/noExplicitAny: listeners of any event arguments
 type Wrapper = ((...args: any[]) => void) & {

@@ -20,11 +20,16 @@ import { WebSocket } from './websocket.js';
 
 /** What `verifyClient` is told of a request. */
 export interface VerifyClientInfo {
+  /** The Origin header (Sec-WebSocket-Origin for version 8). */
   origin: string | undefined;
+  /** Whether the connection is TLS. */
   secure: boolean;
+  /** The upgrade request. */
   req: IncomingMessage;
 }
+/** Accepts (true) or refuses (false: 401) a client. */
 export type VerifyClientCallbackSync = (info: VerifyClientInfo) => boolean;
+/** Accepts or refuses a client through `callback`, with the status, message and headers of a refusal. */
 export type VerifyClientCallbackAsync = (
   info: VerifyClientInfo,
   callback: (
@@ -37,26 +42,41 @@ export type VerifyClientCallbackAsync = (
 
 /** ws's server options. */
 export interface ServerOptions {
+  /** Host of the HTTP server made from `port`. */
   host?: string;
+  /** Make an HTTP server listening on this port (0: any free one). */
   port?: number;
+  /** Backlog of the server made from `port`. */
   backlog?: number;
+  /** Take the upgrades of this HTTP(S) server. */
   server?: HttpServer | HttpsServer;
+  /** No HTTP server: the application calls `handleUpgrade`. */
   noServer?: boolean;
+  /** Only take requests for this path. */
   path?: string;
+  /** Accepts or refuses each client before the upgrade. */
   verifyClient?: VerifyClientCallbackSync | VerifyClientCallbackAsync;
+  /** Picks the subprotocol among those offered (default: the first); false picks none. */
   handleProtocols?: (protocols: Set<string>, request: IncomingMessage) => string | false;
+  /** Keep the connected clients in `clients`. Default true. */
   clientTracking?: boolean;
   /** Largest message accepted (bytes). Default: wsx's 16 MiB (ws: 100 MiB); 0: no limit. */
   maxPayload?: number;
+  /** permessage-deflate: off by default; `true` or ws's option object accepts it. */
   perMessageDeflate?: boolean | WsPerMessageDeflateOptions;
+  /** Accepted and ignored: text is always checked for UTF-8. */
   skipUTF8Validation?: boolean;
+  /** Accepted and ignored: events are emitted as messages are parsed. */
   allowSynchronousEvents?: boolean;
+  /** Accepted and ignored: pings are always answered. */
   autoPong?: boolean;
+  /** Milliseconds to wait for the closing handshake. Default 30,000. */
   closeTimeout?: number;
-  /** Most frames in one message (wsx's default 131,072). */
+  /** Most frames in one message (wsx's default 131,072; 0 keeps it). */
   maxFragments?: number;
   /** Accepted for compatibility; wsx assembles messages without a chunk count. */
   maxBufferedChunks?: number;
+  /** The class of the server's sockets: WebSocket or a subclass. */
   WebSocket?: typeof WebSocket;
 }
 
@@ -68,7 +88,11 @@ const upgraded = new WeakSet<Duplex>();
 
 /** ws's `WebSocketServer` over wsx's handshake checks and sockets. */
 export class WebSocketServer extends typedEmitter<ServerEvents>() {
-  readonly options: ServerOptions & { WebSocket: typeof WebSocket };
+  /** The options, with ws's defaults filled in. */
+  readonly options: ServerOptions & {
+    /** The class of the server's sockets. */
+    WebSocket: typeof WebSocket;
+  };
   /** The connected clients, when `clientTracking` is on (the default; otherwise undefined, as with ws). */
   clients: Set<WebSocket>;
   /** @internal */
@@ -79,6 +103,7 @@ export class WebSocketServer extends typedEmitter<ServerEvents>() {
   private removeListeners: (() => void) | null = null;
   private readonly deflate: PerMessageDeflateOptions;
 
+  /** A server; with `port`, `callback` is called once it listens. Throws a TypeError for contradictory options. */
   constructor(options: ServerOptions, callback?: () => void) {
     super();
     this.options = {

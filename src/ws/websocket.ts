@@ -39,19 +39,31 @@ export interface SocketSetup {
 
 /** The shape of ws's `WebSocket` (client and server side), on wsx's connection and Node binding. */
 export class WebSocket extends typedEmitter<WebSocketEvents>() {
+  /** The handshake is under way. */
   declare static readonly CONNECTING: 0;
+  /** Messages can be sent. */
   declare static readonly OPEN: 1;
+  /** The closing handshake has started. */
   declare static readonly CLOSING: 2;
+  /** The connection has closed. */
   declare static readonly CLOSED: 3;
   // Set by index.ts, as ws has them (types only here, so that this module does not load them).
+  /** {@link WebSocketServer}, by ws's older name. */
   declare static Server: typeof import('./server.js').WebSocketServer;
+  /** The server class. */
   declare static WebSocketServer: typeof import('./server.js').WebSocketServer;
+  /** This class. */
   declare static WebSocket: typeof WebSocket;
+  /** A Duplex stream over a WebSocket. */
   declare static createWebSocketStream: typeof import('./stream.js').createWebSocketStream;
 
+  /** The handshake is under way. */
   declare readonly CONNECTING: 0;
+  /** Messages can be sent. */
   declare readonly OPEN: 1;
+  /** The closing handshake has started. */
   declare readonly CLOSING: 2;
+  /** The connection has closed. */
   declare readonly CLOSED: 3;
 
   /** @internal The transport (ws's name, read by code written for ws). */
@@ -110,13 +122,16 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
     startClientHandshake(this, address, offered, options ?? {});
   }
 
+  /** How binary messages are given to `message` listeners: 'nodebuffer' (default), 'arraybuffer', 'fragments' or 'blob'. */
   get binaryType(): BinaryType {
     return this._binaryType;
   }
+  /** Other values are ignored. */
   set binaryType(type: BinaryType) {
     if (BINARY_TYPES.includes(type)) this._binaryType = type;
   }
 
+  /** Bytes sent but not yet handed to the operating system (with messages queued behind a Blob, and those sent after closing). */
   get bufferedAmount(): number {
     const queued = this._outbox === null ? 0 : this._outbox.bytes;
     return (this._inner === null ? 0 : this._inner.bufferedAmount) + this._bufferedAmount + queued;
@@ -127,14 +142,17 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
     return this._extensions;
   }
 
+  /** Whether `pause` stopped reading. */
   get isPaused(): boolean {
     return this._paused;
   }
 
+  /** The subprotocol agreed ('' for none). */
   get protocol(): string {
     return this._protocol;
   }
 
+  /** CONNECTING, OPEN, CLOSING or CLOSED. */
   get readyState(): 0 | 1 | 2 | 3 {
     const state = this._readyState as 0 | 1 | 2 | 3;
     if (state === OPEN && this._inner !== null && this._inner.readyState !== 'open') return CLOSING;
@@ -226,12 +244,14 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
   /** @internal Messages waiting behind a Blob being read; null until the first Blob. */
   _outbox: Outbox | null = null;
 
+  /** Stops reading from the connection (the peer's writes back up); `resume` reads again. */
   pause(): void {
     if (this._readyState === CONNECTING || this.readyState === CLOSED) return;
     this._paused = true;
     this._inner!.pause();
   }
 
+  /** Reads again after `pause`. */
   resume(): void {
     if (this._readyState === CONNECTING || this.readyState === CLOSED) return;
     this._paused = false;
@@ -241,10 +261,12 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
   /** @internal Set once the peer's close frame arrived: nothing more is read. */
   _receivingHalted = false;
 
+  /** Sends a ping (at most 125 bytes); `cb` is called once it is written. `mask` is ignored. */
   ping(data?: unknown, mask?: boolean | SendCallback, cb?: SendCallback): void {
     this.control('ping', data, mask, cb);
   }
 
+  /** Sends an unsolicited pong (at most 125 bytes); `cb` is called once it is written. `mask` is ignored. */
   pong(data?: unknown, mask?: boolean | SendCallback, cb?: SendCallback): void {
     this.control('pong', data, mask, cb);
   }
@@ -378,17 +400,23 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
     this._inner?.terminate();
   }
 
+  /** Adds a DOM-style listener of 'open', 'message', 'close' or 'error' (other types are ignored, as in ws). */
   addEventListener(type: string, listener: EventListenerLike, options?: { once?: boolean }): void {
     addEventListener(this, type, listener, options);
   }
 
+  /** Removes a listener added by `addEventListener`. */
   removeEventListener(type: string, listener: EventListenerLike): void {
     removeEventListener(this, type, listener);
   }
 
+  /** The 'open' listener set as an attribute. */
   declare onopen: ((event: WebSocket.Event) => void) | null;
+  /** The 'message' listener set as an attribute. */
   declare onmessage: ((event: WebSocket.MessageEvent) => void) | null;
+  /** The 'close' listener set as an attribute. */
   declare onclose: ((event: WebSocket.CloseEvent) => void) | null;
+  /** The 'error' listener set as an attribute. */
   declare onerror: ((event: WebSocket.ErrorEvent) => void) | null;
 }
 
@@ -421,32 +449,53 @@ function noop(): void {}
  * as @types/ws declares them.
  */
 export declare namespace WebSocket {
+  /** A received message: a Buffer, or as `binaryType` asks. */
   type RawData = Buffer | ArrayBuffer | Buffer[];
+  /** What may be sent or received. */
   type Data = string | Buffer | ArrayBuffer | Buffer[];
+  /** A TLS certificate or key. */
   type CertMeta = string | string[] | Buffer | Buffer[];
+  /** Options of a client. */
   type ClientOptions = import('./client-handshake.js').ClientOptions;
+  /** Options of a server. */
   type ServerOptions = import('./server.js').ServerOptions;
+  /** ws's permessage-deflate options. */
   type PerMessageDeflateOptions = import('./deflate-options.js').WsPerMessageDeflateOptions;
+  /** See the server's `verifyClient`. */
   type VerifyClientCallbackSync = import('./server.js').VerifyClientCallbackSync;
+  /** See the server's `verifyClient`. */
   type VerifyClientCallbackAsync = import('./server.js').VerifyClientCallbackAsync;
+  /** The server class, by ws's older name. */
   type Server = import('./server.js').WebSocketServer;
+  /** The server class. */
   type WebSocketServer = import('./server.js').WebSocketServer;
   /** What `on<event>` attributes and `addEventListener` listeners receive (see events.ts). */
   interface Event {
+    /** The event's name. */
     type: string;
+    /** The WebSocket that dispatched it. */
     target: WebSocket;
   }
+  /** A message event, as `onmessage` gets it. */
   interface MessageEvent extends Event {
+    /** The message: a string for text. */
     data: Data;
   }
+  /** A close event, as `onclose` gets it. */
   interface CloseEvent extends Event {
+    /** Whether both close frames crossed. */
     wasClean: boolean;
+    /** The close code. */
     code: number;
+    /** The close reason. */
     reason: string;
   }
+  /** An error event, as `onerror` gets it. */
   interface ErrorEvent extends Event {
+    /** What went wrong. */
     // biome-ignore lint/suspicious/noExplicitAny: whatever was thrown, as @types/ws has it
     error: any;
+    /** Its message. */
     message: string;
   }
 }
