@@ -34,7 +34,8 @@ export function toWsError(violation: ProtocolViolation): WsError {
   let error: WsError;
   const mapped = WS_CODES[violation.code];
   if (violation.code === 'WSX_RESERVED_BITS') {
-    const rsv1 = /opcode/.test(violation.message) && !/RSV2|RSV3/.test(violation.message);
+    // The parser names the bits: RSV1 (set without a compression extension) or RSV2/RSV3.
+    const rsv1 = !violation.message.includes('RSV2/RSV3');
     error = new RangeError(
       `Invalid WebSocket frame: ${rsv1 ? 'RSV1 must be clear' : 'RSV2 and RSV3 must be clear'}`,
       {
