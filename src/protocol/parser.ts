@@ -174,7 +174,7 @@ export class FrameParser implements Parser {
 
     // RFC 6455 §5.2: RSV bits MUST be 0 unless an extension defines their meaning.
     if ((first & 0x30) !== 0 || (rsv1 && (!this.allowRsv1 || isControlOpcode(opcode) || opcode === 0))) {
-      throw new ReservedBitsError(`opcode ${opcode}`);
+      throw new ReservedBitsError(`${(first & 0x30) !== 0 ? 'RSV2/RSV3' : 'RSV1'}, opcode ${opcode}`);
     }
     if (!isKnownOpcode(opcode)) throw new ReservedOpcodeError(String(opcode));
     // RFC 6455 §5.1: a client MUST mask the frames it sends; a server MUST NOT.

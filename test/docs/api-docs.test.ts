@@ -76,6 +76,7 @@ describe('npm run docs: the API reference', { concurrency: true }, () => {
       'modules/wsx.html',
       'modules/wsx_protocol.html',
       'modules/wsx_redis.html',
+      'modules/wsx_ws.html',
     ]) {
       assert.ok(existsSync(join(out, page)), `${page} missing; output:\n${run.output}`);
     }
