@@ -166,12 +166,16 @@ export class Http2Intake {
       (session) =>
         new Promise<void>((resolve) => {
           if (session.destroyed) return resolve();
-          const timer = setTimeout(() => session.destroy(), timeout);
-          timer.unref();
-          session.close(() => {
+          const done = () => {
             clearTimeout(timer);
             resolve();
-          });
+          };
+          const timer = setTimeout(() => {
+            session.destroy();
+            done();
+          }, timeout);
+          session.once('close', done);
+          session.close();
         }),
     );
     await Promise.all(closing);
