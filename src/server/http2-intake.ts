@@ -192,8 +192,8 @@ export class Http2Intake {
     state.resets = state.resets * 0.5 ** ((now - state.resetAt) / RESET_HALF_LIFE) + 1;
     state.resetAt = now;
     if (state.resets > this.limits.maxEarlyResets && !session.destroyed) {
-      session.goaway(h2.NGHTTP2_ENHANCE_YOUR_CALM);
-      session.destroy();
+      // The final GOAWAY says why (RFC 9113 §5.4.1); the session's streams end with it.
+      session.destroy(undefined, h2.NGHTTP2_ENHANCE_YOUR_CALM);
     }
   }
 }
