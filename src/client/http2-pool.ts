@@ -178,11 +178,17 @@ function firstSettings(
       session.off('remoteSettings', onSettings);
       session.off('error', onError);
       session.off('close', onClose);
-      if (error === null) return resolve(value!);
+      if (error === null) {
+        resolve(value!);
+        return;
+      }
       session.destroy();
       reject(error);
     }
-    if (signal?.aborted) return onAbort();
+    if (signal?.aborted) {
+      onAbort();
+      return;
+    }
     signal?.addEventListener('abort', onAbort, { once: true });
     session.once('remoteSettings', onSettings);
     session.on('error', onError);
