@@ -66,7 +66,12 @@ export async function connectHttp2<Data>(
     if (handshakeFailedChannel.hasSubscribers) handshakeFailedChannel.publish({ url: target.href, error });
     throw error;
   }
-  if ('http1' in choice) return http1(choice.transport, Math.max(1, deadline - Date.now()));
+  if ('http1' in choice) {
+    if (mode === 'auto') return http1(choice.transport, Math.max(1, deadline - Date.now()));
+    // Another WebSocket's 'auto' attempt, shared with this one, found no HTTP/2.
+    choice.transport?.destroy();
+    throw new HandshakeError(0, `${target.hostHeader} does not offer WebSockets over HTTP/2`);
+  }
   return openStream(target, options, choice.session, request, deadline, deflate, deflateOffer !== null);
 }
 

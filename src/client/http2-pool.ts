@@ -21,7 +21,7 @@ export interface SessionTarget {
 /** What `http2: 'auto'` settled on: a session to open streams on, or HTTP/1.1 (over this TLS socket when one is open). */
 export type SessionChoice =
   | { readonly session: PooledSession }
-  | { readonly http1: true; readonly transport?: TLSSocket };
+  | { readonly http1: true; transport?: TLSSocket | undefined };
 
 /**
  * One HTTP/2 connection to an origin, shared by every WebSocket to it (RFC 8441 §1: many
@@ -89,7 +89,7 @@ export function acquireSession(
     return Promise.resolve({ http1: true });
   }
   const pool = target.tls === undefined ? defaultPool : poolFor(target.tls);
-  const key = `${mode}|${origin}`;
+  const key = origin;
   let pending = pool.get(key);
   if (pending === undefined) {
     const forget = () => {
@@ -100,7 +100,15 @@ export function acquireSession(
     // A failed or HTTP/1.1 attempt is not kept: the next WebSocket tries again.
     pending.then((choice) => ('http1' in choice ? forget() : undefined), forget);
   }
-  return pending;
+  return pending.then(takeChoice);
+}
+
+/** A TLS socket opened for HTTP/1.1 goes to one WebSocket only; others waiting open their own. */
+function takeChoice(choice: SessionChoice): SessionChoice {
+  if (!('http1' in choice) || choice.transport === undefined) return choice;
+  const transport = choice.transport;
+  choice.transport = undefined;
+  return { http1: true, transport };
 }
 
 function poolFor(tls: object): Pool {
@@ -129,7 +137,15 @@ async function open(
       ALPNProtocols: mode === 'auto' ? ['h2', 'http/1.1'] : ['h2'],
       ...target.tls,
     });
-    await waitConnected(tlsSocket, 'secureConnect', deadline, signal, `the TLS handshake with ${origin}`);
+    try {
+      await waitConnected(tlsSocket, 'secureConnect', deadline, signal, `the TLS handshake with ${origin}`);
+    } catch (error) {
+      // A server without h2 may end the TLS handshake with no_application_protocol.
+      if (mode === true && /no application protocol/i.test(String(error))) {
+        throw new HandshakeError(0, `${origin} did not agree to HTTP/2 (ALPN)`, { cause: error });
+      }
+      throw error;
+    }
     if (tlsSocket.alpnProtocol !== 'h2') {
       if (mode === 'auto') return { http1: true, transport: tlsSocket };
       tlsSocket.destroy();
@@ -145,6 +161,8 @@ async function open(
   if (!advertised) {
     session.close();
     if (mode === 'auto') {
+      // Remembered for a bounded number of origins (oldest forgotten first).
+      if (noExtendedConnect.size >= 1_000) noExtendedConnect.delete(noExtendedConnect.values().next().value!);
       noExtendedConnect.add(origin);
       return { http1: true };
     }
