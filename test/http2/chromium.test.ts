@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { createServer, type Socket } from '../../src/index.js';
-import { browser, launch } from '../browser/chat-page.js';
+import { browser, joinRoom, launch, serve, stop } from '../browser/chat-page.js';
 import { within } from '../shared/wait.js';
 import { TLS } from './helpers.js';
 
@@ -79,6 +79,35 @@ describe('Chromium over HTTP/2', () => {
     } finally {
       await close();
       await server.close({ timeout: 1_000 });
+    }
+  });
+
+  browser.it('the chat page of `wsx serve --http2` works over h2', async () => {
+    const fixtures = new URL('../../../test/fixtures/', import.meta.url).pathname;
+    const { child, port } = await serve(
+      '--http2',
+      '--cert',
+      `${fixtures}cert.pem`,
+      '--key',
+      `${fixtures}key.pem`,
+    );
+    const { context, close } = await launchIgnoringCertificates();
+    try {
+      const url = `https://localhost:${port}/`;
+      const alice = await context.newPage();
+      const bob = await context.newPage();
+      await joinRoom(alice, url, 'alice');
+      await joinRoom(bob, url, 'bob');
+      const protocol = await alice.evaluate(
+        '(performance.getEntriesByType("navigation")[0] || {}).nextHopProtocol',
+      );
+      assert.equal(protocol, 'h2', 'the page came over HTTP/2');
+      await alice.fill('#text', 'hello over h2');
+      await alice.press('#text', 'Enter');
+      await bob.locator('#log .message', { hasText: 'hello over h2' }).waitFor();
+    } finally {
+      await close();
+      await stop(child);
     }
   });
 });
