@@ -43,7 +43,9 @@ async function memory(child: ChildProcess): Promise<Memory> {
 
 /** Options that open over `version`; a fresh TLS options object gives h2 a fresh pooled session. */
 function options(version: Version, tls: object) {
-  return version === 'h2' ? { http2: true as const, tls, perMessageDeflate: false } : { tls, perMessageDeflate: false };
+  return version === 'h2'
+    ? { http2: true as const, tls, perMessageDeflate: false }
+    : { tls, perMessageDeflate: false };
 }
 
 async function opens(version: Version, port: number, child: ChildProcess) {
@@ -63,7 +65,8 @@ async function opens(version: Version, port: number, child: ChildProcess) {
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const after = await memory(child);
-  if (after.connections - before.connections !== SOCKETS) throw new Error(`expected ${SOCKETS} sockets open, server has ${after.connections - before.connections}`);
+  if (after.connections - before.connections !== SOCKETS)
+    throw new Error(`expected ${SOCKETS} sockets open, server has ${after.connections - before.connections}`);
   await closeAll(sockets);
   return {
     opensPerSecond: SOCKETS / seconds,
