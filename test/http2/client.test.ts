@@ -38,8 +38,10 @@ describe('HTTP/2 client', () => {
     const echoed = new Promise<string>((resolve) => {
       ws.onmessage = (event) => resolve(String(event.data));
     });
+    assert.equal(ws.httpVersion, '');
     ws.onopen = () => ws.send('over h2');
     assert.equal(await within(5_000, 'the echo', echoed), 'over h2');
+    assert.equal(ws.httpVersion, '2');
     const stream = new WebSocketStream(`wss://localhost:${port}/echo`, { http2: true, tls: CLIENT_TLS });
     await within(5_000, 'the stream to open', stream.opened);
     assert.deepEqual(
