@@ -152,9 +152,16 @@ export class WebSocket extends TypedEventTarget<WebSocketEventMap> {
           this.#startHeartbeat(socket, pingInterval, pongTimeout);
         this.#queue(() => this.#opened(socket));
       },
-      message: (_socket, data, isBinary) => {
+      message: (socket, data, isBinary) => {
         const payload = isBinary ? data : data.toString('utf8');
-        this.#queue(() => this.#received(payload));
+        // Each message event is a task of its own; nothing after it is read until that task
+        // has run, so what its listeners send goes out before the socket reacts to what
+        // follows (a close, or a protocol violation that fails the connection).
+        socket.pause();
+        this.#queue(() => {
+          this.#received(payload);
+          socket.resume();
+        });
       },
       error: (_socket, error) => {
         this.#failure ??= error;

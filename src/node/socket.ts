@@ -217,6 +217,8 @@ export class Socket<Data = unknown> implements ConnectionEvents {
   /** Reading is paused by the application, or because our own writes are backed up. */
   private pausedByUser = false;
   private pausedForWrites = false;
+  /** The peer ended its side while `pause` held frames it sent before: ours ends after them. */
+  private endAfterHeldInput = false;
   /** @internal The route's policies (shared). */
   readonly policies: SocketPolicies;
   /** @internal Heartbeat sweeps since bytes last arrived from the peer. */
@@ -448,19 +450,26 @@ export class Socket<Data = unknown> implements ConnectionEvents {
   }
 
   /**
-   * Stops reading from the transport: once its small read buffer is full, the operating
-   * system's receive window fills and the peer's writes back up (TCP flow control).
-   * Messages already read are still delivered. `resume` reads again.
+   * Stops reading: nothing more is delivered (no message, ping, pong or close) until `resume`,
+   * even frames already read, so a handler can pause between two messages that arrived
+   * together. Once the transport's small read buffer is full, the operating system's receive
+   * window fills and the peer's writes back up (TCP flow control).
    */
   pause(): void {
     this.pausedByUser = true;
+    this.connection.holdInput();
     this.transport.pause();
   }
 
-  /** Reads from the transport again after `pause`. */
+  /** Delivers what was read meanwhile, then reads from the transport again after `pause`. */
   resume(): void {
     this.pausedByUser = false;
-    if (!this.pausedForWrites) this.transport.resume();
+    this.connection.releaseInput();
+    if (this.endAfterHeldInput && !this.connection.isInputHeld) {
+      this.endAfterHeldInput = false;
+      this.endOurSide();
+    }
+    if (!this.pausedForWrites && !this.pausedByUser) this.transport.resume();
   }
 
   /** Whether reading is paused, by `pause` or while the socket waits for its writes to drain. */
@@ -709,6 +718,12 @@ export class Socket<Data = unknown> implements ConnectionEvents {
   /** @internal */
   onEnd(): void {
     this.connection.receiveEof();
+    // Frames read before the end but held by `pause` are answered before our side ends.
+    if (this.connection.isInputHeld) this.endAfterHeldInput = true;
+    else this.endOurSide();
+  }
+
+  private endOurSide(): void {
     // Our side follows: after the closing handshake this is the clean end; otherwise 1006.
     this.writeGathered();
     // Ending twice would build (and drop) an ERR_STREAM_ALREADY_FINISHED with its stack.

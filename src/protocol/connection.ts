@@ -81,6 +81,12 @@ export class Connection implements FrameSink {
   failure: ProtocolViolation | null = null;
   /** The peer closed its side of the transport. */
   eofReceived = false;
+  /** Input is held (see `holdInput`); `heldInput` keeps what was not read yet. */
+  private inputHeld = false;
+  private heldInput: Buffer | null = null;
+  private eofPending = false;
+  /** True while the parser runs, so that a hold asked by a handler stops it at once. */
+  private reading = false;
 
   constructor(role: Role, events: ConnectionEvents, options: ConnectionOptions = {}) {
     const limits = resolveLimits(options);
@@ -164,15 +170,71 @@ export class Connection implements FrameSink {
 
   /** Feeds bytes read from the transport. Violations fail the connection; nothing is thrown. */
   receive(chunk: Buffer): void {
+    if (this.inputHeld) {
+      // Kept, not read: the caller stops reading the transport while input is held.
+      this.heldInput = this.heldInput === null ? Buffer.from(chunk) : Buffer.concat([this.heldInput, chunk]);
+      return;
+    }
+    this.read(chunk);
+  }
+
+  private read(chunk: Buffer): void {
+    this.reading = true;
     try {
-      (this.parser ?? this.startParsing()).receive(chunk);
+      let rest = chunk;
+      for (;;) {
+        // The parser stops early only when a handler held input; it may have let go already.
+        const used = (this.parser ?? this.startParsing()).receive(rest);
+        if (used >= rest.length) break;
+        rest = rest.subarray(used);
+        if (this.inputHeld) {
+          // A copy: the caller may reuse the chunk's memory once this returns.
+          this.heldInput = Buffer.from(rest);
+          break;
+        }
+      }
     } catch (error) {
       this.fail(toViolation(error));
+    } finally {
+      this.reading = false;
     }
+  }
+
+  /**
+   * Stops delivering: no message, ping, pong or close is read after the frame being delivered
+   * now (when called from a handler), until `releaseInput`. Bytes that arrive meanwhile are kept.
+   */
+  holdInput(): void {
+    if (this.inputHeld) return;
+    this.inputHeld = true;
+    if (this.reading) this.parser?.yieldSoon();
+  }
+
+  /** Reads the bytes kept since `holdInput`, and goes on reading as they arrive. */
+  releaseInput(): void {
+    if (!this.inputHeld) return;
+    this.inputHeld = false;
+    // Released by the handler that held it: the running read goes on by itself.
+    if (this.reading) return;
+    const held = this.heldInput;
+    this.heldInput = null;
+    if (held !== null) this.read(held);
+    if (this.eofPending && this.heldInput === null && !this.inputHeld) this.receiveEof();
+  }
+
+  /** Whether input is held, or bytes still wait to be read after `releaseInput`. */
+  get isInputHeld(): boolean {
+    return this.inputHeld || this.heldInput !== null;
   }
 
   /** The peer closed its side of the transport: nothing more will arrive. */
   receiveEof(): void {
+    if (this.inputHeld || this.heldInput !== null) {
+      // What came before the end is still read, in order, when input is released.
+      this.eofPending = true;
+      return;
+    }
+    this.eofPending = false;
     this.eofReceived = true;
     this.stopReading();
   }

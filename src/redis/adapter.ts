@@ -115,14 +115,14 @@ export class RedisTopicAdapter implements TopicAdapter {
     this.subscribed.add(topic);
     this.order?.add(topic);
     // While the link is down node-redis queues this, and it resubscribes after a reconnect.
-    this.link?.subscribe(this.channel(topic)).catch(this.reportError);
+    this.link?.subscribe(this.channel(topic)).catch(this.reportUnlessClosed);
   }
 
   unsubscribe(topic: string): void {
     this.subscribed.delete(topic);
     this.order?.remove(topic);
     for (const [seq, entry] of this.inflight) if (entry.topic === topic) this.inflight.delete(seq);
-    this.link?.unsubscribe(this.channel(topic)).catch(this.reportError);
+    this.link?.unsubscribe(this.channel(topic)).catch(this.reportUnlessClosed);
   }
 
   publish(
@@ -370,5 +370,10 @@ export class RedisTopicAdapter implements TopicAdapter {
 
   private readonly reportError = (error: Error): void => {
     this.reportTo(error);
+  };
+
+  /** A (un)subscribe that `close` cut short by destroying the link: the shutdown meant that. */
+  private readonly reportUnlessClosed = (error: Error): void => {
+    if (!this.closed) this.reportTo(error);
   };
 }
