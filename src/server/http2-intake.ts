@@ -118,7 +118,9 @@ export class Http2Intake {
   take(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders?: readonly string[]): boolean {
     if (headers[':method'] !== 'CONNECT' || headers[':protocol'] === undefined) return false;
     (stream as TakenStream)[kTaken] = true;
-    if (headers[':protocol'] !== 'websocket') {
+    // Compared without case, as the Upgrade token it stands for (RFC 6455 §4.2.1): a proxy
+    // turning a client's `Upgrade: WebSocket` into h2 (HAProxy does) keeps the case.
+    if (String(headers[':protocol']).toLowerCase() !== 'websocket') {
       refuseStream(stream, 501, `protocol ${String(headers[':protocol'])} is not served here`);
       return true;
     }

@@ -74,6 +74,8 @@ describe('HTTP/2 server: one TLS port for h2 and HTTP/1.1', () => {
     const session = await rawSession(port);
     const status = async (headers: Parameters<typeof request>[1]) => (await request(session, headers)).status;
     assert.equal(await status(websocketConnect(port, '/echo', { ':protocol': 'webtransport' })), 501);
+    // The Upgrade token it stands for has no case (HAProxy passes on a client's `WebSocket`).
+    assert.equal(await status(websocketConnect(port, '/echo', { ':protocol': 'WebSocket' })), 200);
     assert.equal(await status(websocketConnect(port, '/echo', { 'sec-websocket-version': '8' })), 426);
     assert.equal(await status(websocketConnect(port, '/nowhere')), 404);
     assert.equal(await status(websocketConnect(port, '/echo', { origin: 'https://evil.example' })), 403);

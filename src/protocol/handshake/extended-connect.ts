@@ -40,7 +40,8 @@ const CONNECTION_SPECIFIC = new Set([
 export function validateExtendedConnect(headers: HeaderMap): UpgradeRequest {
   try {
     if (headers.single(':method') !== 'CONNECT') throw new HandshakeError(405, 'not a CONNECT request');
-    if (headers.single(':protocol') !== 'websocket') throw new HandshakeError(501, 'not a WebSocket CONNECT');
+    if (headers.single(':protocol')?.toLowerCase() !== 'websocket')
+      throw new HandshakeError(501, 'not a WebSocket CONNECT');
     // RFC 8441 §4: on an extended CONNECT, :scheme and :path are included (unlike RFC 9113 CONNECT).
     if (!headers.single(':scheme')) throw new HandshakeError(400, 'extended CONNECT without :scheme');
     if (!headers.single(':path')) throw new HandshakeError(400, 'extended CONNECT without :path');
