@@ -58,6 +58,8 @@ export class Http2Intake {
   readonly limits: Required<Http2Limits>;
   private readonly servers: AnyHttp2Server[] = [];
   private readonly sessions = new Set<Http2Session>();
+  /** Connections of the servers `listen` made (HTTP/1.1 ones included), dropped at shutdown. */
+  private readonly connections = new Set<NetSocket>();
   private advertising = false;
 
   constructor(
@@ -160,6 +162,19 @@ export class Http2Intake {
       new Http2Peer(stream),
     );
     return true;
+  }
+
+  /** Tracks the connections of a server made by `listen`, so that shutdown can end them all. */
+  own(server: AnyHttp2Server): void {
+    server.on('connection', (socket: NetSocket) => {
+      this.connections.add(socket);
+      socket.once('close', () => this.connections.delete(socket));
+    });
+  }
+
+  /** Ends what is left once the sessions have had their GOAWAY (HTTP/1.1 keep-alive connections). */
+  dropConnections(): void {
+    for (const socket of this.connections) socket.destroy();
   }
 
   /** Sends GOAWAY on every session (their streams may finish); those still open at `timeout` are destroyed. */

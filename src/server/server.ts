@@ -348,6 +348,7 @@ export class WebSocketServer implements SocketOwner {
     const server = createHttp2Listener(options.tls, this.http2.settings(), onRequest);
     this.attach(server);
     this.http2Servers.push(server);
+    this.http2.own(server);
     if (options.tls !== undefined) {
       const http1 = server as unknown as HttpServer;
       http1.headersTimeout = this.handshakeTimeout;
@@ -439,8 +440,8 @@ export class WebSocketServer implements SocketOwner {
     this.upgrade(input, new Http1Peer(socket), rest);
   }
 
-  /** @internal Takes an upgrade request (HTTP/1.1) or extended CONNECT (HTTP/2) answered through `peer`. */
-  upgrade(input: UpgradeInput, socket: UpgradePeer, head: Buffer): void {
+  /** Takes an upgrade request (HTTP/1.1) or an extended CONNECT (HTTP/2), answered through `socket`. */
+  private upgrade(input: UpgradeInput, socket: UpgradePeer, head: Buffer): void {
     // The hook's own exceptions are reported in runHook; what reaches here is unexpected.
     const failed = (error: unknown) => {
       this.report(asError(error), { kind: 'server', path: pathOf(input.target) });
@@ -641,6 +642,7 @@ export class WebSocketServer implements SocketOwner {
       (server) => new Promise<void>((resolve) => server.close(() => resolve())),
     );
     await this.http2.closeSessions(timeout);
+    this.http2.dropConnections();
     await Promise.all([...stopped, ...http2Stopped]);
     await this.realtime.stop();
     return report;
