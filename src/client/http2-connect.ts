@@ -31,9 +31,9 @@ const NO_HANDLERS: SocketHandlers<never> = Object.freeze({});
 /**
  * Opens a WebSocket as one stream of a pooled HTTP/2 session (RFC 8441), or, under
  * `http2: 'auto'` when the server does not offer that, hands over to `http1` (with the TLS
- * socket already open, if one is).
+ * socket already open, if one is). Bad arguments throw at once, as they do in `connect`.
  */
-export async function connectHttp2<Data>(
+export function connectHttp2<Data>(
   target: Http2Target,
   options: ConnectOptions<Data>,
   timeout: number,
@@ -45,9 +45,6 @@ export async function connectHttp2<Data>(
     if (mode === 'auto') return http1(options.transport, timeout);
     throw new UsageError('http2: true cannot run over a given transport (proxy, unix socket)');
   }
-  const deadline = Date.now() + timeout;
-  const signal = options.signal;
-  // Arguments are checked before anything is opened, as `connect` does.
   const deflate = deflateOptions(options.perMessageDeflate);
   const deflateOffer = buildOffer(deflate);
   const request = buildExtendedConnectRequest({
@@ -59,9 +56,36 @@ export async function connectHttp2<Data>(
     origin: options.origin,
     headers: options.headers,
   });
+  const opening: Opening<Data> = {
+    target,
+    options,
+    mode,
+    request,
+    deflate,
+    offeredDeflate: deflateOffer !== null,
+  };
+  return open(opening, Date.now() + timeout, http1);
+}
+
+/** What was checked and built before anything is opened. */
+interface Opening<Data> {
+  readonly target: Http2Target;
+  readonly options: ConnectOptions<Data>;
+  readonly mode: true | 'auto';
+  readonly request: ReturnType<typeof buildExtendedConnectRequest>;
+  readonly deflate: ReturnType<typeof deflateOptions>;
+  readonly offeredDeflate: boolean;
+}
+
+async function open<Data>(
+  opening: Opening<Data>,
+  deadline: number,
+  http1: (transport: NetSocket | undefined, timeLeft: number) => Promise<Socket<Data>>,
+): Promise<Socket<Data>> {
+  const { target, options, mode } = opening;
   let choice: Awaited<ReturnType<typeof acquireSession>>;
   try {
-    choice = await acquireSession({ ...target, tls: options.tls }, mode, deadline, signal);
+    choice = await acquireSession({ ...target, tls: options.tls }, mode, deadline, options.signal);
   } catch (error) {
     if (handshakeFailedChannel.hasSubscribers) handshakeFailedChannel.publish({ url: target.href, error });
     throw error;
@@ -72,7 +96,15 @@ export async function connectHttp2<Data>(
     choice.transport?.destroy();
     throw new HandshakeError(0, `${target.hostHeader} does not offer WebSockets over HTTP/2`);
   }
-  return openStream(target, options, choice.session, request, deadline, deflate, deflateOffer !== null);
+  return openStream(
+    target,
+    options,
+    choice.session,
+    opening.request,
+    deadline,
+    opening.deflate,
+    opening.offeredDeflate,
+  );
 }
 
 function openStream<Data>(

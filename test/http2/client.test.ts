@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { createSecureServer, type Http2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { connect, createServer, HandshakeError, WebSocket, WebSocketStream } from '../../src/index.js';
+import {
+  connect,
+  createServer,
+  HandshakeError,
+  UsageError,
+  WebSocket,
+  WebSocketStream,
+} from '../../src/index.js';
 import { within } from '../shared/wait.js';
 import { CLIENT_TLS, echoServer, TLS } from './helpers.js';
 
@@ -90,8 +97,16 @@ describe('HTTP/2 client', () => {
     await plain.server.close();
   });
 
-  it('reports a refusal with its status', async () => {
+  it('reports a refusal with its status; bad arguments throw at once', async () => {
     const { server, port } = await echoServer();
+    assert.throws(
+      () => connect(`wss://localhost:${port}/echo`, { http2: true, protocols: ['not a token'] }),
+      UsageError,
+    );
+    assert.throws(
+      () => connect(`wss://localhost:${port}/echo`, { http2: true, headers: { Connection: 'close' } }),
+      UsageError,
+    );
     await assert.rejects(
       connect(`wss://localhost:${port}/nowhere`, { http2: true, tls: CLIENT_TLS }),
       (error: unknown) => error instanceof HandshakeError && error.status === 404,
