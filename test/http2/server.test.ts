@@ -159,32 +159,36 @@ describe('HTTP/2 server: streams and sessions', () => {
 
   it('flow control is the backpressure: a client that stops reading fills bufferedAmount', async () => {
     const { server, port, opened } = await echoServer({ backpressureLimit: 64 * 1024 });
-    const client = await connect(`wss://localhost:${port}/echo`, { http2: true, tls: CLIENT_TLS });
-    client.pause();
+    const session = await rawSession(port);
+    // A client that never reads its stream: its window (64 KiB) fills, then the bytes stay with us.
+    const { stream } = await request(session, websocketConnect(port, '/echo'));
+    stream.pause();
     const serverSide = opened[0];
     const chunk = Buffer.alloc(16 * 1024, 7);
     let status = 'sent';
     let sent = 0;
-    // The stream window (64 KiB by default) and the client's small read buffer fill; then the bytes stay with us.
-    while (status !== 'backpressure' && sent < 4096) {
-      status = serverSide.send(chunk);
-      sent++;
-      if (sent % 16 === 0) await new Promise((resolve) => setImmediate(resolve));
+    try {
+      while (status !== 'backpressure' && sent < 4096) {
+        status = serverSide.send(chunk);
+        sent++;
+        if (sent % 16 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      assert.equal(status, 'backpressure');
+      assert.ok(serverSide.bufferedAmount > 64 * 1024, `bufferedAmount ${serverSide.bufferedAmount}`);
+      const drained = new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+          if (serverSide.bufferedAmount === 0) {
+            clearInterval(timer);
+            resolve();
+          }
+        }, 5);
+      });
+      stream.resume();
+      await within(10_000, 'the buffer to drain once the client reads', drained);
+    } finally {
+      session.destroy();
+      await server.close({ timeout: 100 });
     }
-    assert.equal(status, 'backpressure');
-    assert.ok(serverSide.bufferedAmount > 64 * 1024, `bufferedAmount ${serverSide.bufferedAmount}`);
-    const drained = new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        if (serverSide.bufferedAmount === 0) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 5);
-    });
-    client.resume();
-    await within(10_000, 'the buffer to drain once the client reads', drained);
-    client.close();
-    await server.close();
   });
 });
 
