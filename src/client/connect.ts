@@ -16,6 +16,7 @@ import { buildUpgradeRequest, validateUpgradeResponse } from '../protocol/handsh
 import { formatExtensions } from '../protocol/handshake/headers.js';
 import { type HeadLimits, ResponseHeadReader } from '../protocol/handshake/http-head.js';
 import { type ConnectionLimits, resolveLimits } from '../protocol/limits.js';
+import { connectHttp2 } from './http2-connect.js';
 import { isIpAddress } from './transport.js';
 
 /** Options of `connect`; every field has a default. */
@@ -59,6 +60,15 @@ export interface ConnectOptions<Data = unknown>
    * (`permessage-deflate; client_max_window_bits`), `false` does not offer it.
    */
   readonly perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /**
+   * WebSocket over HTTP/2 (RFC 8441): `true` opens it as a stream of an HTTP/2 connection
+   * (h2 by ALPN for wss://, h2c with prior knowledge for ws://) and fails when the server does
+   * not offer it; `'auto'` does so when ALPN picks h2 and the server advertises extended
+   * CONNECT, and uses HTTP/1.1 otherwise (ws:// always). Every WebSocket to an origin (with
+   * the same `tls` object) shares one HTTP/2 connection, closed 5 s after its last one.
+   * The socket's `httpVersion` tells which was used. Default false.
+   */
+  readonly http2?: boolean | 'auto';
 }
 
 /** Time for the whole opening handshake unless `handshakeTimeout` says otherwise. */
@@ -128,6 +138,15 @@ export function connect<Data = unknown>(
   options: ConnectOptions<Data> = {},
 ): Promise<Socket<Data>> {
   const target = parseWebSocketUrl(url);
+  if (options.http2 === true || options.http2 === 'auto') {
+    return connectHttp2(
+      target,
+      options,
+      options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+      (transport, timeLeft) =>
+        connect(url, { ...options, http2: false, transport, handshakeTimeout: timeLeft }),
+    );
+  }
   const limits = resolveLimits(options);
   const protocols = options.protocols ?? [];
   const key = generateKey();

@@ -242,6 +242,11 @@ export class WebSocket extends TypedEventTarget<WebSocketEventMap> {
     return this.#extensions;
   }
 
+  /** What the connection runs over once open (not in the WHATWG API): '1.1', or '2' with the `http2` option; '' before. */
+  get httpVersion(): '' | '1.1' | '2' {
+    return this.#socket?.httpVersion ?? '';
+  }
+
   /** How binary messages are delivered (see {@link BinaryType}); default `blob`. */
   get binaryType(): BinaryType {
     return this.#binaryType;

@@ -19,6 +19,7 @@ import { socketCloseChannel, socketErrorChannel, socketOpenChannel } from './dia
 import { hasTopic, type OwnTopics, topicList } from './own-topics.js';
 import type { PreparedMessage } from './prepared.js';
 import type { SubscribeOptions, TopicRecovery } from './topic-types.js';
+import type { HttpVersion, Transport } from './transport.js';
 
 /**
  * What an application does with a socket's events. One handlers object is shared by every
@@ -145,7 +146,9 @@ const NO_POLICIES: SocketPolicies = Object.freeze({
 /** Facts fixed at the handshake. */
 export interface SocketInit<Data> {
   readonly role: Role;
-  readonly transport: NetSocket;
+  readonly transport: Transport;
+  /** The HTTP version the handshake ran over; '1.1' unless told. */
+  readonly httpVersion?: HttpVersion | undefined;
   /** Where the peer is, when not the transport's own peer (a client behind a trusted proxy). */
   readonly remote?: { readonly address: string; readonly port: number } | undefined;
   readonly handlers: SocketHandlers<Data>;
@@ -180,7 +183,7 @@ const kSocket = Symbol('wsx.socket');
 const GATHER_FRAME_LIMIT = 4 * 1024 + 16;
 /** Gathered bytes are handed on once they reach this much, so a gathered buffer stays small. */
 const GATHER_BYTES_LIMIT = 64 * 1024;
-type BoundTransport = NetSocket & { [kSocket]?: Socket<unknown> };
+type BoundTransport = Transport & { [kSocket]?: Socket<unknown> };
 
 /**
  * An open WebSocket connection over a Node transport (TCP or TLS socket), on either side.
@@ -200,6 +203,8 @@ export class Socket<Data = unknown> implements ConnectionEvents {
   readonly remoteAddress: string;
   /** The peer's port; behind a trusted proxy, the one its header gives, else 0. */
   readonly remotePort: number;
+  /** What the WebSocket runs over: '1.1' (RFC 6455 upgrade) or '2' (an HTTP/2 stream, RFC 8441). */
+  readonly httpVersion: HttpVersion;
 
   private readonly connection: Connection;
   private readonly transport: BoundTransport;
@@ -243,13 +248,14 @@ export class Socket<Data = unknown> implements ConnectionEvents {
     this.transport = init.transport as BoundTransport;
     this.remoteAddress = init.remote?.address ?? this.transport.remoteAddress ?? '';
     this.remotePort = init.remote?.port ?? this.transport.remotePort ?? 0;
+    this.httpVersion = init.httpVersion ?? '1.1';
     this.connection = new Connection(init.role, this, init.limits);
     if (init.deflate) {
       const maxMessageSize = resolveLimits(init.limits).maxMessageSize;
       this.connection.useExtension(new PerMessageDeflate(init.deflate, maxMessageSize));
     }
     this.transport[kSocket] = this as Socket<unknown>;
-    this.transport.setNoDelay(true);
+    this.transport.setNoDelay?.(true);
     this.transport.on('data', onTransportData);
     this.transport.on('end', onTransportEnd);
     this.transport.on('close', onTransportClose);
@@ -784,7 +790,7 @@ function onTransportError(this: BoundTransport, error: Error): void {
 function onTransportDrain(this: BoundTransport): void {
   this[kSocket]!.onDrain();
 }
-function isPlainTcp(transport: NetSocket): boolean {
+function isPlainTcp(transport: Transport): boolean {
   return transport instanceof NetSocket && !(transport as { encrypted?: boolean }).encrypted;
 }
 function destroyTransport(this: BoundTransport): void {
