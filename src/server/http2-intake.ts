@@ -31,6 +31,7 @@ export interface Http2Limits {
   readonly maxEarlyResets?: number;
 }
 
+/** An HTTP/2 server an application owns, plain (h2c) or secure, that `attach` can serve WebSockets on. */
 export type AnyHttp2Server = Http2Server | Http2SecureServer;
 
 const DEFAULTS = Object.freeze({
