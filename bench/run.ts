@@ -227,6 +227,22 @@ const WORKLOADS: Workload[] = [
   echo('echo-4k-50x8', 'echo 4 KiB binary, 50 conns x 8 in flight', 50, 8, 4096),
   echo('echo-1m-4x2', 'echo 1 MiB binary, 4 conns x 2 in flight', 4, 2, 1 << 20),
   echo('text-1k-100x8', 'echo 1 KiB UTF-8 text, 100 conns x 8 in flight', 100, 8, 1024, ['--text']),
+  // The same echoes from a client that writes every frame with its own system call (most real
+  // clients: one send() per message), so the server gets many small reads instead of a batch.
+  echo('echo-32b-100x16-sep', 'echo 32 B, 100 x 16, every frame a separate write', 100, 16, 32, [
+    '--separate-writes',
+  ]),
+  // (1,000 x 1 is not repeated: one frame in flight is one write either way.)
+  echo('echo-4k-50x8-sep', 'echo 4 KiB, 50 x 8, every frame a separate write', 50, 8, 4096, [
+    '--separate-writes',
+  ]),
+  echo('echo-1m-4x2-sep', 'echo 1 MiB, 4 x 2, every frame a separate write', 4, 2, 1 << 20, [
+    '--separate-writes',
+  ]),
+  echo('text-1k-100x8-sep', 'echo 1 KiB text, 100 x 8, every frame a separate write', 100, 8, 1024, [
+    '--text',
+    '--separate-writes',
+  ]),
   {
     name: 'handshake',
     title: 'handshakes (open, upgrade, close), 200 at a time',
