@@ -15,6 +15,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -166,6 +167,19 @@ const SERVERS: ServerDef[] = [
     kinds: ['handshake'],
   },
 ];
+// WSX_BENCH_REF=/path/to/another/checkout (built with `npm run bench` there) adds `wsx-ref`:
+// that checkout's wsx server, for a before/after comparison inside one run.
+const REF_ROOT = process.env.WSX_BENCH_REF;
+if (REF_ROOT !== undefined && REF_ROOT !== '') {
+  SERVERS.push({
+    name: 'wsx-ref',
+    label: 'wsx (WSX_BENCH_REF)',
+    script: resolvePath(REF_ROOT, '.build/bench/servers/wsx.js'),
+    env: {},
+    raw: false,
+    optIn: true,
+  });
+}
 const BASELINE = 'ws';
 /** --wait-quiet retakes a sample when the rest of the machine used more than this (% of a core). */
 const OTHER_CPU_RETRY = 60;
@@ -413,7 +427,7 @@ async function startServer(def: ServerDef, o: Options, profileName: string): Pro
     process.execPath,
     '--expose-gc',
     ...profiling,
-    `${SERVERS_DIR}${def.script}`,
+    isAbsolute(def.script) ? def.script : `${SERVERS_DIR}${def.script}`,
     '--port=0',
   ]);
   const env = { ...process.env, ...def.env };
@@ -488,6 +502,11 @@ interface Sample {
   otherCpu: number | null;
   /** Server minor page faults per message (per connection for handshakes). */
   faultsPerOp: number | null;
+  /**
+   * Server CPU time per message (per connection, per delivery), in µs: unlike throughput it
+   * hardly moves when other work shares the machine, so it compares servers on a busy one.
+   */
+  cpuPerOp: number | null;
   detail: Record<string, unknown>;
 }
 
@@ -526,6 +545,10 @@ async function sample(w: Workload, def: ServerDef, o: Options, run: number): Pro
       genCpu: cpu(r.gen_cpu_pct),
       otherCpu: cpu(r.other_cpu_pct),
       faultsPerOp: perOperation(r.server_minor_faults, r.messages ?? r.delivered ?? r.connections),
+      cpuPerOp: perOperation(
+        (Number(r.server_cpu_pct) / 100) * Number(r.seconds) * 1e6,
+        r.messages ?? r.delivered ?? r.connections,
+      ),
       detail: r,
     };
   } finally {
@@ -578,6 +601,7 @@ async function idleSample(w: Workload, server: RunningServer, common: string[], 
       genCpu: null,
       otherCpu: null,
       faultsPerOp: null,
+      cpuPerOp: null,
       detail: { ...r, rss_before: before, rss_after: after, serverNotes: server.notes },
     };
   } finally {
@@ -608,6 +632,7 @@ interface Cell {
   genCpuMedian: number | null;
   otherCpuMedian: number | null;
   faultsMedian: number | null;
+  cpuPerOpMedian: number | null;
 }
 
 function fmtValue(v: number | null, unit: string): string {
@@ -640,6 +665,7 @@ function table(cells: Cell[]): string {
     'gen CPU',
     'other',
     'faults/op',
+    'srv µs/op',
     'runs (min..max)',
   ];
   const rows: string[][] = [];
@@ -661,12 +687,13 @@ function table(cells: Cell[]): string {
       c.genCpuMedian === null ? '-' : `${c.genCpuMedian.toFixed(0)}%`,
       c.otherCpuMedian === null ? '-' : `${c.otherCpuMedian.toFixed(0)}%`,
       c.faultsMedian === null ? '-' : c.faultsMedian.toFixed(c.faultsMedian < 10 ? 2 : 0),
+      c.cpuPerOpMedian === null ? '-' : c.cpuPerOpMedian.toFixed(c.cpuPerOpMedian < 10 ? 2 : 0),
       spread + (c.errors.length ? ` ${c.errors.length} failed` : ''),
     ]);
     lastWorkload = c.workload;
   }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const right = new Set([2, 3, 4, 5, 6, 7]);
+  const right = new Set([2, 3, 4, 5, 6, 7, 8]);
   const line = (r: string[]) =>
     r
       .map((x, i) => (right.has(i) ? x.padStart(widths[i]) : x.padEnd(widths[i])))
@@ -760,6 +787,7 @@ async function main(): Promise<void> {
         genCpuMedian: null,
         otherCpuMedian: null,
         faultsMedian: null,
+        cpuPerOpMedian: null,
       });
     }
     for (let rep = 0; rep < o.runs; rep++) {
@@ -813,6 +841,8 @@ async function main(): Promise<void> {
       cell.otherCpuMedian = oc.length ? median(oc) : null;
       const fs = cell.samples.map((s) => s.faultsPerOp).filter((x): x is number => x !== null);
       cell.faultsMedian = fs.length ? median(fs) : null;
+      const cp = cell.samples.map((s) => s.cpuPerOp).filter((x): x is number => x !== null);
+      cell.cpuPerOpMedian = cp.length ? median(cp) : null;
     }
     const base = byServer.get(BASELINE)?.median ?? null;
     for (const cell of byServer.values()) {
