@@ -1,5 +1,6 @@
 import { ReadingSocket } from './reading.js';
 import { closesWithDescriptor } from './transport.js';
+import { Flag } from './writes.js';
 
 /**
  * How a socket's transport ends: after the closing handshake, when the peer ends its side,
@@ -7,8 +8,6 @@ import { closesWithDescriptor } from './transport.js';
  */
 export abstract class ClosingSocket extends ReadingSocket {
   private closeTimer: NodeJS.Timeout | null = null;
-  /** @internal Set once the transport has closed. */
-  protected closed = false;
   /** @internal The transport's first error, if any. */
   protected transportError: Error | null = null;
 
@@ -54,6 +53,11 @@ export abstract class ClosingSocket extends ReadingSocket {
     this.transportError ??= error;
   }
 
+  /** @internal Set once the transport has closed. */
+  protected get closed(): boolean {
+    return (this.flags & Flag.Closed) !== 0;
+  }
+
   /** Bounds the wait for the other side's close frame or TCP close. */
   protected armCloseTimer(): void {
     if (this.closeTimer !== null || this.closed) return;
@@ -64,7 +68,7 @@ export abstract class ClosingSocket extends ReadingSocket {
   /** Marks the socket closed; false if it already was. */
   protected markClosed(): boolean {
     if (this.closed) return false;
-    this.closed = true;
+    this.flags |= Flag.Closed;
     if (this.closeTimer !== null) clearTimeout(this.closeTimer);
     return true;
   }

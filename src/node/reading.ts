@@ -1,7 +1,7 @@
 import { Connection, type ConnectionEvents } from '../protocol/connection.js';
 import { NO_POLICIES, type SocketInit, type SocketSettings } from './socket-types.js';
 import type { Transport } from './transport.js';
-import { WritingSocket } from './writes.js';
+import { Flag, WritingSocket } from './writes.js';
 
 const kSocket = Symbol('wsx.socket');
 type ListenedTransport = Transport & { [kSocket]?: ReadingSocket };
@@ -16,9 +16,6 @@ export abstract class ReadingSocket extends WritingSocket {
   protected readonly connection: Connection;
   /** @internal */
   protected readonly settings: SocketSettings;
-  /** Reading is paused by the application, or because our own writes are backed up. */
-  private pausedByUser = false;
-  private pausedForWrites = false;
   /** @internal Heartbeat sweeps since bytes last arrived from the peer. */
   silentSweeps = 0;
 
@@ -51,14 +48,14 @@ export abstract class ReadingSocket extends WritingSocket {
    * Messages already read are still delivered. `resume` reads again.
    */
   pause(): void {
-    this.pausedByUser = true;
+    this.flags |= Flag.PausedByUser;
     this.transport.pause();
   }
 
   /** Reads from the transport again after `pause`. */
   resume(): void {
-    this.pausedByUser = false;
-    if (!this.pausedForWrites) this.transport.resume();
+    this.flags &= ~Flag.PausedByUser;
+    if ((this.flags & Flag.PausedForWrites) === 0) this.transport.resume();
   }
 
   /** Whether reading is paused, by `pause` or while the socket waits for its writes to drain. */
@@ -76,10 +73,10 @@ export abstract class ReadingSocket extends WritingSocket {
     // are offered to the kernel first, so that one large reply it takes at once (a 1 MiB
     // echo) does not stall reading.
     const limit = this.settings.backpressureLimit;
-    if (this.pausedForWrites || this.buffered() <= limit) return;
+    if ((this.flags & Flag.PausedForWrites) !== 0 || this.buffered() <= limit) return;
     this.flushNow();
     if (this.buffered() > limit) {
-      this.pausedForWrites = true;
+      this.flags |= Flag.PausedForWrites;
       this.transport.pause();
     }
   }
@@ -89,9 +86,9 @@ export abstract class ReadingSocket extends WritingSocket {
     // The peer has taken everything we had for it: it is alive, even if its pong is still
     // unread because reading was paused for our writes.
     this.silentSweeps = 0;
-    if (!this.pausedForWrites) return;
-    this.pausedForWrites = false;
-    if (!this.pausedByUser) this.transport.resume();
+    if ((this.flags & Flag.PausedForWrites) === 0) return;
+    this.flags &= ~Flag.PausedForWrites;
+    if ((this.flags & Flag.PausedByUser) === 0) this.transport.resume();
   }
 }
 

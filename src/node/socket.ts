@@ -15,6 +15,7 @@ import type {
   SocketOwner,
 } from './socket-types.js';
 import { disableNagle } from './transport.js';
+import { Flag } from './writes.js';
 
 export {
   type BackpressurePolicy,
@@ -54,8 +55,6 @@ export class Socket<Data = unknown> extends ClosingSocket {
   /** @internal */
   protected readonly handlers: SocketHandlers<Data>;
   private readonly owner: SocketOwner | undefined;
-  /** Set after `send` reported backpressure, so `drain` is told. */
-  private awaitingDrain = false;
   /** @internal Sweeps since a message went either way (idle timeout, compression release). */
   idleSweeps = 0;
   /** Prepared frames waiting for an outgoing fragmented message to end. */
@@ -275,8 +274,8 @@ export class Socket<Data = unknown> extends ClosingSocket {
   /** @internal */
   onDrain(): void {
     this.resumeAfterDrain();
-    if (!this.awaitingDrain) return;
-    this.awaitingDrain = false;
+    if ((this.flags & Flag.AwaitingDrain) === 0) return;
+    this.flags &= ~Flag.AwaitingDrain;
     this.callHandler(this.handlers.drain, 'drain');
   }
 
@@ -285,7 +284,7 @@ export class Socket<Data = unknown> extends ClosingSocket {
   private status(written: boolean): SendStatus {
     if (!written) return 'dropped';
     if (this.buffered() > this.settings.backpressureLimit) {
-      this.awaitingDrain = true;
+      this.flags |= Flag.AwaitingDrain;
       return 'backpressure';
     }
     return 'sent';
@@ -310,7 +309,7 @@ export class Socket<Data = unknown> extends ClosingSocket {
   private admit(): SendStatus | null {
     const policies = this.policies;
     if (this.buffered() <= policies.maxBackpressure || !this.connection.canWrite()) return null;
-    this.awaitingDrain = true;
+    this.flags |= Flag.AwaitingDrain;
     policies.counters.droppedBackpressure++;
     if (policies.backpressurePolicy === 'close') {
       policies.counters.slowConsumerCloses++;
