@@ -419,6 +419,8 @@ export class Connection implements FrameSink {
   ): void {
     const maskKey = this.masking ? nextMaskingKey() : null;
     if (maskKey === null && this.events.reserve !== undefined) {
+      // Measured once, for the sink's answer and for the frame made if it has no room.
+      if (typeof payload === 'string') textLength ??= Buffer.byteLength(payload, 'utf8');
       if (this.encodeInPlace(opcode, fin, rsv1, payload, textLength)) return;
     }
     if (typeof payload === 'string') {
@@ -441,7 +443,7 @@ export class Connection implements FrameSink {
   ): boolean {
     const events = this.events;
     const text = typeof payload === 'string';
-    const length = text ? (textLength ?? Buffer.byteLength(payload, 'utf8')) : payload.length;
+    const length = text ? textLength! : payload.length;
     const at = events.reserve!(headerLength(length, false) + length);
     if (at < 0) return false;
     const target = events.frameTarget!;
