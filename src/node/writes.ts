@@ -5,6 +5,8 @@ import type { Transport } from './transport.js';
 const GATHER_FRAME_LIMIT = 4 * 1024 + 16;
 /** Gathered bytes are handed on once they reach this much, so a gathered buffer stays small. */
 const GATHER_BYTES_LIMIT = 64 * 1024;
+/** Gathered pieces of this average size or more are written as they are (one writev), not joined. */
+const JOIN_PIECE_LIMIT = 2048;
 /** The buffer small frames are encoded into, shared by all sockets (see `reserve`). */
 const SLAB_SIZE = 64 * 1024;
 
@@ -147,6 +149,17 @@ export abstract class WritingSocket {
       transport.write(
         transport.writableLength > 0 && frame.buffer === slabOf(frame) ? Buffer.from(frame) : frame,
       );
+      return;
+    }
+    // Pieces of a few KiB (runs of the slab split where one filled up) cost less as iovecs of
+    // one writev than copied into one buffer; small frames are cheaper joined.
+    if (bytes >= frames.length * JOIN_PIECE_LIMIT) {
+      if ((this.flags & Flag.Corked) === 0) {
+        this.flags |= Flag.Corked;
+        transport.cork();
+      }
+      for (let i = 0; i < frames.length; i++) transport.write(frames[i]);
+      frames.length = 0;
       return;
     }
     const joined = Buffer.concat(frames, bytes);
