@@ -154,6 +154,7 @@ const SERVERS: ServerDef[] = [
     raw: false,
     optIn: true,
   },
+  { name: 'wsx/ws', label: 'wsx/ws (ws API)', script: 'wsx-ws.js', env: {}, raw: false },
   { name: 'ws', label: 'ws', script: 'ws.js', env: { WS_NO_BUFFER_UTIL: '1' }, raw: false },
   { name: 'ws+bufferutil', label: 'ws+bufferutil', script: 'ws.js', env: {}, raw: false },
   { name: 'uws', label: 'uWebSockets.js', script: 'uws.js', env: {}, raw: false },

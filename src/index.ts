@@ -1,5 +1,7 @@
 /**
  * wsx: a WebSocket stack for Node.js — server, client and the protocol core under them.
+ *
+ * @module wsx
  */
 export { type ConnectOptions, connect } from './client/connect.js';
 // Client: WHATWG WebSocket, WebSocketStream, reconnection, proxies, unix sockets, redirects.
@@ -55,6 +57,7 @@ export {
   type SocketSettings,
   type Transport,
 } from './node/socket.js';
+export type { HttpVersion } from './node/transport.js';
 export type { CloseInfo } from './protocol/close.js';
 export {
   CloseCode,
@@ -67,6 +70,7 @@ export { type ConnectionLimits, DEFAULT_LIMITS } from './protocol/limits.js';
 export type { ProxyHeader, TrustProxy } from './server/client-address.js';
 export { OperationalNotice, type ServerErrorContext } from './server/errors.js';
 export type { HeartbeatOptions } from './server/heartbeat.js';
+export type { AnyHttp2Server, Http2Limits } from './server/http2-intake.js';
 export type { IpcEndpoint } from './server/ipc-channel.js';
 export { IpcTopicRelay, type IpcTopicRelayOptions, ipcTopicRelay } from './server/ipc-relay.js';
 export {

@@ -75,6 +75,15 @@ export function cpuTicks(pid: number): number {
 
 export const TICKS_PER_SECOND = 100;
 
+/** Write system calls a process has made (`syscw` of /proc/PID/io); NaN once it is gone. */
+export function writeCalls(pid: number): number {
+  try {
+    return Number(/syscw: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
+  }
+}
+
 export function median(values: number[]): number {
   const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return Number.NaN;

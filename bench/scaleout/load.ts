@@ -124,6 +124,8 @@ async function connect(first: number, count: number): Promise<void> {
   }
 }
 
+process.on('SIGTERM', () => process.exit(0)); // a clean exit writes the --cpu-prof profile
+
 let reported = -1;
 setInterval(() => {
   if (received === reported) return;

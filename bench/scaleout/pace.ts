@@ -69,5 +69,7 @@ export function serveCommands(port: number, hooks: NodeHooks): void {
         break;
     }
   });
+  // A clean exit, so that a CPU profile (the runner's --cpu-prof) gets written.
+  process.on('SIGTERM', () => process.exit(0));
   reply({ kind: 'ready', port });
 }

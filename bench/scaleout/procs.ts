@@ -6,6 +6,12 @@ import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
+/**
+ * Set by the runner's `--cpu-prof=DIR`: every forked process writes a V8 CPU profile there when
+ * it exits, named `<n>.<name>.<args>.cpuprofile` (n counts the forks of the run).
+ */
+export const profiling = { dir: '', forks: 0 };
+
 export class Peer<Reply extends { kind: string }> {
   private readonly waiting = new Map<string, ((reply: Reply) => void)[]>();
   onReply: (reply: Reply) => void = () => {};
@@ -31,8 +37,16 @@ export class Peer<Reply extends { kind: string }> {
   }
 
   static fork<R extends { kind: string }>(name: string, script: string, args: string[]): Peer<R> {
+    const label = `${++profiling.forks}.${name.replace(' ', '')}.${args
+      .filter((a) => !a.startsWith('--redis='))
+      .map((a) => a.replace(/^--\w+=/, ''))
+      .join('-')}`;
+    const profile =
+      profiling.dir === ''
+        ? []
+        : ['--cpu-prof', `--cpu-prof-dir=${profiling.dir}`, `--cpu-prof-name=${label}.cpuprofile`];
     const proc = fork(script, args, {
-      execArgv: ['--expose-gc'],
+      execArgv: ['--expose-gc', ...profile],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     return new Peer<R>(name, proc);
@@ -102,7 +116,7 @@ export async function startRedis(): Promise<{ proc: ChildProcess; url: string; v
     proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}:\n${log}`)));
   });
   proc.stdout!.resume();
-  const version = /v=([\d.]+)/.exec(log)?.[1] ?? '?';
+  const version = /v(?:ersion)?=([\d.]+)/.exec(log)?.[1] ?? '?';
   return { proc, url: `redis://127.0.0.1:${port}`, version };
 }
 

@@ -11,6 +11,7 @@ import {
   nowUs,
   type RecoveryReport,
   TICKS_PER_SECOND,
+  writeCalls,
 } from './common.js';
 import { machineTicks, Peer } from './procs.js';
 
@@ -33,7 +34,8 @@ export interface Settings {
   subs: number;
   loaders: number;
   rate: number;
-  window: number;
+  /** Saturation is measured once per window size (messages in flight), in this order. */
+  windows: number[];
   warmupMs: number;
   durationMs: number;
   recoveryMs: number;
@@ -45,6 +47,14 @@ export interface Window {
   p50: number;
   p99: number;
   cpu: Record<string, number>;
+  /**
+   * CPU time per delivery in µs, over the same span: `servers` = both nodes + redis, `all` =
+   * every process of the bench. Unlike deliveries/s this hardly depends on how much of the
+   * machine other work left to the bench.
+   */
+  cpuUs: { servers: number; all: number };
+  /** Write system calls of both nodes per delivery (below 1: several messages per write). */
+  writesPerDelivery: number;
 }
 
 export interface Sample {
@@ -53,7 +63,8 @@ export interface Sample {
   /** V8 heap used + external + array buffers, the same difference: steadier than RSS at this size. */
   heapPerSub: number;
   rate: Window;
-  saturation: Window;
+  /** One per `Settings.windows`, in its order. */
+  saturation: (Window & { window: number })[];
   recovery: {
     lost: number;
     duplicated: number;
@@ -130,14 +141,16 @@ export async function runSample(
       }
     };
 
-    const measure = async (rate: number, ms: number): Promise<Window> => {
+    const measure = async (rate: number, ms: number, window = 0): Promise<Window> => {
       for (const l of loaders) l.send({ cmd: 'window', on: true });
       const before = Object.fromEntries(Object.entries(pids).map(([n, p]) => [n, cpuTicks(p)]));
+      const writes0 = writeCalls(a.pid) + writeCalls(b.pid);
       const machine0 = machineTicks();
       const t0 = performance.now();
       const count0 = received();
-      const published = await a.ask({ cmd: 'publish', rate, ms, window: settings.window }, 'published');
+      const published = await a.ask({ cmd: 'publish', rate, ms, window }, 'published');
       const count1 = received();
+      const writes1 = writeCalls(a.pid) + writeCalls(b.pid);
       const machine1 = machineTicks();
       // CPU over the runner's own span (the reply can come late on a busy machine); rate over the publisher's.
       const span = (performance.now() - t0) / 1000;
@@ -149,6 +162,8 @@ export async function runSample(
         ours += cpu[n]!;
       }
       cpu.other = Math.max(0, ((machine1 - machine0) / TICKS_PER_SECOND / span) * 100 - ours);
+      const deliveries = count1 - count0;
+      const usPer = (percent: number): number => (((percent / 100) * span) / deliveries) * 1e6;
       await drain(); // what is in flight arrives, so its latency counts
       const histogram = new Histogram();
       for (const l of loaders)
@@ -158,13 +173,19 @@ export async function runSample(
         p50: histogram.quantileMs(0.5),
         p99: histogram.quantileMs(0.99),
         cpu,
+        cpuUs: { servers: usPer(cpu['node A']! + cpu['node B']! + cpu.redis!), all: usPer(ours) },
+        writesPerDelivery: (writes1 - writes0) / deliveries,
       };
     };
 
     await a.ask({ cmd: 'publish', rate: settings.rate, ms: settings.warmupMs, window: 0 }, 'published');
     await drain();
     const rate = await measure(settings.rate, settings.durationMs);
-    const saturation = await measure(0, settings.durationMs);
+    const saturation: Sample['saturation'] = [];
+    for (const window of settings.windows) {
+      saturation.push({ window, ...(await measure(0, settings.durationMs, window)) });
+      await drain();
+    }
     await sleep(500);
 
     let recovery: Sample['recovery'] = null;

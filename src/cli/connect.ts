@@ -28,6 +28,8 @@ Options:
   --cert FILE          client certificate (PEM) for wss:// (needs --key)
   --key FILE           client private key (PEM)
   --insecure           do not verify the server's certificate
+  --http2              open the WebSocket over HTTP/2 (RFC 8441): h2 for wss://, h2c for ws://;
+                       fails when the server does not offer it
   --ping-interval MS   ping every MS milliseconds; a pong later than that fails the connection
   --reconnect          when the connection fails or drops, or the server closes with 1001, 1012
                        or 1013, connect again with exponential backoff (lines typed meanwhile wait)
@@ -72,6 +74,7 @@ export async function connectCommand(argv: string[]): Promise<void> {
       cert: { type: 'string' },
       key: { type: 'string' },
       insecure: { type: 'boolean' },
+      http2: { type: 'boolean' },
       'ping-interval': { type: 'string' },
       reconnect: { type: 'boolean' },
       'max-retries': { type: 'string' },
@@ -106,6 +109,7 @@ export async function connectCommand(argv: string[]): Promise<void> {
     proxy: values.proxy,
     tls: tlsOptions(values),
     followRedirects: values['follow-redirects'] === true,
+    http2: values.http2 === true,
   };
 
   let socket: Socket | null = null;

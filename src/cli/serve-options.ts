@@ -50,6 +50,11 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'cert', kind: 'string', arg: 'FILE', help: 'TLS certificate (PEM): serve wss:// (needs --key)' },
   { name: 'key', kind: 'string', arg: 'FILE', help: 'TLS private key (PEM)' },
   {
+    name: 'http2',
+    kind: 'boolean',
+    help: 'serve WebSockets over HTTP/2 too (RFC 8441): with --cert, h2 and HTTP/1.1 on one port; without, h2c only',
+  },
+  {
     name: 'heartbeat-interval',
     kind: 'integer',
     arg: 'MS',
@@ -182,6 +187,8 @@ export interface ServeOptions {
   readonly deflate: boolean;
   readonly cert: string | undefined;
   readonly key: string | undefined;
+  /** HTTP/2 as well (with TLS) or instead (h2c, without). */
+  readonly http2: boolean;
   /** 0: off. */
   readonly heartbeatInterval: number;
   readonly heartbeatTimeout: number;
@@ -253,6 +260,7 @@ export function resolveServeOptions(argv: string[]): ServeOptions {
     deflate: given.get('no-deflate') !== true,
     cert,
     key,
+    http2: given.get('http2') === true,
     heartbeatInterval: integer('heartbeat-interval', echo ? 0 : 30_000),
     heartbeatTimeout,
     idleTimeout: integer('idle-timeout', 0),

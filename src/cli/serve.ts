@@ -106,7 +106,7 @@ export async function serve(argv: string[]): Promise<void> {
   }
   const sharedPort = worker === undefined ? undefined : process.env[PORT_ENV];
   const port = sharedPort === undefined ? options.port : Number(sharedPort);
-  const address = await server.listen({ port, host: options.host, tls, request });
+  const address = await server.listen({ port, host: options.host, tls, request, http2: options.http2 });
   const scheme = tls ? 'wss' : 'ws';
   const shownHost = address.host.includes(':') ? `[${address.host}]` : address.host;
   const url = `${scheme}://${shownHost}:${address.port}/`;

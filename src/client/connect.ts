@@ -16,6 +16,7 @@ import { buildUpgradeRequest, validateUpgradeResponse } from '../protocol/handsh
 import { formatExtensions } from '../protocol/handshake/headers.js';
 import { type HeadLimits, ResponseHeadReader } from '../protocol/handshake/http-head.js';
 import { type ConnectionLimits, resolveLimits } from '../protocol/limits.js';
+import { connectHttp2 } from './http2-connect.js';
 import { isIpAddress } from './transport.js';
 
 /** Options of `connect`; every field has a default. */
@@ -59,6 +60,15 @@ export interface ConnectOptions<Data = unknown>
    * (`permessage-deflate; client_max_window_bits`), `false` does not offer it.
    */
   readonly perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /**
+   * WebSocket over HTTP/2 (RFC 8441): `true` opens it as a stream of an HTTP/2 connection
+   * (h2 by ALPN for wss://, h2c with prior knowledge for ws://) and fails when the server does
+   * not offer it; `'auto'` does so when ALPN picks h2 and the server advertises extended
+   * CONNECT, and uses HTTP/1.1 otherwise (ws:// always). Every WebSocket to an origin (with
+   * the same `tls` object) shares one HTTP/2 connection, closed 5 s after its last one.
+   * The socket's `httpVersion` tells which was used. Default false.
+   */
+  readonly http2?: boolean | 'auto';
 }
 
 /** Time for the whole opening handshake unless `handshakeTimeout` says otherwise. */
@@ -110,12 +120,33 @@ export function parseWebSocketUrl(input: string | URL): Target {
  * for the URL, the subprotocols or a header the handshake sets itself, a TypeError naming the
  * header for a name or value that cannot be sent. Subprotocols follow RFC 6455, not the
  * WHATWG standard: the server may select none of those offered (unless `requireProtocol`).
+ * Other defaults: a 10 s `handshakeTimeout`, the limits of {@link DEFAULT_LIMITS}, and
+ * permessage-deflate offered.
+ *
+ * @example
+ * ```ts
+ * import { connect } from 'wsx';
+ * const socket = await connect('ws://127.0.0.1:8080/echo', {
+ *   handlers: { message: (_socket, data, isBinary) => console.log(isBinary ? data : data.toString('utf8')) },
+ * });
+ * socket.sendText('hello');
+ * socket.close(1000, 'done');
+ * ```
  */
 export function connect<Data = unknown>(
   url: string | URL,
   options: ConnectOptions<Data> = {},
 ): Promise<Socket<Data>> {
   const target = parseWebSocketUrl(url);
+  if (options.http2 === true || options.http2 === 'auto') {
+    return connectHttp2(
+      target,
+      options,
+      options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+      (transport, timeLeft) =>
+        connect(url, { ...options, http2: false, transport, handshakeTimeout: timeLeft }),
+    );
+  }
   const limits = resolveLimits(options);
   const protocols = options.protocols ?? [];
   const key = generateKey();

@@ -37,6 +37,16 @@ export interface DialOptions<Data = unknown> extends Omit<ConnectOptions<Data>, 
  * over a unix socket (`ws+unix:/path/to.sock:/request/path`), and across redirects when
  * asked to. Credentials (Authorization, Cookie) are not sent on to another host.
  * `handshakeTimeout` applies to each attempt: proxy, TLS and upgrade together.
+ *
+ * Rejects as `connect` does, and with a {@link ProxyError} when the proxy refuses or breaks
+ * the tunnel.
+ *
+ * @example
+ * ```ts
+ * import { dial } from 'wsx';
+ * const socket = await dial('wss://example.com/feed', { proxy: 'env', followRedirects: true });
+ * socket.sendText('subscribe');
+ * ```
  */
 export async function dial<Data = unknown>(
   url: string | URL,

@@ -34,6 +34,7 @@ export class CloseEvent extends Event {
     return this.#code;
   }
 
+  /** The close reason the server sent (UTF-8, at most 123 bytes); `''` when none. */
   get reason(): string {
     return this.#reason;
   }
@@ -63,10 +64,12 @@ export class ErrorEvent extends Event {
     this.#error = init.error;
   }
 
+  /** A one-line description of what went wrong. */
   get message(): string {
     return this.#message;
   }
 
+  /** The Error that failed the connection (a {@link WebSocketError} when wsx raised it). */
   get error(): unknown {
     return this.#error;
   }
@@ -84,6 +87,7 @@ export type MessageData = string | Blob | ArrayBuffer | Buffer;
  * `data` typed as what a WebSocket delivers instead of `any`.
  */
 export class MessageEvent extends globalThis.MessageEvent<MessageData> {
+  /** The message: a string for text, else as `binaryType` asks (see {@link MessageData}). */
   declare readonly data: MessageData;
 }
 
@@ -100,10 +104,15 @@ export interface ReconnectEventInit extends EventInit {
 
 /** Fired by ReconnectingWebSocket as `reconnecting`, `reconnect` and `reconnectfailed`. */
 export class ReconnectEvent extends Event {
+  /** Which attempt this is (1 for the first retry); on `reconnectfailed`, how many were made. */
   readonly attempt: number;
+  /** The wait before the attempt, in milliseconds (0 when it does not apply). */
   readonly delay: number;
+  /** The close code of the connection that was lost (0 when there was none). */
   readonly code: number;
+  /** The close reason of the connection that was lost (`''` when none). */
   readonly reason: string;
+  /** Whether the lost connection had closed cleanly. */
   readonly wasClean: boolean;
 
   constructor(type: string, init: ReconnectEventInit = {}) {
@@ -129,6 +138,7 @@ export interface DropEventInit extends EventInit {
 export class DropEvent extends Event {
   /** The message as given to `send` (or the queue's copy of its bytes). */
   readonly data: SendData;
+  /** `drop-oldest` or `drop-newest`: the queue policy that dropped it. */
   readonly policy: string;
   constructor(type: string, init: DropEventInit = {}) {
     super(type, init);
@@ -138,7 +148,12 @@ export class DropEvent extends Event {
 }
 
 /** A listener: a function called with the target as `this`, or an object with `handleEvent`. */
-export type Listener<Target, E> = ((this: Target, event: E) => unknown) | { handleEvent(event: E): unknown };
+export type Listener<Target, E> =
+  | ((this: Target, event: E) => unknown)
+  | {
+      /** Called with each event. */
+      handleEvent(event: E): unknown;
+    };
 
 /** An `on…` event handler attribute's value. */
 export type EventHandler<Target, E> = ((this: Target, event: E) => unknown) | null;
@@ -159,11 +174,13 @@ type BaseListener = Parameters<EventTarget['addEventListener']>[1];
  * type takes a listener of plain Events.
  */
 export class TypedEventTarget<EventMap extends { [K in keyof EventMap]: Event }> extends EventTarget {
+  /** Adds a listener for `type`, typed with that event's class when the map names it. */
   override addEventListener<K extends keyof EventMap & string>(
     type: K,
     listener: Listener<this, EventMap[K]> | null,
     options?: boolean | AddEventListenerOptions,
   ): void;
+  /** Adds a listener for an event type the map does not name (a plain Event). */
   override addEventListener(
     type: string,
     listener: Listener<this, Event> | null,
@@ -177,11 +194,13 @@ export class TypedEventTarget<EventMap extends { [K in keyof EventMap]: Event }>
     super.addEventListener(type, listener as BaseListener, options);
   }
 
+  /** Removes a listener added with the same type, listener and capture flag. */
   override removeEventListener<K extends keyof EventMap & string>(
     type: K,
     listener: Listener<this, EventMap[K]> | null,
     options?: boolean | { readonly capture?: boolean },
   ): void;
+  /** Removes a listener of an event type the map does not name. */
   override removeEventListener(
     type: string,
     listener: Listener<this, Event> | null,

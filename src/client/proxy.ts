@@ -14,6 +14,7 @@ export type ProxyOption = string | URL | null | undefined;
 
 /** The proxy refused or broke the tunnel. `status` is its HTTP status (0 when there was none). */
 export class ProxyError extends WebSocketError {
+  /** The proxy's HTTP status for the CONNECT request (0 when it gave none). */
   readonly status: number;
   constructor(status: number, message: string, options?: { cause?: unknown }) {
     super('WSX_PROXY', message, options);

@@ -25,11 +25,15 @@ export type QueuePolicy = 'drop-oldest' | 'drop-newest' | 'error';
 
 /** How a lost connection is closed, as `shouldReconnect` sees it. */
 export interface Disconnection {
+  /** The close code (1006 when the connection was lost without a close frame). */
   readonly code: number;
+  /** The close reason (`''` when none). */
   readonly reason: string;
+  /** Whether the closing handshake completed. */
   readonly wasClean: boolean;
 }
 
+/** The retry schedule of {@link Backoff} and {@link ReconnectOptions}. */
 export interface BackoffOptions {
   /** Wait before the first retry, in ms (default 250). */
   readonly minDelay?: number;
@@ -41,6 +45,7 @@ export interface BackoffOptions {
   readonly jitter?: number;
 }
 
+/** How a {@link ReconnectingWebSocket} retries and what it does with sends while offline. */
 export interface ReconnectOptions extends BackoffOptions {
   /** Consecutive failed attempts before giving up (`reconnectfailed`). Default: no limit. */
   readonly maxRetries?: number;
@@ -66,17 +71,33 @@ export interface ReconnectOptions extends BackoffOptions {
   ) => void | Promise<void>;
 }
 
+/** A {@link WebSocket}'s options, plus how to reconnect. */
 export interface ReconnectingWebSocketOptions extends WebSocketOptions {
+  /** Retry schedule, offline queue and hooks; every field has a default. */
   readonly reconnect?: ReconnectOptions;
 }
 
-/** Exponential backoff with jitter: `min(maxDelay, minDelay × factor^(attempt−1)) × (1 − jitter × random)`. */
+/**
+ * Exponential backoff with jitter: `min(maxDelay, minDelay × factor^(attempt−1)) × (1 − jitter × random)`.
+ *
+ * @example
+ * ```ts
+ * import { Backoff } from 'wsx';
+ * const backoff = new Backoff({ minDelay: 100, maxDelay: 5_000 });
+ * const wait = backoff.delay(3); // between 200 and 400 ms with the default jitter of 0.5
+ * ```
+ */
 export class Backoff {
+  /** Wait before the first retry, in ms. */
   readonly minDelay: number;
+  /** Longest wait, in ms. */
   readonly maxDelay: number;
+  /** Growth of the wait per attempt. */
   readonly factor: number;
+  /** Fraction (0-1) by which each wait may be cut at random; clamped into that range. */
   readonly jitter: number;
 
+  /** @throws RangeError unless 0 <= minDelay <= maxDelay and factor >= 1. */
   constructor(options: BackoffOptions = {}) {
     this.minDelay = options.minDelay ?? 250;
     this.maxDelay = options.maxDelay ?? 30_000;
@@ -128,11 +149,16 @@ function defaultShouldReconnect(closed: Disconnection): boolean {
  * lost before they reach the server are lost: delivery is at most once.
  */
 export class ReconnectingWebSocket extends TypedEventTarget<ReconnectingWebSocketEventMap> {
+  /** `readyState` 0: (re)connecting. */
   static readonly CONNECTING = CONNECTING;
+  /** `readyState` 1: a connection is open. */
   static readonly OPEN = OPEN;
+  /** `readyState` 2: closing for good. */
   static readonly CLOSING = CLOSING;
+  /** `readyState` 3: closed for good. */
   static readonly CLOSED = CLOSED;
 
+  /** The URL connected to, normalized (as `new URL(url).href`). */
   readonly url: string;
   readonly #protocols: string[];
   readonly #options: WebSocketOptions;
@@ -152,6 +178,20 @@ export class ReconnectingWebSocket extends TypedEventTarget<ReconnectingWebSocke
   readonly #queue: Array<{ data: SendData; size: number }> = [];
   #queuedBytes = 0;
 
+  /**
+   * Starts connecting at once. Takes the same arguments as {@link WebSocket} (and throws the
+   * same errors for a bad URL or subprotocol), with `reconnect` among the options.
+   *
+   * @example
+   * ```ts
+   * import { ReconnectingWebSocket } from 'wsx';
+   * const ws = new ReconnectingWebSocket('ws://127.0.0.1:8080/', {
+   *   reconnect: { maxRetries: 10, onConnect: (socket) => socket.send('hello again') },
+   * });
+   * ws.addEventListener('reconnecting', (event) => console.log(`retry ${event.attempt} in ${event.delay} ms`));
+   * ws.send('queued until the first connection is open');
+   * ```
+   */
   constructor(
     url: string | URL,
     protocols?: string | Iterable<string> | ReconnectingWebSocketOptions,
@@ -174,22 +214,27 @@ export class ReconnectingWebSocket extends TypedEventTarget<ReconnectingWebSocke
     this.#connect();
   }
 
+  /** CONNECTING while (re)connecting, OPEN while connected, CLOSING/CLOSED once closed for good. */
   get readyState(): number {
     return this.#state;
   }
 
+  /** The subprotocol of the current connection (`''` when none or not connected). */
   get protocol(): string {
     return this.#socket?.protocol ?? '';
   }
 
+  /** The extensions of the current connection (`''` when none or not connected). */
   get extensions(): string {
     return this.#socket?.extensions ?? '';
   }
 
+  /** How binary messages are delivered to every connection (default `blob`); other values are ignored. */
   get binaryType(): BinaryType {
     return this.#binaryType;
   }
 
+  /** Sets the binary type of this and every later connection; other values are ignored. */
   set binaryType(value: BinaryType) {
     if (value !== 'blob' && value !== 'arraybuffer' && value !== 'nodebuffer') return;
     this.#binaryType = value;
@@ -254,27 +299,35 @@ export class ReconnectingWebSocket extends TypedEventTarget<ReconnectingWebSocke
     );
   }
 
+  /** Handler of `open` (each connection); null for none. */
   get onopen(): EventHandler<ReconnectingWebSocket, Event> {
     return this.#handlers.get('open');
   }
+  /** Sets the `open` handler; a value that is not a function counts as null. */
   set onopen(value: EventHandler<ReconnectingWebSocket, Event>) {
     this.#handlers.set('open', value);
   }
+  /** Handler of `message`; null for none. */
   get onmessage(): EventHandler<ReconnectingWebSocket, MessageEvent> {
     return this.#handlers.get('message');
   }
+  /** Sets the `message` handler; a value that is not a function counts as null. */
   set onmessage(value: EventHandler<ReconnectingWebSocket, MessageEvent>) {
     this.#handlers.set('message', value);
   }
+  /** Handler of `error`; null for none. */
   get onerror(): EventHandler<ReconnectingWebSocket, ErrorEvent> {
     return this.#handlers.get('error');
   }
+  /** Sets the `error` handler; a value that is not a function counts as null. */
   set onerror(value: EventHandler<ReconnectingWebSocket, ErrorEvent>) {
     this.#handlers.set('error', value);
   }
+  /** Handler of `close` (once, when closed for good); null for none. */
   get onclose(): EventHandler<ReconnectingWebSocket, CloseEvent> {
     return this.#handlers.get('close');
   }
+  /** Sets the `close` handler; a value that is not a function counts as null. */
   set onclose(value: EventHandler<ReconnectingWebSocket, CloseEvent>) {
     this.#handlers.set('close', value);
   }

@@ -2,15 +2,19 @@ import type { ReconnectingWebSocket } from './reconnect.js';
 
 /** A topic's last position as the server's messages carried it (`wsx serve --redis-mode stream`). */
 export interface ResumePosition {
+  /** The topic's offset of the last message seen (1, 2, 3, ...). */
   readonly offset: number;
+  /** The history the offset belongs to; a new epoch means the history was lost. */
   readonly epoch: string;
 }
 
 /** A JSON message of `wsx serve`'s chat protocol, as it arrived. */
-export type ChatProtocolMessage = { readonly type: string; readonly topic?: string } & Record<
-  string,
-  unknown
->;
+export type ChatProtocolMessage = {
+  /** The message kind, e.g. `message`, `recovery`, `subscribed`. */
+  readonly type: string;
+  /** The topic it concerns, when it concerns one. */
+  readonly topic?: string;
+} & Record<string, unknown>;
 
 const OPEN = 1;
 
@@ -42,6 +46,7 @@ export class ResumableTopics extends EventTarget {
     if (this.#socket.readyState === OPEN) this.#sendSubscribe(topic);
   }
 
+  /** Unsubscribes now if the socket is open, and stops resubscribing after reconnects. */
   unsubscribe(topic: string): void {
     if (!this.#positions.delete(topic)) return;
     if (this.#socket.readyState === OPEN) this.#socket.send(JSON.stringify({ type: 'unsubscribe', topic }));

@@ -10,16 +10,21 @@ export interface WebSocketOpenInfo {
   readonly readable: ReadableStream<string | Uint8Array>;
   /** Strings are sent as text, ArrayBuffers and views as binary. */
   readonly writable: WritableStream<string | ArrayBuffer | ArrayBufferView>;
+  /** The subprotocol the server selected (`''` when none). */
   readonly protocol: string;
+  /** The extensions in use, as the server's Sec-WebSocket-Extensions value (`''` when none). */
   readonly extensions: string;
 }
 
 /** What `closed` resolves with, and what `close` takes. */
 export interface WebSocketCloseInfo {
+  /** The close code: 1000 or 3000-4999 when given to `close`. */
   readonly closeCode?: number;
+  /** The close reason, at most 123 UTF-8 bytes. */
   readonly reason?: string;
 }
 
+/** Options of {@link WebSocketStream}: the {@link WebSocket} client's Node extras, and stream settings. */
 export interface WebSocketStreamOptions
   extends Omit<DialOptions<never>, 'handlers' | 'data' | 'protocols' | 'requireProtocol'> {
   /**
@@ -46,8 +51,11 @@ const DEFAULT_READABLE_HIGH_WATER_MARK = 256 * 1024;
  * `readable.cancel()` to choose the close code sent.
  */
 export class WebSocketStreamError extends DOMException {
+  /** The close code of the closure (null when there is none to report). */
   readonly closeCode: number | null;
+  /** The close reason (`''` when none). */
   readonly reason: string;
+  /** @throws DOMException `InvalidAccessError` for a code other than 1000 or 3000-4999; `SyntaxError` for a reason over 123 bytes. */
   constructor(message = '', init: WebSocketCloseInfo = {}) {
     super(message, 'WebSocketError');
     const { code, reason } = validateCloseInfo(init);
@@ -62,11 +70,33 @@ export class WebSocketStreamError extends DOMException {
  * apply backpressure. When the readable's queue passes its high-water mark, the socket
  * stops reading from TCP, so a fast server is slowed down to the pace of the consumer;
  * a write resolves once the socket's buffer is under its limit again.
+ *
+ * @example
+ * ```ts
+ * import { WebSocketStream } from 'wsx';
+ * const wss = new WebSocketStream('ws://127.0.0.1:8080/');
+ * const { readable, writable } = await wss.opened;
+ * const writer = writable.getWriter();
+ * await writer.write('hello');
+ * for await (const message of readable) {
+ *   console.log(message);
+ *   break;
+ * }
+ * wss.close({ closeCode: 1000, reason: 'done' });
+ * ```
  */
 export class WebSocketStream {
+  /** The URL, as parsed (http: and https: become ws: and wss:). */
   readonly url: string;
+  /** Resolves once the connection is open; rejects (with a WebSocketStreamError, or the abort reason) when it cannot be opened. */
   readonly opened: Promise<WebSocketOpenInfo>;
-  readonly closed: Promise<{ closeCode: number; reason: string }>;
+  /** Resolves with the close code and reason after a clean close; rejects (a WebSocketStreamError with 1006) otherwise. */
+  readonly closed: Promise<{
+    /** The close code received. */
+    closeCode: number;
+    /** The close reason received. */
+    reason: string;
+  }>;
 
   #socket: Socket<unknown> | null = null;
   #readable: ReadableStreamDefaultController<string | Uint8Array> | null = null;
@@ -83,6 +113,12 @@ export class WebSocketStream {
   #rejectClosed!: (error: unknown) => void;
   #releaseSignal: (() => void) | null = null;
 
+  /**
+   * Starts connecting at once.
+   *
+   * @throws DOMException `SyntaxError` for a bad URL or subprotocol list; TypeError for a header
+   *   that cannot be sent.
+   */
   constructor(url: string | URL, options: WebSocketStreamOptions = {}) {
     const parsed = parseUrl(url);
     this.url = parsed.href;

@@ -39,15 +39,19 @@ export interface WebSocketOptions
    * (`error`, then `close` with 1006 and wasClean false). Off by default.
    */
   readonly pingInterval?: number;
+  /** With `pingInterval`: ms to wait for each pong before failing the connection (default: the interval). */
   readonly pongTimeout?: number;
 }
 
 /** The events a WebSocket fires, by type (as lib.dom's WebSocketEventMap). */
 export interface WebSocketEventMap {
+  /** The opening handshake succeeded: `send` may be called. */
   open: Event;
+  /** A message arrived (`data` as `binaryType` asks for a binary one). */
   message: MessageEvent;
   /** The standard fires a plain Event; wsx's ErrorEvent also carries the `error`. */
   error: ErrorEvent;
+  /** The connection has closed (fired once, last). */
   close: CloseEvent;
 }
 
@@ -70,15 +74,32 @@ type Outgoing =
  * TLS options, an HTTP proxy (or `'env'`), `ws+unix:` URLs, redirects (opt-in), limits,
  * `handshakeTimeout`, a ping/pong heartbeat, and `binaryType: 'nodebuffer'`. A header that
  * cannot be sent throws from the constructor (a TypeError naming it).
+ *
+ * @example
+ * ```ts
+ * import { WebSocket } from 'wsx';
+ * const ws = new WebSocket('ws://127.0.0.1:8080/chat', ['chat.v1'], { pingInterval: 30_000 });
+ * ws.addEventListener('open', () => ws.send('hello'));
+ * ws.addEventListener('message', (event) => console.log(event.data));
+ * ws.addEventListener('close', (event) => console.log('closed', event.code, event.reason));
+ * ```
  */
 export class WebSocket extends TypedEventTarget<WebSocketEventMap> {
+  /** `readyState` 0: the opening handshake is under way. */
   static readonly CONNECTING = CONNECTING;
+  /** `readyState` 1: open; messages can be sent. */
   static readonly OPEN = OPEN;
+  /** `readyState` 2: the closing handshake has started. */
   static readonly CLOSING = CLOSING;
+  /** `readyState` 3: closed, or the connection could not be opened. */
   static readonly CLOSED = CLOSED;
+  /** `readyState` 0, also on instances as the standard has it. */
   declare readonly CONNECTING: typeof CONNECTING;
+  /** `readyState` 1, also on instances. */
   declare readonly OPEN: typeof OPEN;
+  /** `readyState` 2, also on instances. */
   declare readonly CLOSING: typeof CLOSING;
+  /** `readyState` 3, also on instances. */
   declare readonly CLOSED: typeof CLOSED;
 
   readonly #url: string;
@@ -108,6 +129,15 @@ export class WebSocket extends TypedEventTarget<WebSocketEventMap> {
   readonly #handlers = new HandlerAttributes<WebSocket, WebSocketEventMap>(this);
   #releaseSignal: (() => void) | null = null;
 
+  /**
+   * Starts connecting at once; the outcome comes as events (`open`, or `error` then `close`).
+   *
+   * @param url - `ws:`, `wss:` (or `http:`, `https:`), or `ws+unix:`/`wss+unix:` for a Unix socket; no fragment.
+   * @param protocols - Subprotocols to offer, or the options object.
+   * @param options - Node extras: headers, TLS, proxy, limits, timeouts, heartbeat, `binaryType`.
+   * @throws DOMException `SyntaxError` for a bad URL or subprotocol list; TypeError for a header
+   *   that cannot be sent.
+   */
   constructor(
     url: string | URL,
     protocols?: string | Iterable<string> | WebSocketOptions,
@@ -152,9 +182,16 @@ export class WebSocket extends TypedEventTarget<WebSocketEventMap> {
           this.#startHeartbeat(socket, pingInterval, pongTimeout);
         this.#queue(() => this.#opened(socket));
       },
-      message: (_socket, data, isBinary) => {
+      message: (socket, data, isBinary) => {
         const payload = isBinary ? data : data.toString('utf8');
-        this.#queue(() => this.#received(payload));
+        // Each message event is a task of its own; nothing after it is read until that task
+        // has run, so what its listeners send goes out before the socket reacts to what
+        // follows (a close, or a protocol violation that fails the connection).
+        socket.pause();
+        this.#queue(() => {
+          this.#received(payload);
+          socket.resume();
+        });
       },
       error: (_socket, error) => {
         this.#failure ??= error;
@@ -190,6 +227,7 @@ export class WebSocket extends TypedEventTarget<WebSocketEventMap> {
     return this.#url;
   }
 
+  /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
   get readyState(): number {
     return this.#readyState;
   }
@@ -204,6 +242,12 @@ export class WebSocket extends TypedEventTarget<WebSocketEventMap> {
     return this.#extensions;
   }
 
+  /** What the connection runs over once open (not in the WHATWG API): '1.1', or '2' with the `http2` option; '' before. */
+  get httpVersion(): '' | '1.1' | '2' {
+    return this.#socket?.httpVersion ?? '';
+  }
+
+  /** How binary messages are delivered (see {@link BinaryType}); default `blob`. */
   get binaryType(): BinaryType {
     return this.#binaryType;
   }
@@ -294,27 +338,35 @@ export class WebSocket extends TypedEventTarget<WebSocketEventMap> {
 
   // ---- event handler attributes ----
 
+  /** Handler of `open`; null for none. */
   get onopen(): EventHandler<WebSocket, Event> {
     return this.#handlers.get('open');
   }
+  /** Sets the `open` handler; a value that is not a function counts as null. */
   set onopen(value: EventHandler<WebSocket, Event>) {
     this.#handlers.set('open', value);
   }
+  /** Handler of `message`; null for none. */
   get onmessage(): EventHandler<WebSocket, MessageEvent> {
     return this.#handlers.get('message');
   }
+  /** Sets the `message` handler; a value that is not a function counts as null. */
   set onmessage(value: EventHandler<WebSocket, MessageEvent>) {
     this.#handlers.set('message', value);
   }
+  /** Handler of `error`; null for none. */
   get onerror(): EventHandler<WebSocket, ErrorEvent> {
     return this.#handlers.get('error');
   }
+  /** Sets the `error` handler; a value that is not a function counts as null. */
   set onerror(value: EventHandler<WebSocket, ErrorEvent>) {
     this.#handlers.set('error', value);
   }
+  /** Handler of `close`; null for none. */
   get onclose(): EventHandler<WebSocket, CloseEvent> {
     return this.#handlers.get('close');
   }
+  /** Sets the `close` handler; a value that is not a function counts as null. */
   set onclose(value: EventHandler<WebSocket, CloseEvent>) {
     this.#handlers.set('close', value);
   }

@@ -42,6 +42,13 @@ export abstract class ClosingSocket extends ReadingSocket {
   /** @internal */
   onEnd(): void {
     this.connection.receiveEof();
+    // Frames read before the end but held by `pause` are answered before our side ends.
+    if (this.connection.isInputHeld) this.flags |= Flag.EndAfterHeldInput;
+    else this.endOurSide();
+  }
+
+  /** @internal */
+  protected endOurSide(): void {
     // Our side follows: after the closing handshake this is the clean end; otherwise 1006.
     this.writeGathered();
     // Ending twice would build (and drop) an ERR_STREAM_ALREADY_FINISHED with its stack.

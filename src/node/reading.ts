@@ -42,20 +42,31 @@ export abstract class ReadingSocket extends WritingSocket {
   /** @internal The transport's buffer has emptied. */
   abstract onDrain(): void;
 
+  /** @internal Ends our side of the transport (after the peer ended its own). */
+  protected abstract endOurSide(): void;
+
   /**
-   * Stops reading from the transport: once its small read buffer is full, the operating
-   * system's receive window fills and the peer's writes back up (TCP flow control).
-   * Messages already read are still delivered. `resume` reads again.
+   * Stops reading: nothing more is delivered (no message, ping, pong or close) until `resume`,
+   * even frames already read, so a handler can pause between two messages that arrived
+   * together. Once the transport's small read buffer is full, the operating system's receive
+   * window fills and the peer's writes back up (TCP flow control).
    */
   pause(): void {
     this.flags |= Flag.PausedByUser;
+    this.connection.holdInput();
     this.transport.pause();
   }
 
-  /** Reads from the transport again after `pause`. */
+  /** Delivers what was read meanwhile, then reads from the transport again after `pause`. */
   resume(): void {
     this.flags &= ~Flag.PausedByUser;
-    if ((this.flags & Flag.PausedForWrites) === 0) this.transport.resume();
+    this.connection.releaseInput();
+    // A handler run by the release may have paused again.
+    if ((this.flags & Flag.EndAfterHeldInput) !== 0 && !this.connection.isInputHeld) {
+      this.flags &= ~Flag.EndAfterHeldInput;
+      this.endOurSide();
+    }
+    if ((this.flags & (Flag.PausedForWrites | Flag.PausedByUser)) === 0) this.transport.resume();
   }
 
   /** Whether reading is paused, by `pause` or while the socket waits for its writes to drain. */

@@ -2,7 +2,7 @@ import type { ConnectionOptions, Role } from '../protocol/connection.js';
 import type { WebSocketError } from '../protocol/errors.js';
 import type { DeflateParams } from '../protocol/extensions/negotiation.js';
 import type { Socket } from './socket.js';
-import type { Transport } from './transport.js';
+import type { HttpVersion, Transport } from './transport.js';
 
 /**
  * What an application does with a socket's events. One handlers object is shared by every
@@ -20,6 +20,7 @@ export interface SocketHandlers<Data = unknown, S = Socket<Data>> {
   drain?(socket: S): void;
   /** A ping arrived; the pong has been sent already. */
   ping?(socket: S, payload: Buffer): void;
+  /** A pong arrived (the answer to a ping, or an unsolicited one). */
   pong?(socket: S, payload: Buffer): void;
   /** The connection failed (protocol violation, limit, handler exception, transport error); `close` follows. */
   error?(socket: S, error: WebSocketError | Error): void;
@@ -46,6 +47,7 @@ export interface SocketSettings {
   readonly backpressureLimit: number;
 }
 
+/** The default {@link SocketSettings} (frozen): a 5 s close timeout, a 1 MiB backpressure limit. */
 export const DEFAULT_SOCKET_SETTINGS: SocketSettings = Object.freeze({
   closeTimeout: 5_000,
   backpressureLimit: 1024 * 1024,
@@ -56,9 +58,13 @@ export type BackpressurePolicy = 'drop' | 'close';
 
 /** Counters a socket adds its traffic to: one object per server, shared by its sockets. */
 export interface TrafficCounters {
+  /** Messages received. */
   messagesIn: number;
+  /** Bytes received on the wire (frames and all). */
   bytesIn: number;
+  /** Messages written. */
   messagesOut: number;
+  /** Bytes written to the wire (frames and all). */
   bytesOut: number;
   /** Messages not written because the socket was over `maxBackpressure`. */
   droppedBackpressure: number;
@@ -107,6 +113,8 @@ export const NO_POLICIES: SocketPolicies = Object.freeze({
 export interface SocketInit<Data> {
   readonly role: Role;
   readonly transport: Transport;
+  /** The HTTP version the handshake ran over; '1.1' unless told. */
+  readonly httpVersion?: HttpVersion | undefined;
   /** Where the peer is, when not the transport's own peer (a client behind a trusted proxy). */
   readonly remote?: { readonly address: string; readonly port: number } | undefined;
   // biome-ignore lint/suspicious/noExplicitAny: a subclass's handlers take the subclass (methods are bivariant)

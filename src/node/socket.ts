@@ -14,7 +14,7 @@ import type {
   SocketInit,
   SocketOwner,
 } from './socket-types.js';
-import { disableNagle } from './transport.js';
+import { disableNagle, type HttpVersion } from './transport.js';
 import { Flag } from './writes.js';
 
 export {
@@ -30,7 +30,7 @@ export {
   type SocketSettings,
   type TrafficCounters,
 } from './socket-types.js';
-export type { Transport } from './transport.js';
+export type { HttpVersion, Transport } from './transport.js';
 
 /**
  * An open WebSocket connection over a Node transport (TCP or TLS socket, or any Duplex), on
@@ -51,6 +51,8 @@ export class Socket<Data = unknown> extends ClosingSocket {
   readonly remoteAddress: string;
   /** The peer's port; behind a trusted proxy, the one its header gives, else 0. */
   readonly remotePort: number;
+  /** What the WebSocket runs over: '1.1' (RFC 6455 upgrade) or '2' (an HTTP/2 stream, RFC 8441). */
+  readonly httpVersion: HttpVersion;
 
   /** @internal */
   protected readonly handlers: SocketHandlers<Data>;
@@ -70,6 +72,7 @@ export class Socket<Data = unknown> extends ClosingSocket {
     this.owner = init.owner;
     this.remoteAddress = init.remote?.address ?? this.transport.remoteAddress ?? '';
     this.remotePort = init.remote?.port ?? this.transport.remotePort ?? 0;
+    this.httpVersion = init.httpVersion ?? '1.1';
     if (init.deflate) {
       const maxMessageSize = resolveLimits(init.limits).maxMessageSize;
       this.connection.useExtension(new PerMessageDeflate(init.deflate, maxMessageSize));
@@ -89,6 +92,7 @@ export class Socket<Data = unknown> extends ClosingSocket {
     return this.connection.role;
   }
 
+  /** `open`, `closing` once a close frame went either way (or the connection failed), `closed` once the transport is gone. */
   get readyState(): ReadyState {
     if (this.closed) return 'closed';
     return this.connection.state === 'open' ? 'open' : 'closing';
@@ -130,6 +134,7 @@ export class Socket<Data = unknown> extends ClosingSocket {
     return this.admit() ?? this.sent(this.connection.sendText(data, compress));
   }
 
+  /** Sends a binary message; `compress` overrides the compression threshold for this one. */
   sendBinary(data: Uint8Array, compress?: boolean): SendStatus {
     return this.admit() ?? this.sent(this.connection.sendBinary(data, compress));
   }

@@ -24,6 +24,8 @@ export enum Flag {
   Closed = 16,
   /** `send` reported backpressure, so `drain` is told. */
   AwaitingDrain = 32,
+  /** The peer ended its side while `pause` held frames it sent before: ours ends after them. */
+  EndAfterHeldInput = 64,
 }
 
 /**

@@ -8,7 +8,9 @@ import {
 
 /** What a close frame carried: 1005 (no status) when its payload was empty. */
 export interface CloseInfo {
+  /** The close code (RFC 6455 §7.4), 1005 when the frame had none. */
   readonly code: number;
+  /** The UTF-8 reason (at most 123 bytes), `''` when none was given. */
   readonly reason: string;
 }
 

@@ -30,6 +30,7 @@ export interface ConnectionEvents {
   messageReceived(data: Buffer, isBinary: boolean): void;
   /** A ping arrived (the pong has already been queued). */
   pingReceived(payload: Buffer): void;
+  /** A pong arrived. */
   pongReceived(payload: Buffer): void;
   /**
    * The peer's close frame arrived. Unless a close frame was already sent, `close(code, reason)`
@@ -54,8 +55,9 @@ export interface ConnectionEvents {
   readonly frameTarget?: Buffer;
 }
 
+/** Options of a {@link Connection}: its limits (defaults in {@link DEFAULT_LIMITS}) and output tuning. */
 export interface ConnectionOptions extends Partial<ConnectionLimits> {
-  /** Payloads up to this size are copied next to their frame header in one buffer; larger ones are written as they are. */
+  /** Payloads up to this size are copied next to their frame header in one buffer; larger ones are written as they are. Default 16 KiB. */
   readonly copyThreshold?: number;
 }
 
@@ -70,6 +72,7 @@ const MAX_REASON_CHARS = 100;
  * and emits events; `send*`, `ping`, `close` produce bytes through `events.write`.
  */
 export class Connection implements FrameSink {
+  /** `client` masks what it sends and expects unmasked frames; `server` the reverse. */
   readonly role: Role;
   private readonly events: ConnectionEvents;
   /** Made with the parser, at the first bytes received. */
@@ -93,10 +96,18 @@ export class Connection implements FrameSink {
 
   /** The close frames sent and received, and whether we failed the connection. */
   closeSent: CloseInfo | null = null;
+  /** The peer's close frame, once it has come (null before). */
   closeReceived: CloseInfo | null = null;
+  /** The violation that failed the connection, if one did (its close frame has been queued). */
   failure: ProtocolViolation | null = null;
   /** The peer closed its side of the transport. */
   eofReceived = false;
+  /** Input is held (see `holdInput`); `heldInput` keeps what was not read yet. */
+  private inputHeld = false;
+  private heldInput: Buffer | null = null;
+  private eofPending = false;
+  /** True while the parser runs, so that a hold asked by a handler stops it at once. */
+  private reading = false;
 
   constructor(role: Role, events: ConnectionEvents, options: ConnectionOptions = {}) {
     const limits = resolveLimits(options);
@@ -132,6 +143,10 @@ export class Connection implements FrameSink {
     return this.assembler?.work ?? 0;
   }
 
+  /**
+   * `open` until a close frame is sent or received, the connection fails or the peer ends its
+   * side; `closed` once close frames have gone both ways; `closing` in between.
+   */
   get state(): ConnectionState {
     if (
       this.closeSent === null &&
@@ -168,7 +183,10 @@ export class Connection implements FrameSink {
   }
 
   /** The close code and reason to report once the transport has closed (RFC 6455 §7.1.5). */
-  closeResult(): CloseInfo & { wasClean: boolean } {
+  closeResult(): CloseInfo & {
+    /** Whether the closing handshake completed: close frames went both ways, and nothing failed. */
+    wasClean: boolean;
+  } {
     const received = this.closeReceived;
     if (received !== null) return { code: received.code, reason: received.reason, wasClean: this.wasClean };
     if (this.failure !== null)
@@ -180,15 +198,71 @@ export class Connection implements FrameSink {
 
   /** Feeds bytes read from the transport. Violations fail the connection; nothing is thrown. */
   receive(chunk: Buffer): void {
+    if (this.inputHeld) {
+      // Kept, not read: the caller stops reading the transport while input is held.
+      this.heldInput = this.heldInput === null ? Buffer.from(chunk) : Buffer.concat([this.heldInput, chunk]);
+      return;
+    }
+    this.read(chunk);
+  }
+
+  private read(chunk: Buffer): void {
+    this.reading = true;
     try {
-      (this.parser ?? this.startParsing()).receive(chunk);
+      let rest = chunk;
+      for (;;) {
+        // The parser stops early only when a handler held input; it may have let go already.
+        const used = (this.parser ?? this.startParsing()).receive(rest);
+        if (used >= rest.length) break;
+        rest = rest.subarray(used);
+        if (this.inputHeld) {
+          // A copy: the caller may reuse the chunk's memory once this returns.
+          this.heldInput = Buffer.from(rest);
+          break;
+        }
+      }
     } catch (error) {
       this.fail(toViolation(error));
+    } finally {
+      this.reading = false;
     }
+  }
+
+  /**
+   * Stops delivering: no message, ping, pong or close is read after the frame being delivered
+   * now (when called from a handler), until `releaseInput`. Bytes that arrive meanwhile are kept.
+   */
+  holdInput(): void {
+    if (this.inputHeld) return;
+    this.inputHeld = true;
+    if (this.reading) this.parser?.yieldSoon();
+  }
+
+  /** Reads the bytes kept since `holdInput`, and goes on reading as they arrive. */
+  releaseInput(): void {
+    if (!this.inputHeld) return;
+    this.inputHeld = false;
+    // Released by the handler that held it: the running read goes on by itself.
+    if (this.reading) return;
+    const held = this.heldInput;
+    this.heldInput = null;
+    if (held !== null) this.read(held);
+    if (this.eofPending && this.heldInput === null && !this.inputHeld) this.receiveEof();
+  }
+
+  /** Whether input is held, or bytes still wait to be read after `releaseInput`. */
+  get isInputHeld(): boolean {
+    return this.inputHeld || this.heldInput !== null;
   }
 
   /** The peer closed its side of the transport: nothing more will arrive. */
   receiveEof(): void {
+    if (this.inputHeld || this.heldInput !== null) {
+      // What came before the end is still read, in order, when input is released.
+      this.eofPending = true;
+      return;
+    }
+    this.eofPending = false;
     this.eofReceived = true;
     this.stopReading();
   }
@@ -262,6 +336,10 @@ export class Connection implements FrameSink {
     return this.sendData(Opcode.Text, data, true, compress);
   }
 
+  /**
+   * Sends a whole binary message. With a compression extension, `compress` overrides its size
+   * threshold for this message. Returns false (sending nothing) once a close frame has been sent.
+   */
   sendBinary(data: Uint8Array, compress?: boolean): boolean {
     return this.sendData(Opcode.Binary, data, true, compress);
   }
@@ -339,10 +417,18 @@ export class Connection implements FrameSink {
     this.extension = null;
   }
 
+  /**
+   * Sends a ping (payload at most 125 bytes, else a {@link UsageError}). Returns false (sending
+   * nothing) once a close frame has been sent.
+   */
   ping(payload: Uint8Array = EMPTY): boolean {
     return this.sendControl(Opcode.Ping, payload);
   }
 
+  /**
+   * Sends a pong (payload at most 125 bytes, else a {@link UsageError}); pings received are
+   * answered without this. Returns false (sending nothing) once a close frame has been sent.
+   */
   pong(payload: Uint8Array = EMPTY): boolean {
     return this.sendControl(Opcode.Pong, payload);
   }

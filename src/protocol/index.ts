@@ -1,4 +1,8 @@
-/** The sans-I/O protocol core: bytes in, events out; calls in, bytes out. */
+/**
+ * wsx/protocol: the sans-I/O protocol core: bytes in, events out; calls in, bytes out.
+ *
+ * @module wsx/protocol
+ */
 export { type CloseInfo, isValidWireCloseCode, parseClosePayload } from './close.js';
 export {
   Connection,

@@ -18,6 +18,10 @@ export interface ConnectionLimits {
   readonly maxFragments: number;
 }
 
+/**
+ * The default {@link ConnectionLimits} (frozen): messages and frames up to 16 MiB, at most
+ * 131,072 fragments per message. Spread it to change one limit and keep the others.
+ */
 export const DEFAULT_LIMITS: ConnectionLimits = Object.freeze({
   maxMessageSize: 16 * 1024 * 1024,
   maxFrameSize: 16 * 1024 * 1024,

@@ -39,15 +39,19 @@ export interface ParserOptions {
 
 /** Reads frames from bytes as they arrive, in any split. Owns frame-level rules of RFC 6455 §5. */
 export interface Parser {
-  receive(chunk: Buffer): void;
+  /** Reads `chunk`; returns how many of its bytes were read (less only after `yieldSoon`). */
+  receive(chunk: Buffer): number;
   /** Stops the parser: the rest of the current chunk and all later input are ignored. */
   halt(): void;
+  /** Asked from inside a sink call: stop reading the current chunk once that call returns. */
+  yieldSoon(): void;
 }
 
 /** After a close or a failure, the connection swaps its parser for this one (RFC 6455 §7.1.7). */
 export const DISCARDING_PARSER: Parser = Object.freeze({
-  receive() {},
+  receive: (chunk: Buffer) => chunk.length,
   halt() {},
+  yieldSoon() {},
 });
 
 enum State {
@@ -67,6 +71,8 @@ export class FrameParser implements Parser {
 
   private state = State.Header;
   private halted = false;
+  /** Set by `yieldSoon`: the current `receive` returns at the next frame boundary it reaches. */
+  private yielding = false;
   /** A header split across chunks is gathered here (at most 14 bytes); made at the first such split. */
   private headerBytes: Buffer | null = null;
   private headerFill = 0;
@@ -92,10 +98,14 @@ export class FrameParser implements Parser {
     this.halted = true;
   }
 
-  receive(chunk: Buffer): void {
+  yieldSoon(): void {
+    this.yielding = true;
+  }
+
+  receive(chunk: Buffer): number {
     let pos = 0;
     const end = chunk.length;
-    while (pos < end && !this.halted) {
+    while (pos < end && !this.halted && !this.yielding) {
       if (this.state === State.Payload) {
         pos = this.readPayload(chunk, pos, end);
         continue;
@@ -125,6 +135,8 @@ export class FrameParser implements Parser {
       this.decodeHeader(source, at);
       if (this.remaining === 0 && !this.halted) this.finishEmptyFrame();
     }
+    this.yielding = false;
+    return this.halted ? end : pos;
   }
 
   private gatherHeader(chunk: Buffer, pos: number, end: number): number {
@@ -162,7 +174,7 @@ export class FrameParser implements Parser {
 
     // RFC 6455 §5.2: RSV bits MUST be 0 unless an extension defines their meaning.
     if ((first & 0x30) !== 0 || (rsv1 && (!this.allowRsv1 || isControlOpcode(opcode) || opcode === 0))) {
-      throw new ReservedBitsError(`opcode ${opcode}`);
+      throw new ReservedBitsError(`${(first & 0x30) !== 0 ? 'RSV2/RSV3' : 'RSV1'}, opcode ${opcode}`);
     }
     if (!isKnownOpcode(opcode)) throw new ReservedOpcodeError(String(opcode));
     // RFC 6455 §5.1: a client MUST mask the frames it sends; a server MUST NOT.

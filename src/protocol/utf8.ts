@@ -21,6 +21,7 @@ export class Utf8Validator {
     return this.pending === 0;
   }
 
+  /** Forgets any open sequence, ready for the next message. */
   reset(): void {
     this.pending = 0;
     this.lower = 0x80;

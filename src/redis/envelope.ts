@@ -45,6 +45,7 @@ export function headerOf(
 
 /** Why a message from Redis was refused: it is another application's, or over a limit. */
 export class EnvelopeError extends Error {
+  /** Always `EnvelopeError`. */
   override readonly name = 'EnvelopeError';
 }
 

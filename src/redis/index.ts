@@ -1,6 +1,8 @@
 /**
  * wsx/redis: topics across processes and machines over Redis (or a Valkey-compatible server).
  * Needs the `redis` package (node-redis), an optional peer dependency of wsx.
+ *
+ * @module wsx/redis
  */
 import type { RedisClusterOptions } from 'redis';
 import { RedisTopicAdapter, type RedisTopicMode } from './adapter.js';
@@ -12,6 +14,7 @@ export type { AnyRedisCluster } from './cluster-link.js';
 export { EnvelopeError } from './envelope.js';
 export { PublishRefusedError } from './outbox.js';
 
+/** Options of {@link createRedisAdapter}; every field has a default. Give at most one of `url`, `client` and `cluster`. */
 export interface RedisAdapterOptions {
   /** A `redis://` or `rediss://` URL; or give `client`. Default `redis://127.0.0.1:6379`. */
   readonly url?: string;
@@ -58,6 +61,20 @@ function positive(name: string, value: number | undefined, fallback: number, min
  * A topic adapter over Redis, for `createServer({ topicAdapter })`. Returns at once: the link
  * comes up in the background, retried with backoff for as long as it takes (publishes wait
  * in a bounded queue meanwhile, and failures are reported through the server's error report).
+ *
+ * @throws RangeError (as a rejection) for an unknown `mode` or a limit that is not an integer
+ *   in range; TypeError for a `prefix` that is not a string, more than one of `url`, `client`
+ *   and `cluster`, or a cluster without `rootNodes`; Error when the `redis` package cannot be
+ *   loaded.
+ * @example
+ * ```ts
+ * import { createServer } from 'wsx';
+ * import { createRedisAdapter } from 'wsx/redis';
+ * const topicAdapter = await createRedisAdapter({ url: 'redis://127.0.0.1:6379', mode: 'stream' });
+ * const server = createServer({ topicAdapter });
+ * server.route('/chat', { open: (socket) => socket.subscribe('lobby') });
+ * await server.listen({ port: 8080 });
+ * ```
  */
 export async function createRedisAdapter(options: RedisAdapterOptions = {}): Promise<RedisTopicAdapter> {
   const mode = options.mode ?? 'pubsub';

@@ -7,6 +7,7 @@ export interface Queued {
 
 /** Why a publish did not reach Redis. */
 export class PublishRefusedError extends Error {
+  /** Always `PublishRefusedError`. */
   override readonly name = 'PublishRefusedError';
 }
 

@@ -44,6 +44,7 @@ export function errorReporter(onError: ServerErrorHandler | undefined): ServerEr
  * `error instanceof OperationalNotice` to log them apart.
  */
 export class OperationalNotice extends Error {
+  /** Always `OperationalNotice`. */
   override readonly name = 'OperationalNotice';
 }
 

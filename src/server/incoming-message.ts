@@ -13,13 +13,16 @@ type WithHeaderLines = IncomingMessage & {
  * would have made it for an upgrade request (no body). Made only when an upgrade hook asks
  * for `context.request`.
  */
-export function incomingMessageFor(head: RequestHead, socket: NetSocket): IncomingMessage {
+export function incomingMessageFor(
+  head: Pick<RequestHead, 'method' | 'target' | 'httpVersion' | 'rawHeaders'>,
+  socket: NetSocket,
+): IncomingMessage {
   const request = new IncomingMessage(socket) as WithHeaderLines;
   request.method = head.method;
   request.url = head.target;
   request.httpVersion = head.httpVersion;
-  request.httpVersionMajor = 1;
-  request.httpVersionMinor = head.httpVersion === '1.0' ? 0 : 1;
+  request.httpVersionMajor = head.httpVersion === '2.0' ? 2 : 1;
+  request.httpVersionMinor = head.httpVersion === '1.1' ? 1 : 0;
   request._addHeaderLines(head.rawHeaders, head.rawHeaders.length);
   request.upgrade = true;
   request.complete = true;

@@ -9,6 +9,7 @@
 
 /** Anything with the `send` of a child process, a cluster worker or `process` in a worker. */
 export interface IpcEndpoint {
+  /** Node's `send` of an IPC channel (absent when the process has no channel). */
   send?(
     message: unknown,
     sendHandle?: undefined,

@@ -2,6 +2,7 @@ import type { Cluster, Worker } from 'node:cluster';
 import { BoundedIpcSender, DEFAULT_MAX_PENDING_BYTES, DropWarning } from './ipc-channel.js';
 import { type IpcTopicMessage, type IpcTopicStats, isIpcTopicMessage } from './ipc-topics.js';
 
+/** Options of an {@link IpcTopicRelay}. */
 export interface IpcTopicRelayOptions {
   /** Payload bytes waiting to be written to one worker past which publishes to it are refused (default 8 MiB). */
   readonly maxPendingBytes?: number;
@@ -146,7 +147,24 @@ export class IpcTopicRelay {
   }
 }
 
-/** Starts relaying topics between the workers of `cluster` (call it in the primary, before forking). */
+/**
+ * Starts relaying topics between the workers of `cluster` (call it in the primary, before forking).
+ *
+ * @example
+ * ```ts
+ * import cluster from 'node:cluster';
+ * import { availableParallelism } from 'node:os';
+ * import { createServer, IpcTopicAdapter, ipcTopicRelay } from 'wsx';
+ * if (cluster.isPrimary) {
+ *   ipcTopicRelay(cluster);
+ *   for (let i = 0; i < availableParallelism(); i++) cluster.fork();
+ * } else {
+ *   const server = createServer({ topicAdapter: new IpcTopicAdapter() });
+ *   server.route('/chat', { open: (socket) => socket.subscribe('lobby') });
+ *   await server.listen({ port: 8080, host: '0.0.0.0' });
+ * }
+ * ```
+ */
 export function ipcTopicRelay(cluster: Cluster, options?: IpcTopicRelayOptions): IpcTopicRelay {
   return new IpcTopicRelay(cluster, options);
 }

@@ -9,12 +9,26 @@ import type { TopicAdapter } from './topics.js';
  * would turn it into an array of numbers), so the relay sets that up for the workers it forks.
  */
 export type IpcTopicMessage =
-  | { readonly wsx: 'topic-subscribe'; readonly topic: string }
-  | { readonly wsx: 'topic-unsubscribe'; readonly topic: string }
   | {
-      readonly wsx: 'topic-publish';
+      /** The worker has its first subscriber of `topic`. */
+      readonly wsx: 'topic-subscribe';
+      /** The topic concerned. */
       readonly topic: string;
+    }
+  | {
+      /** The worker's last subscriber of `topic` has left. */
+      readonly wsx: 'topic-unsubscribe';
+      /** The topic concerned. */
+      readonly topic: string;
+    }
+  | {
+      /** A message published to `topic`. */
+      readonly wsx: 'topic-publish';
+      /** The topic it was published to. */
+      readonly topic: string;
+      /** The message's bytes (UTF-8 for text). */
       readonly payload: Uint8Array;
+      /** Binary (true) or text (false). */
       readonly isBinary: boolean;
     };
 
@@ -38,6 +52,7 @@ export interface IpcTopicStats {
   readonly received: number;
 }
 
+/** Options of an {@link IpcTopicAdapter}; all have defaults. */
 export interface IpcTopicAdapterOptions {
   /** The channel to the primary (default: `process`, in a `node:cluster` worker or a forked child). */
   readonly channel?: IpcEndpoint & NodeJS.EventEmitter;

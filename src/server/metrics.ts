@@ -9,6 +9,19 @@ type Sample = readonly [labels: Readonly<Record<string, string>> | null, value: 
 /**
  * Renders server stats in the Prometheus text exposition format, metric names starting with
  * `prefix` (default `wsx`). Counters end in `_total`; gauges do not.
+ *
+ * @example
+ * ```ts
+ * import { createServer, PROMETHEUS_CONTENT_TYPE, prometheusText } from 'wsx';
+ * const server = createServer();
+ * await server.listen({
+ *   port: 8080,
+ *   request: (request, response) => {
+ *     if (request.url !== '/metrics') return void response.writeHead(404).end();
+ *     response.writeHead(200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE }).end(prometheusText(server.stats()));
+ *   },
+ * });
+ * ```
  */
 export function prometheusText(stats: ServerStats, prefix = 'wsx'): string {
   if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) throw new RangeError(`invalid metric prefix ${prefix}`);

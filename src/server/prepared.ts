@@ -14,6 +14,7 @@ export type { SharedCompression };
 export class PreparedMessage {
   /** The payload as given: a string for text (encoded straight into the frame), or bytes. */
   readonly data: string | Uint8Array;
+  /** Sent as a binary message (true) or a text one (false). */
   readonly isBinary: boolean;
   private plain: Buffer | null = null;
   private compressed: Map<string, Buffer | null> | null = null;

@@ -63,7 +63,12 @@ export interface ShutdownReport {
    * `bufferedAmount` then): sockets with bytes left over, and those bytes. Bytes already in
    * the kernel's send buffer count as delivered.
    */
-  undelivered: { sockets: number; bytes: number };
+  undelivered: {
+    /** Sockets dropped with bytes still buffered. */
+    sockets: number;
+    /** Those bytes, summed. */
+    bytes: number;
+  };
 }
 
 /**

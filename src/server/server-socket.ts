@@ -58,6 +58,7 @@ export class ServerSocket<Data = unknown> extends Socket<Data> {
     return this.hub.unsubscribe(this as ServerSocket<unknown>, topic);
   }
 
+  /** Whether this socket is subscribed to `topic`. */
   isSubscribed(topic: string): boolean {
     return hasTopic(this.topics, topic);
   }

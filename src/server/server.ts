@@ -4,6 +4,7 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -22,15 +23,11 @@ import {
   releaseAfterOf,
   serverDeflateOptions,
 } from '../protocol/extensions/negotiation.js';
+import { validateExtendedConnect } from '../protocol/handshake/extended-connect.js';
 import { formatExtensions, HeaderMap } from '../protocol/handshake/headers.js';
 import { DEFAULT_HEAD_LIMITS } from '../protocol/handshake/http-head.js';
 import { type RequestHead, upgradeBodyRefusal } from '../protocol/handshake/request-head.js';
-import {
-  buildAcceptResponse,
-  buildRejectResponse,
-  type UpgradeRequest,
-  validateUpgradeRequest,
-} from '../protocol/handshake/server.js';
+import { type UpgradeRequest, validateUpgradeRequest } from '../protocol/handshake/server.js';
 import { type ConnectionLimits, resolveLimits } from '../protocol/limits.js';
 import {
   type ClientAddressResolver,
@@ -46,6 +43,8 @@ import {
   type ServerErrorContext,
   type ServerErrorHandler,
 } from './errors.js';
+import { type AnyHttp2Server, Http2Intake, type Http2Limits } from './http2-intake.js';
+import { createHttp2Listener, isHttp2Server } from './http2-listen.js';
 import { incomingMessageFor } from './incoming-message.js';
 import { prometheusText } from './metrics.js';
 import {
@@ -66,6 +65,7 @@ import {
   UpgradeRejection,
 } from './upgrade.js';
 import { UpgradeListener } from './upgrade-listener.js';
+import { Http1Peer, type UpgradePeer } from './upgrade-peer.js';
 
 /** Options of a server; every field has a default. */
 export interface ServerOptions
@@ -113,6 +113,8 @@ export interface ServerOptions
   readonly trustProxy?: TrustProxy;
   /** The header trusted proxies set: `'x-forwarded-for'` (the default) or `'forwarded'` (RFC 7239). */
   readonly proxyHeader?: ProxyHeader;
+  /** Limits of WebSockets over HTTP/2 (RFC 8441): streams and WebSockets per connection, header list size, early resets. */
+  readonly http2?: Http2Limits;
 }
 
 /** A route: the handlers for its sockets, its upgrade hook, and what it supports. */
@@ -127,10 +129,20 @@ export interface RouteOptions<Data = unknown> extends ServerHandlers<Data>, Real
 
 /** Where `listen` binds, and what it serves to plain HTTP requests. */
 export interface ListenOptions {
+  /** TCP port; default 0 (any free port: read it from what `listen` resolves with). */
   readonly port?: number;
+  /** Address to bind; default `127.0.0.1` (loopback only: give `0.0.0.0` or `::` to serve others). */
   readonly host?: string;
   /** TLS options (`cert`, `key`, ...): listen for wss:// with an https server. */
   readonly tls?: HttpsServerOptions;
+  /**
+   * Serve HTTP/2 too (RFC 8441 WebSockets, and plain requests through `request`): with `tls`,
+   * HTTP/2 and HTTP/1.1 on the same port (chosen by ALPN); without, HTTP/2 only, in cleartext
+   * with prior knowledge (h2c, e.g. behind a proxy). Under HTTP/2, `request` receives Node's
+   * compatibility request and response objects (`Http2ServerRequest`, `Http2ServerResponse`).
+   * Default false.
+   */
+  readonly http2?: boolean;
   /** Handles plain HTTP requests; default answers 426 Upgrade Required. */
   readonly request?: (request: IncomingMessage, response: ServerResponse) => void;
   /**
@@ -140,8 +152,8 @@ export interface ListenOptions {
   readonly httpParser?: boolean;
 }
 
-/** An upgrade request, as Node's HTTP server or wsx's own reader read it. */
-interface UpgradeInput {
+/** An upgrade request, as Node's HTTP server or wsx's own reader read it, or an HTTP/2 extended CONNECT. */
+export interface UpgradeInput {
   readonly method: string;
   readonly target: string;
   readonly httpVersion: string;
@@ -164,7 +176,17 @@ const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 /**
  * A WebSocket server: routes upgrade requests by path to shared handler objects. It can
  * listen by itself (`listen`), attach to an existing http/https server (`attach`), or take
- * upgrades from a framework (`handleUpgrade`).
+ * upgrades from a framework (`handleUpgrade`). Made by {@link createServer}.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'wsx';
+ * const server = createServer({ maxMessageSize: 1024 * 1024 });
+ * server.route('/echo', { message: (socket, data, isBinary) => socket.send(data, { binary: isBinary }) });
+ * const { port } = await server.listen({ port: 8080 });
+ * console.log(`ws://127.0.0.1:${port}/echo`);
+ * process.once('SIGTERM', () => void server.close());
+ * ```
  */
 export class WebSocketServer implements SocketOwner {
   private readonly router = new Router<ResolvedRoute>();
@@ -183,6 +205,8 @@ export class WebSocketServer implements SocketOwner {
   private readonly realtime: Realtime;
   private readonly report: ServerErrorHandler;
   private readonly clientAddress: ClientAddressResolver | null;
+  private readonly http2: Http2Intake;
+  private readonly http2Servers: AnyHttp2Server[] = [];
 
   constructor(options: ServerOptions = {}) {
     this.report = errorReporter(options.onError);
@@ -196,6 +220,7 @@ export class WebSocketServer implements SocketOwner {
     this.defaultProtocols = options.protocols;
     this.perMessageDeflate = options.perMessageDeflate ?? true;
     this.clientAddress = clientAddressResolver(options.trustProxy, options.proxyHeader);
+    this.http2 = new Http2Intake(options.http2, (input, peer) => this.upgrade(input, peer, EMPTY));
     this.realtime = new Realtime(options, this.sockets, (error) =>
       this.reportError(error, { kind: 'topics' }),
     );
@@ -208,7 +233,12 @@ export class WebSocketServer implements SocketOwner {
           : (origin) => origin === undefined || origins.includes(origin);
   }
 
-  /** Adds a route. Patterns: `/chat`, `/rooms/:id`, `/files/*`, `/*` for every path. */
+  /**
+   * Adds a route. Patterns: `/chat`, `/rooms/:id`, `/files/*`, `/*` for every path.
+   *
+   * @throws TypeError for a pattern that does not start with `/`, has `*` other than at its end,
+   *   or was added before; RangeError for an invalid option (e.g. a negative `idleTimeout`).
+   */
   route<Data = unknown>(pattern: string, options: RouteOptions<Data>): this {
     const deflate = serverDeflateOptions(options.perMessageDeflate ?? this.perMessageDeflate);
     this.router.add(pattern, {
@@ -216,6 +246,7 @@ export class WebSocketServer implements SocketOwner {
       policies: this.realtime.policiesFor(options, releaseAfterOf(deflate)),
       deflate,
     });
+    this.http2.advertise();
     return this;
   }
 
@@ -290,12 +321,21 @@ export class WebSocketServer implements SocketOwner {
     return prometheusText(this.stats(), prefix);
   }
 
-  /** Creates an http (or, with `tls`, https) server, attaches to it and listens. */
-  async listen(options: ListenOptions = {}): Promise<{ port: number; host: string }> {
+  /**
+   * Creates an http (or, with `tls`, https) server, attaches to it and listens; by default on
+   * a free port of 127.0.0.1. Rejects with the listen error (e.g. `EADDRINUSE`).
+   */
+  async listen(options: ListenOptions = {}): Promise<{
+    /** The port bound. */
+    port: number;
+    /** The address bound. */
+    host: string;
+  }> {
     const onRequest = options.request ?? answerUpgradeRequired;
     // Node checks its header and request timeouts only every connectionsCheckingInterval
     // (30 s by default): check often enough for the handshake timeout to mean what it says.
     const checking = { connectionsCheckingInterval: Math.min(1_000, this.handshakeTimeout) };
+    if (options.http2 === true) return this.listenHttp2(options, onRequest);
     const server = options.tls
       ? createHttpsServer({ ...checking, ...options.tls }, onRequest)
       : createHttpServer(checking, onRequest);
@@ -315,6 +355,38 @@ export class WebSocketServer implements SocketOwner {
         }),
       );
     }
+    return this.bind(server, options);
+  }
+
+  /** `listen` with HTTP/2: h2 and HTTP/1.1 on one TLS port, or h2c alone. */
+  private listenHttp2(
+    options: ListenOptions,
+    onRequest: NonNullable<ListenOptions['request']>,
+  ): Promise<{ port: number; host: string }> {
+    const server = createHttp2Listener(options.tls, this.http2.settings(), onRequest);
+    this.attach(server);
+    this.http2Servers.push(server);
+    this.http2.own(server);
+    if (options.tls !== undefined) {
+      const http1 = server as unknown as HttpServer;
+      http1.headersTimeout = this.handshakeTimeout;
+      http1.requestTimeout = this.handshakeTimeout;
+      // HTTP/1.1 connections of the shared port are read by wsx's request-head reader too.
+      this.listeners.push(
+        new UpgradeListener(http1, 'secureConnection', {
+          handshakeTimeout: this.handshakeTimeout,
+          maxHeaderBytes: DEFAULT_HEAD_LIMITS.maxHeaderBytes,
+          upgrade: (head, socket, rest) => this.upgradeRead(head, socket, rest),
+        }),
+      );
+    }
+    return this.bind(server, options);
+  }
+
+  private async bind(
+    server: HttpServer | AnyHttp2Server,
+    options: ListenOptions,
+  ): Promise<{ port: number; host: string }> {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
@@ -329,12 +401,31 @@ export class WebSocketServer implements SocketOwner {
     return { port: address.port, host: address.address };
   }
 
-  /** Takes the upgrade requests of an existing http or https server. */
-  attach(server: HttpServer): this {
+  /**
+   * Takes the upgrade requests of an existing http or https server, or the extended CONNECTs
+   * (RFC 8441) of an HTTP/2 server (and, with `allowHTTP1`, its HTTP/1.1 upgrades too). On an
+   * HTTP/2 server it advertises SETTINGS_ENABLE_CONNECT_PROTOCOL once a route exists; the
+   * server's own 'request' handler keeps every other stream.
+   */
+  attach(server: HttpServer | AnyHttp2Server): this {
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.handleUpgrade(request, socket, head);
     });
+    if (isHttp2Server(server)) this.http2.attach(server);
     return this;
+  }
+
+  /**
+   * Handles one HTTP/2 stream from an app's own 'stream' handler: an extended CONNECT for a
+   * WebSocket is served like an upgrade request (another `:protocol` gets 501). Returns false,
+   * leaving the stream alone, for anything else. Not needed with `attach` or `listen`.
+   */
+  handleStream(
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    rawHeaders?: readonly string[],
+  ): boolean {
+    return this.http2.take(stream, headers, rawHeaders);
   }
 
   /**
@@ -351,7 +442,7 @@ export class WebSocketServer implements SocketOwner {
       request,
       noBody: false,
     };
-    this.upgrade(input, transport as NetSocket, head);
+    this.upgrade(input, new Http1Peer(transport as NetSocket), head);
   }
 
   /** An upgrade request read by the listener of `listen()`; the socket is paused. */
@@ -364,11 +455,11 @@ export class WebSocketServer implements SocketOwner {
       request: () => incomingMessageFor(head, socket),
       noBody: true,
     };
-    this.upgrade(input, socket, rest);
+    this.upgrade(input, new Http1Peer(socket), rest);
   }
 
-  private upgrade(input: UpgradeInput, socket: NetSocket, head: Buffer): void {
-    socket.on('error', ignoreError);
+  /** Takes an upgrade request (HTTP/1.1) or an extended CONNECT (HTTP/2), answered through `socket`. */
+  private upgrade(input: UpgradeInput, socket: UpgradePeer, head: Buffer): void {
     // The hook's own exceptions are reported in runHook; what reaches here is unexpected.
     const failed = (error: unknown) => {
       this.report(asError(error), { kind: 'server', path: pathOf(input.target) });
@@ -382,13 +473,13 @@ export class WebSocketServer implements SocketOwner {
   }
 
   /** Validates and routes; answers at once, or returns the promise of the route's upgrade hook. */
-  private upgradeOrHook(input: UpgradeInput, socket: NetSocket, head: Buffer): Promise<void> | undefined {
+  private upgradeOrHook(input: UpgradeInput, socket: UpgradePeer, head: Buffer): Promise<void> | undefined {
     if (this.closing !== null) return refuse(socket, new HandshakeError(503, 'server is shutting down'));
     if (input.rawHeaders.length / 2 > this.maxHeaders) {
       return refuse(socket, new HandshakeError(431, `more than ${this.maxHeaders} header fields`));
     }
     const headers = HeaderMap.fromRaw(input.rawHeaders);
-    const peer = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    const peer = { address: socket.remoteAddress, port: socket.remotePort };
     const remote = this.clientAddress === null ? peer : this.clientAddress(peer, headers);
     const limited = this.realtime.refusal(remote.address);
     if (limited !== null) return refuse(socket, limited);
@@ -397,7 +488,10 @@ export class WebSocketServer implements SocketOwner {
     const path = queryStart === -1 ? target : target.slice(0, queryStart);
     let offer: ReturnType<typeof validateUpgradeRequest>;
     try {
-      offer = validateUpgradeRequest({ method: input.method, httpVersion: input.httpVersion, headers });
+      offer =
+        socket.httpVersion === '2'
+          ? validateExtendedConnect(headers)
+          : validateUpgradeRequest({ method: input.method, httpVersion: input.httpVersion, headers });
     } catch (error) {
       if (error instanceof HandshakeError) return refuse(socket, error);
       throw error;
@@ -419,7 +513,7 @@ export class WebSocketServer implements SocketOwner {
 
   private async runHook(
     input: UpgradeInput,
-    socket: NetSocket,
+    socket: UpgradePeer,
     remote: RemoteEndpoint,
     head: Buffer,
     headers: HeaderMap,
@@ -475,7 +569,7 @@ export class WebSocketServer implements SocketOwner {
 
   /** Answers 101 and opens the socket. */
   private open(
-    socket: NetSocket,
+    socket: UpgradePeer,
     remote: RemoteEndpoint,
     head: Buffer,
     target: string,
@@ -494,19 +588,16 @@ export class WebSocketServer implements SocketOwner {
 
     const deflate = offer.extensions.length === 0 ? null : acceptOffer(offer.extensions, match.value.deflate);
     const extensions = deflate === null ? [] : [deflate.response];
-    socket.write(
-      buildAcceptResponse({
-        key: offer.key,
-        protocol: protocol ?? undefined,
-        extensions,
-        headers: acceptance?.headers,
-      }),
-      'latin1',
-    );
-    socket.off('error', ignoreError);
+    const transport = socket.accept({
+      key: offer.key,
+      protocol: protocol ?? undefined,
+      extensions,
+      headers: acceptance?.headers,
+    });
     const ws = new ServerSocket<unknown>({
       role: 'server',
-      transport: socket,
+      transport,
+      httpVersion: socket.httpVersion,
       remote,
       handlers: route,
       data: acceptance?.data,
@@ -523,7 +614,7 @@ export class WebSocketServer implements SocketOwner {
     this.realtime.opened(ws);
     this.sockets.add(ws);
     // A head read by wsx leaves the socket paused (the HTTP server leaves it neither way).
-    socket.resume();
+    transport.resume();
     ws.start(head);
   }
 
@@ -565,13 +656,34 @@ export class WebSocketServer implements SocketOwner {
     }
     for (const listener of this.listeners) listener.close();
     for (const server of this.httpServers) server.closeAllConnections();
-    await Promise.all(stopped);
+    // HTTP/2: GOAWAY on every session, once its WebSockets have closed.
+    const http2Stopped = this.http2Servers.map(
+      (server) => new Promise<void>((resolve) => server.close(() => resolve())),
+    );
+    await this.http2.closeSessions(timeout);
+    this.http2.dropConnections();
+    await Promise.all([...stopped, ...http2Stopped]);
     await this.realtime.stop();
     return report;
   }
 }
 
-/** Creates a WebSocket server. */
+/**
+ * Creates a WebSocket server (see {@link WebSocketServer}). Options apply to every route; each
+ * limit has a safe default (16 MiB messages, 5 s close timeout, 1 MiB backpressure limit...).
+ *
+ * @throws RangeError for an option out of range (e.g. `maxMessageSize: 0`).
+ * @example
+ * ```ts
+ * import { createServer } from 'wsx';
+ * const server = createServer({ heartbeat: { interval: 30_000, timeout: 10_000 } });
+ * server.route('/chat', {
+ *   open: (socket) => socket.subscribe('lobby'),
+ *   message: (_socket, data, isBinary) => server.publish('lobby', data, { binary: isBinary }),
+ * });
+ * await server.listen({ port: 8080 });
+ * ```
+ */
 export function createServer(options: ServerOptions = {}): WebSocketServer {
   return new WebSocketServer(options);
 }
@@ -585,16 +697,13 @@ function answerUpgradeRequired(_request: IncomingMessage, response: ServerRespon
   response.end('This is a WebSocket endpoint: connect with a WebSocket client.\n');
 }
 
-function refuse(socket: NetSocket, error: HandshakeError, body = error.message): undefined {
-  publishHandshakeRejected(error.status, error.message, socket.remoteAddress);
-  if (socket.destroyed) return;
-  socket.end(buildRejectResponse(error.status, `${body}\n`, error.headers));
-  socket.setTimeout(2_000, () => socket.destroy());
+function refuse(peer: UpgradePeer, error: HandshakeError, body = error.message): undefined {
+  publishHandshakeRejected(error.status, error.message, peer.remoteAddress);
+  peer.refuse(error, body);
 }
 
-function ignoreError(): void {}
-
 const TIMED_OUT = Symbol('timed out');
+const EMPTY = Buffer.alloc(0);
 
 function withTimeout<T>(value: T | Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
   return new Promise<T | typeof TIMED_OUT>((resolve, reject) => {

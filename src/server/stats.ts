@@ -3,39 +3,74 @@ import type { AdapterStats } from './topic-adapter.js';
 
 /** What `server.stats()` returns: counters since the server was created, and current gauges. */
 export interface ServerStats {
+  /** WebSocket connections: open now, accepted and rejected since the start. */
   readonly connections: {
     /** Open sockets now. */
     readonly open: number;
     /** Sockets opened since the start. */
     readonly accepted: number;
     /** Upgrades answered 503 because of `maxConnections` / `maxConnectionsPerAddress`. */
-    readonly rejected: { readonly maxConnections: number; readonly maxConnectionsPerAddress: number };
+    readonly rejected: {
+      /** Refused because the server had `maxConnections` open. */
+      readonly maxConnections: number;
+      /** Refused because the client's address had `maxConnectionsPerAddress` open. */
+      readonly maxConnectionsPerAddress: number;
+    };
   };
+  /** Messages since the start, over all sockets. */
   readonly messages: {
+    /** Messages received. */
     readonly in: number;
+    /** Messages written (a topic publish counts once per subscriber written to). */
     readonly out: number;
     /** Messages not written: over `maxBackpressure` (policy 'drop' or 'close'), or to a closing socket. */
-    readonly dropped: { readonly backpressure: number; readonly closing: number };
+    readonly dropped: {
+      /** Not written because the socket was over `maxBackpressure`. */
+      readonly backpressure: number;
+      /** Not written because the socket was closing. */
+      readonly closing: number;
+    };
   };
   /** Bytes on the wire (frame headers included), after the opening handshake. */
-  readonly bytes: { readonly in: number; readonly out: number };
+  readonly bytes: {
+    /** Bytes received. */
+    readonly in: number;
+    /** Bytes written. */
+    readonly out: number;
+  };
   /** Sockets closed with 1013 by the 'close' backpressure policy. */
   readonly slowConsumerCloses: number;
-  readonly heartbeats: { readonly pings: number; readonly timeouts: number };
+  /** The server's heartbeat (`heartbeat` option). */
+  readonly heartbeats: {
+    /** Pings sent to sockets that had been silent. */
+    readonly pings: number;
+    /** Sockets dropped because nothing (not even a pong) came back in time. */
+    readonly timeouts: number;
+  };
   /** Sockets closed by `idleTimeout`. */
   readonly idleCloses: number;
   /** Times a quiet socket's zlib contexts were freed (permessage-deflate `releaseAfter`). */
   readonly compressionReleases: number;
+  /** Topics of this process. */
   readonly topics: {
+    /** Topics with at least one subscriber here. */
     readonly count: number;
+    /** Subscriptions here, over all topics. */
     readonly subscriptions: number;
+    /** Messages published here (not those that came through the adapter). */
     readonly published: number;
     /** Publishes the topic adapter refused or could not carry (each reported). */
     readonly publishFailures: number;
     /** `subscribe(topic, { since })` outcomes: every missed message replayed (hits) or not (misses). */
-    readonly recovery: { readonly hits: number; readonly misses: number };
+    readonly recovery: {
+      /** Subscriptions whose missed messages were all replayed. */
+      readonly hits: number;
+      /** Subscriptions whose missed messages could not all be replayed. */
+      readonly misses: number;
+    };
   };
-  /** The topic adapter's state and counters (Redis link, queue, ...); null without one. */
+  /** The topic adapter's
+ state and counters (Redis link, queue, ...); null without one. */
   readonly adapter: AdapterStats | null;
   /** Closed sockets by the code their close handler saw (1006: no close frame). */
   readonly closes: Readonly<Record<string, number>>;

@@ -10,8 +10,11 @@ export type { SubscribeOptions, TopicPosition, TopicRecovery };
 
 /** A message as an adapter delivers it. */
 export interface TopicDelivery {
+  /** The topic it was published to. */
   readonly topic: string;
+  /** The message's bytes (UTF-8 for text). */
   readonly payload: Uint8Array;
+  /** Binary (true) or text (false). */
   readonly isBinary: boolean;
   /** Its place in the topic's history; null for adapters without one. */
   readonly position: TopicPosition | null;
@@ -72,6 +75,7 @@ export interface TopicAdapter {
 
 /** What an adapter reports about itself; every field optional but `kind`. */
 export interface AdapterStats {
+  /** Which adapter this is, e.g. `redis` or `ipc`. */
   readonly kind: string;
   readonly [name: string]: string | number | boolean | null;
 }

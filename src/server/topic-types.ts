@@ -22,6 +22,7 @@ export interface SubscribeOptions {
 
 /** What happened to a `subscribe(topic, { since })`, or to a subscription that lost messages. */
 export interface TopicRecovery {
+  /** The topic concerned. */
   readonly topic: string;
   /** True: every message after `since` was written to the socket, in order, none twice. */
   readonly recovered: boolean;

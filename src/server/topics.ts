@@ -15,8 +15,11 @@ export type { TopicAdapter } from './topic-adapter.js';
 
 /** What a topic message looks like to `topicEnvelope`. */
 export interface TopicMessage {
+  /** The topic it was published to. */
   readonly topic: string;
+  /** The message's bytes (UTF-8 for text). */
   readonly payload: Uint8Array;
+  /** Binary (true) or text (false), as published. */
   readonly isBinary: boolean;
   /** Its place in the topic's history (adapters that keep one); null otherwise. */
   readonly position: TopicPosition | null;
@@ -28,9 +31,11 @@ export interface TopicMessage {
  */
 export type TopicEnvelope = (message: TopicMessage) => string | Uint8Array;
 
+/** Options of a {@link TopicRegistry}; all have defaults. */
 export interface TopicRegistryOptions {
+  /** Rewrites each message before it is framed for subscribers; default: sent as published. */
   readonly envelope?: TopicEnvelope | undefined;
-  /** Where errors of the adapter and refused publishes go. */
+  /** Where errors of the adapter and refused publishes go (default: `console.error`). */
   readonly report?: ((error: Error) => void) | undefined;
   /** Most messages one `subscribe(topic, { since })` replays; a longer gap is 'too many'. Default 10,000. */
   readonly maxRecovery?: number | undefined;
@@ -299,7 +304,12 @@ export class TopicRegistry implements TopicHub {
   }
 
   /** Recoveries answered, by outcome. */
-  get recoveryCounts(): { readonly hits: number; readonly misses: number } {
+  get recoveryCounts(): {
+    /** Every missed message was replayed. */
+    readonly hits: number;
+    /** Not every missed message could be replayed. */
+    readonly misses: number;
+  } {
     return this.recoveries.counts;
   }
 
@@ -308,6 +318,7 @@ export class TopicRegistry implements TopicHub {
     return this.adapter?.stats?.() ?? null;
   }
 
+  /** Closes the adapter, if there is one (resolves when it has closed). */
   async close(): Promise<void> {
     await this.adapter?.close?.();
   }

@@ -69,6 +69,11 @@ export class UpgradeListener {
   }
 
   private accept(socket: HeadSocket): void {
+    // An HTTP/2 connection (ALPN h2, on a same-port server) has no request head to read.
+    if ((socket as { alpnProtocol?: string | false }).alpnProtocol === 'h2') {
+      for (const handler of this.httpHandlers) handler.call(this.server, socket);
+      return;
+    }
     socket[kHead] = new PendingHead(this, Date.now() + this.options.handshakeTimeout, this.options);
     socket.on('data', onHeadData);
     socket.on('end', onHeadEnd);

@@ -7,10 +7,13 @@ export interface UpgradeContext {
   readonly request: IncomingMessage;
   /** The request path without the query, and the query. */
   readonly path: string;
+  /** The query string's parameters. */
   readonly query: URLSearchParams;
   /** Values captured by `:name` segments of the route pattern. */
   readonly params: Readonly<Record<string, string>>;
+  /** The request's header fields, looked up case-insensitively (`headers.single('authorization')`). */
   readonly headers: HeaderMap;
+  /** The `Origin` header, undefined when absent (clients other than browsers may omit it). */
   readonly origin: string | undefined;
   /** Subprotocols the client offered, in its order of preference. */
   readonly protocols: readonly string[];
@@ -20,6 +23,7 @@ export interface UpgradeContext {
 
 /** Accepts the upgrade, optionally with data for the socket and a chosen subprotocol. */
 export interface UpgradeAcceptance<Data> {
+  /** The socket's `data` (what the route's handlers see as `socket.data`). */
   readonly data?: Data;
   /** One of the offered subprotocols, `null` for none; when absent the route's `protocols` decide. */
   readonly protocol?: string | null;
@@ -29,6 +33,12 @@ export interface UpgradeAcceptance<Data> {
 
 /** Refuses the upgrade with an HTTP status (4xx or 5xx), optional body and headers. */
 export class UpgradeRejection {
+  /**
+   * @param status - The HTTP status sent back, 400-599.
+   * @param body - The response body (default empty).
+   * @param headers - Extra response headers (e.g. `WWW-Authenticate`).
+   * @throws RangeError for a status outside 400-599.
+   */
   constructor(
     readonly status: number,
     readonly body: string = '',
@@ -40,7 +50,23 @@ export class UpgradeRejection {
   }
 }
 
-/** Builds an UpgradeRejection: `return reject(401, { body: 'token required' })`. */
+/**
+ * Builds an UpgradeRejection: `return reject(401, { body: 'token required' })`.
+ *
+ * @throws RangeError for a status outside 400-599.
+ * @example
+ * ```ts
+ * import { createServer, reject } from 'wsx';
+ * const server = createServer();
+ * server.route('/chat', {
+ *   upgrade: ({ headers }) =>
+ *     headers.single('authorization') === 'Bearer secret'
+ *       ? { data: { user: 'alice' } }
+ *       : reject(401, { headers: { 'WWW-Authenticate': 'Bearer' } }),
+ *   message: (socket, data) => socket.send(data),
+ * });
+ * ```
+ */
 export function reject(
   status: number,
   options: { body?: string; headers?: Readonly<Record<string, string | readonly string[]>> } = {},

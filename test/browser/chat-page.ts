@@ -45,7 +45,9 @@ export async function joinRoom(page: Page, url: string, name: string): Promise<v
  * Chromium in a fresh profile, with the flags this machine needs (no sandbox as root, no
  * background networking: outside connections are refused here). `close` also removes the profile.
  */
-export async function launch(): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+export async function launch(
+  extraArgs: readonly string[] = [],
+): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'wsx-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -59,6 +61,7 @@ export async function launch(): Promise<{ context: BrowserContext; close: () => 
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
     viewport: { width: 960, height: 640 },
   });

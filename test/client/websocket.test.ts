@@ -444,6 +444,44 @@ describe('WebSocket: failures', () => {
     }
   });
 
+  it('what a message listener sends goes out before a violation read with that message fails the connection', async () => {
+    const received: Array<{ opcode: number; payload: Buffer }> = [];
+    const raw = await rawServer(async (socket) => {
+      const { headers, rest } = await readRequest(socket);
+      socket.write(acceptResponse(headers));
+      // One write, so the client reads both frames at once: a message, then a reserved opcode.
+      socket.write(Buffer.concat([serverFrame(0x1, 'echo me'), serverFrame(0x3, 'reserved')]));
+      let buffered = rest;
+      socket.on('data', (chunk: Buffer) => {
+        const { frames, rest: left } = readFrames(Buffer.concat([buffered, chunk]));
+        buffered = left;
+        received.push(...frames);
+      });
+      socket.resume();
+    });
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${raw.port}/`);
+      ws.onmessage = (event) => ws.send(event.data as string);
+      const log = record(ws, ['open', 'message', 'error', 'close']);
+      const event = await closed(ws);
+      assert.deepEqual(
+        log.map(([type]) => type),
+        ['open', 'message', 'error', 'close'],
+      );
+      assert.deepEqual([event.code, event.wasClean], [1006, false]);
+      await until(1000, 'the close frame to arrive', () => received.some((frame) => frame.opcode === 0x8));
+      assert.deepEqual(
+        received.map((frame) => frame.opcode),
+        [0x1, 0x8],
+        'the echo, then the close frame',
+      );
+      assert.equal(received[0].payload.toString(), 'echo me');
+      assert.equal(received[1].payload.readUInt16BE(0), 1002);
+    } finally {
+      await raw.close();
+    }
+  });
+
   it('a dropped TCP connection closes with 1006, not clean (no error event: nothing failed here)', async () => {
     const raw = await rawServer(async (socket) => {
       const { headers } = await readRequest(socket);

@@ -1,13 +1,24 @@
-// Every ```ts block of README.md must compile under `tsc --strict` against the built package,
-// imported as a user imports it ('wsx', through package.json's exports), so the examples cannot
-// drift from the API. Each block is a module of its own in a temporary project; one tsc run
-// checks them all, plus a canary that must fail, which proves the run can fail at all.
+// Every TypeScript block of the documentation must compile under `tsc --strict` against the
+// built package, imported as a user imports it ('wsx', through package.json's exports), so the
+// examples cannot drift from the API: the ```ts and ```typescript blocks of README.md and of
+// the Markdown files under docs/, and the `@example` blocks of the TSDoc comments in src/
+// (which the API reference shows). Each block is a module of its own in a temporary project;
+// one tsc run checks them all, plus a canary that must fail, which proves the run can fail at all.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -15,32 +26,81 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const TSC = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
 
 interface Snippet {
+  /** The temporary module the snippet is compiled as. */
   readonly file: string;
-  /** The README line of the snippet's first line of code. */
+  /** Where it comes from: the documentation file, relative to the repository. */
+  readonly source: string;
+  /** The source file's line of the snippet's first line of code. */
   readonly line: number;
-  /** The heading the snippet is under. */
+  /** The heading the snippet is under, or the declaration its TSDoc comment documents. */
   readonly section: string;
   readonly code: string;
 }
 
-/** The ```ts blocks of a Markdown text, in order, with where each starts. */
-function tsBlocks(markdown: string): Snippet[] {
+const FENCE = /^```(ts|typescript)\s*$/;
+
+/** The TypeScript blocks of a Markdown text, in order, with where each starts. */
+function markdownBlocks(source: string, markdown: string): Omit<Snippet, 'file'>[] {
   const lines = markdown.split('\n');
-  const snippets: Snippet[] = [];
+  const snippets: Omit<Snippet, 'file'>[] = [];
   let section = '';
   for (let i = 0; i < lines.length; i++) {
     if (lines[i].startsWith('#')) section = lines[i].replace(/^#+\s*/, '');
-    if (lines[i].trim() !== '```ts') continue;
+    if (!FENCE.test(lines[i].trim())) continue;
     const start = i + 1;
     let end = start;
     while (end < lines.length && lines[end].trim() !== '```') end++;
-    assert.ok(end < lines.length, `README.md line ${i + 1}: a \`\`\`ts block is never closed`);
-    const file = `snippet-${String(snippets.length + 1).padStart(2, '0')}.ts`;
-    snippets.push({ file, line: start + 1, section, code: lines.slice(start, end).join('\n') });
+    assert.ok(end < lines.length, `${source} line ${i + 1}: a \`\`\`ts block is never closed`);
+    snippets.push({ source, line: start + 1, section, code: lines.slice(start, end).join('\n') });
     i = end;
   }
   return snippets;
 }
+
+/**
+ * The TypeScript blocks of the TSDoc comments of a source file (` * ```ts` ... ` * ``` `), with
+ * the comment's ` * ` margin taken off, each named after the declaration that follows it.
+ */
+function tsdocBlocks(source: string, text: string): Omit<Snippet, 'file'>[] {
+  const lines = text.split('\n');
+  const snippets: Omit<Snippet, 'file'>[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^\s*\* ?(.*)$/.exec(lines[i]);
+    if (open === null || !FENCE.test(open[1].trim())) continue;
+    const start = i + 1;
+    let end = start;
+    while (end < lines.length && !/^\s*\* ?```\s*$/.test(lines[end])) end++;
+    assert.ok(end < lines.length, `${source} line ${i + 1}: a \`\`\`ts block is never closed`);
+    const code = lines
+      .slice(start, end)
+      .map((line) => line.replace(/^\s*\* ?/, ''))
+      .join('\n');
+    let declaration = end;
+    while (declaration < lines.length && /^\s*(\*|\/\*\*)/.test(lines[declaration])) declaration++;
+    const section = (lines[declaration] ?? '').trim().replace(/\s*\{$/, '');
+    snippets.push({ source, line: start + 1, section, code });
+    i = end;
+  }
+  return snippets;
+}
+
+/** Files under `dir` (relative to the repository) whose names end with `suffix`, sorted. */
+function filesUnder(dir: string, suffix: string, skip: readonly string[] = []): string[] {
+  const root = join(ROOT, dir);
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .map((name) => relative(ROOT, join(root, name)))
+    .filter((name) => name.endsWith(suffix) && !skip.some((prefix) => name.startsWith(prefix)))
+    .sort();
+}
+
+const read = (source: string) => readFileSync(join(ROOT, source), 'utf8');
+// docs/api/ is TypeDoc's output (npm run docs), not documentation written here.
+const markdownSources = ['README.md', ...filesUnder('docs', '.md', ['docs/api/'])];
+const snippets: Snippet[] = [
+  ...markdownSources.flatMap((source) => markdownBlocks(source, read(source))),
+  ...filesUnder('src', '.ts').flatMap((source) => tsdocBlocks(source, read(source))),
+].map((snippet, i) => ({ ...snippet, file: `snippet-${String(i + 1).padStart(3, '0')}.ts` }));
 
 // What must not compile: a close event has no data. If tsc ever accepted this, the run would
 // not be checking the types (no types found for 'wsx', or no strict mode).
@@ -48,7 +108,6 @@ const CANARY = `import { WebSocket } from 'wsx';
 new WebSocket('ws://127.0.0.1:8080/').addEventListener('close', (event) => event.data);
 `;
 
-const snippets = tsBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'));
 let project: string;
 /** Compiler messages by file name. */
 const diagnostics = new Map<string, string[]>();
@@ -111,9 +170,11 @@ after(() => {
   if (project !== undefined) rmSync(project, { recursive: true, force: true });
 });
 
-describe('README.md: every ts block compiles under tsc --strict against the built package', () => {
-  it('has ts blocks to check', () => {
-    assert.ok(snippets.length >= 4, `found ${snippets.length} \`\`\`ts blocks`);
+describe('documentation: every TypeScript block compiles under tsc --strict against the built package', () => {
+  it('has blocks to check in README.md and in the TSDoc comments', () => {
+    const from = (prefix: string) => snippets.filter((snippet) => snippet.source.startsWith(prefix)).length;
+    assert.ok(from('README.md') >= 4, `found ${from('README.md')} blocks in README.md`);
+    assert.ok(from('src/') >= 5, `found ${from('src/')} @example blocks in src/`);
   });
 
   it('a canary that must not compile does not (so a failing snippet would be caught)', () => {
@@ -125,7 +186,7 @@ describe('README.md: every ts block compiles under tsc --strict against the buil
   });
 
   for (const snippet of snippets) {
-    it(`README.md line ${snippet.line} (${snippet.section})`, () => {
+    it(`${snippet.source} line ${snippet.line} (${snippet.section})`, () => {
       const messages = diagnostics.get(snippet.file) ?? [];
       if (messages.length === 0) return;
       const numbered = snippet.code
@@ -133,7 +194,7 @@ describe('README.md: every ts block compiles under tsc --strict against the buil
         .map((text, i) => `${String(i + 1).padStart(3)} | ${text}`)
         .join('\n');
       assert.fail(
-        `README.md's snippet at line ${snippet.line} does not compile:\n${messages.join('\n')}\n\n${numbered}`,
+        `${snippet.source}: the block at line ${snippet.line} does not compile:\n${messages.join('\n')}\n\n${numbered}`,
       );
     });
   }

@@ -3,61 +3,18 @@
 // Each installed copy must import, load through require(), run its `wsx` bin, and carry the
 // sources its source maps name.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { NODE } from '../shared/cli.js';
+import { NPM_FLAGS, pack, ROOT, run, scratchProject, succeed } from './npm.js';
 
-const ROOT = new URL('../../..', import.meta.url).pathname.replace(/\/$/, '');
 // npm installs are slow (a git install runs a full `npm install` of the dev dependencies). On
 // Node 20 the runner's --test-timeout also bounds the whole file.
 const INSTALL_TIMEOUT = 10 * 60_000;
-const NPM_FLAGS = ['--no-audit', '--no-fund', '--prefer-offline', '--loglevel=warn'];
-// npm and the `wsx` bin find node on PATH: put the runner's node first, so CI's second Node runs them.
-const ENV = { ...process.env, PATH: `${dirname(NODE)}${delimiter}${process.env.PATH ?? ''}` };
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function succeed(command: string, args: string[], cwd: string): Promise<string> {
-  const result = await run(command, args, cwd);
-  assert.equal(result.code, 0, `${command} ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
-  return result.stdout;
-}
-
-/** A project with nothing but a package.json, as a user's would start. */
-function scratchProject(dir: string, fields: object = {}): string {
-  mkdirSync(dir);
-  const manifest = { name: 'scratch', version: '1.0.0', private: true, ...fields };
-  writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest));
-  return dir;
-}
 
 function files(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((name) => join(dir, name));
@@ -114,14 +71,7 @@ describe('installing wsx', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('from a tarball made by npm pack', { timeout: INSTALL_TIMEOUT }, async () => {
-    // The runner built dist/ just before; `prepare` would delete and rebuild it under the test
-    // files that run beside this one, so pack what is built.
-    const packed = await succeed(
-      'npm',
-      ['pack', '--ignore-scripts', '--json', '--pack-destination', dir, ...NPM_FLAGS],
-      ROOT,
-    );
-    const [{ filename }] = JSON.parse(packed) as { filename: string }[];
+    const { filename } = await pack(dir);
     const project = scratchProject(join(dir, 'from-tarball'));
     await succeed('npm', ['install', join(dir, filename), ...NPM_FLAGS], project);
     await checkInstalled(project);

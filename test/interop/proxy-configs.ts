@@ -15,6 +15,11 @@ export interface ProxyRoute {
   readonly bindAddress?: string;
   /** The header the proxy adds with the client's address (HTTP modes only). Default X-Forwarded-For. */
   readonly header?: 'x-forwarded-for' | 'forwarded';
+  /**
+   * HAProxy only: h2 on the client side too (ALPN h2, http/1.1), and to wsx over HTTP/2 (h2c,
+   * WebSockets as RFC 8441 streams) or HTTP/1.1 upgrades.
+   */
+  readonly http2?: { readonly upstream: 'h2' | 'h1' };
 }
 
 /** What a config is written with: the route, the listening port, the directory, the TLS files. */
@@ -97,7 +102,9 @@ export function nginxConfig({ route, port, dir, cert, key, streamModule }: Confi
 
 export function haproxyConfig({ route, port, dir, pem }: ConfigInput): string {
   const source = route.bindAddress === undefined ? '' : ` source ${route.bindAddress}`;
-  const server = `  server wsx 127.0.0.1:${route.upstreamPort}${source}`;
+  const upstreamH2 = route.http2?.upstream === 'h2' ? ' proto h2 ws h2' : '';
+  const server = `  server wsx 127.0.0.1:${route.upstreamPort}${source}${upstreamH2}`;
+  const alpn = route.http2 === undefined ? '' : ' alpn h2,http/1.1';
   const global = ['global', `  pidfile ${join(dir, 'haproxy.pid')}`];
   if (route.tls === 'passthrough') {
     return lines(
@@ -131,7 +138,7 @@ export function haproxyConfig({ route, port, dir, pem }: ConfigInput): string {
     // After the 101 the connection is a tunnel: this is its idle limit, not the HTTP ones.
     '  timeout tunnel 1h',
     'frontend http_in',
-    `  bind 127.0.0.1:${port}${route.tls === 'terminate' ? ` ssl crt ${pem}` : ''}`,
+    `  bind 127.0.0.1:${port}${route.tls === 'terminate' ? ` ssl crt ${pem}${alpn}` : ''}`,
     forwarded,
     '  default_backend wsx',
     'backend wsx',

@@ -157,6 +157,34 @@ describe('Redis topic adapter (real redis-server)', { timeout: 120_000 }, () => 
     }
   });
 
+  it('stream: each new history of a topic gets an epoch it never had, from any node', {
+    skip: redisSkip,
+  }, async () => {
+    const options = { mode: 'stream' as const, prefix: nextPrefix() };
+    const [a, b] = [await startNode(redis.url, options), await startNode(redis.url, options)];
+    const admin = createClient({ url: redis.url });
+    await admin.connect();
+    try {
+      await linked(a, b);
+      const epochs: string[] = [];
+      // Each round the topic's stream is gone (as after a restart without persistence): the
+      // next publish starts a new history, with an epoch offered by whichever node published.
+      for (const node of [a, a, b, a, b, b]) {
+        const first = await node.server.publishConfirmed('lost', `round ${epochs.length}`);
+        const second = await node.server.publishConfirmed('lost', 'again');
+        assert.equal(first.position?.offset, 1);
+        assert.deepEqual(second.position, { offset: 2, epoch: first.position?.epoch });
+        epochs.push(first.position!.epoch);
+        assert.equal(await admin.del(`${options.prefix}lost`), 1);
+      }
+      assert.equal(new Set(epochs).size, epochs.length, `epochs repeat: ${epochs.join(' ')}`);
+      for (const epoch of epochs) assert.match(epoch, /^[0-9a-z]{1,24}$/);
+    } finally {
+      await admin.quit();
+      await stopAll([a, b], []);
+    }
+  });
+
   it('pubsub: "since" is answered "no history"', { skip: redisSkip }, async () => {
     const a = await startNode(redis.url, { mode: 'pubsub', prefix: nextPrefix() });
     const subscribers: Subscriber[] = [];

@@ -8,6 +8,8 @@
  * the threshold, stored blocks; or null to send this message plain.
  */
 export interface SharedCompression {
+  /** Names the parameter set: connections with the same key get the same compressed bytes. */
   readonly key: string;
+  /** The payload to send with RSV1 set (compressed or stored blocks), or null to send it plain. */
   compress(payload: Uint8Array): Uint8Array | null;
 }

@@ -1,6 +1,13 @@
 import { HandshakeError, UsageError } from '../errors.js';
 import { acceptKey } from './accept.js';
-import { type ExtensionOffer, formatExtensions, isToken, listHasToken, parseExtensions } from './headers.js';
+import {
+  type ExtensionOffer,
+  formatExtensions,
+  type HeaderMap,
+  isToken,
+  listHasToken,
+  parseExtensions,
+} from './headers.js';
 import type { ResponseHead } from './http-head.js';
 import { checkFieldValue, formatHeaderLines } from './server.js';
 
@@ -120,6 +127,23 @@ export function validateUpgradeResponse(
   const accept = headers.all('sec-websocket-accept');
   if (accept.length !== 1 || accept[0] !== acceptKey(key))
     fail('Sec-WebSocket-Accept does not match the key');
+  return validateAgreement(head.status, headers, offeredProtocols, offeredExtensions, checks);
+}
+
+/**
+ * Checks what a server agreed to, over HTTP/1.1 or HTTP/2 alike: a subprotocol among those
+ * offered (or, with `requireProtocol`, one at all), and no extension that was not offered.
+ */
+export function validateAgreement(
+  status: number,
+  headers: HeaderMap,
+  offeredProtocols: readonly string[],
+  offeredExtensions: readonly string[],
+  checks: UpgradeResponseChecks = {},
+): UpgradeResult {
+  const fail = (message: string): never => {
+    throw new HandshakeError(status, message);
+  };
   const protocolValues = headers.all('sec-websocket-protocol');
   let protocol = '';
   if (protocolValues.length > 0) {
@@ -136,10 +160,7 @@ export function validateUpgradeResponse(
     try {
       extensions = parseExtensions(extensionList);
     } catch (error) {
-      throw new HandshakeError(
-        head.status,
-        `malformed Sec-WebSocket-Extensions: ${(error as Error).message}`,
-      );
+      throw new HandshakeError(status, `malformed Sec-WebSocket-Extensions: ${(error as Error).message}`);
     }
     for (const extension of extensions) {
       if (!offeredExtensions.includes(extension.name))

@@ -28,6 +28,7 @@ export class HeaderMap {
     return map;
   }
 
+  /** Adds a value to a field (case-insensitive name), after any it already has. */
   add(name: string, value: string): void {
     const key = name.toLowerCase();
     const values = this.fields.get(key);
@@ -54,6 +55,7 @@ export class HeaderMap {
     return values[0];
   }
 
+  /** The number of distinct field names. */
   get size(): number {
     return this.fields.size;
   }
@@ -142,7 +144,9 @@ export function listHasToken(value: string | undefined, token: string): boolean 
 
 /** One offered or accepted extension: its name and parameters in order (`true` for no value). */
 export interface ExtensionOffer {
+  /** The extension token, e.g. `permessage-deflate`. */
   readonly name: string;
+  /** Its parameters in order: `true` for one given without a value, e.g. `client_no_context_takeover`. */
   readonly params: ReadonlyArray<readonly [name: string, value: string | true]>;
 }
 
