@@ -36,11 +36,11 @@ export class Peer {
   }
 
   /** `it` for a test that needs the peer: skipped without it outside CI, failed without it under CI. */
-  it(name: string, fn: (t: TestContext) => void | Promise<void>): void {
+  it(name: string, fn: (t: TestContext) => void | Promise<void>, options: { timeout?: number } = {}): void {
     const reason = this.reason;
     it(
       name,
-      { skip: this.skip },
+      { skip: this.skip, ...options },
       this.available
         ? fn
         : () => {
