@@ -15,6 +15,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -167,6 +168,19 @@ const SERVERS: ServerDef[] = [
     kinds: ['handshake'],
   },
 ];
+// WSX_BENCH_REF=/path/to/another/checkout (built with `npm run bench` there) adds `wsx-ref`:
+// that checkout's wsx server, for a before/after comparison inside one run.
+const REF_ROOT = process.env.WSX_BENCH_REF;
+if (REF_ROOT !== undefined && REF_ROOT !== '') {
+  SERVERS.push({
+    name: 'wsx-ref',
+    label: 'wsx (WSX_BENCH_REF)',
+    script: resolvePath(REF_ROOT, '.build/bench/servers/wsx.js'),
+    env: {},
+    raw: false,
+    optIn: true,
+  });
+}
 const BASELINE = 'ws';
 /** --wait-quiet retakes a sample when the rest of the machine used more than this (% of a core). */
 const OTHER_CPU_RETRY = 60;
@@ -228,6 +242,22 @@ const WORKLOADS: Workload[] = [
   echo('echo-4k-50x8', 'echo 4 KiB binary, 50 conns x 8 in flight', 50, 8, 4096),
   echo('echo-1m-4x2', 'echo 1 MiB binary, 4 conns x 2 in flight', 4, 2, 1 << 20),
   echo('text-1k-100x8', 'echo 1 KiB UTF-8 text, 100 conns x 8 in flight', 100, 8, 1024, ['--text']),
+  // The same echoes from a client that writes every frame with its own system call (most real
+  // clients: one send() per message), so the server gets many small reads instead of a batch.
+  echo('echo-32b-100x16-sep', 'echo 32 B, 100 x 16, every frame a separate write', 100, 16, 32, [
+    '--separate-writes',
+  ]),
+  // (1,000 x 1 is not repeated: one frame in flight is one write either way.)
+  echo('echo-4k-50x8-sep', 'echo 4 KiB, 50 x 8, every frame a separate write', 50, 8, 4096, [
+    '--separate-writes',
+  ]),
+  echo('echo-1m-4x2-sep', 'echo 1 MiB, 4 x 2, every frame a separate write', 4, 2, 1 << 20, [
+    '--separate-writes',
+  ]),
+  echo('text-1k-100x8-sep', 'echo 1 KiB text, 100 x 8, every frame a separate write', 100, 8, 1024, [
+    '--text',
+    '--separate-writes',
+  ]),
   {
     name: 'handshake',
     title: 'handshakes (open, upgrade, close), 200 at a time',
@@ -398,7 +428,7 @@ async function startServer(def: ServerDef, o: Options, profileName: string): Pro
     process.execPath,
     '--expose-gc',
     ...profiling,
-    `${SERVERS_DIR}${def.script}`,
+    isAbsolute(def.script) ? def.script : `${SERVERS_DIR}${def.script}`,
     '--port=0',
   ]);
   const env = { ...process.env, ...def.env };
@@ -473,6 +503,11 @@ interface Sample {
   otherCpu: number | null;
   /** Server minor page faults per message (per connection for handshakes). */
   faultsPerOp: number | null;
+  /**
+   * Server CPU time per message (per connection, per delivery), in µs: unlike throughput it
+   * hardly moves when other work shares the machine, so it compares servers on a busy one.
+   */
+  cpuPerOp: number | null;
   detail: Record<string, unknown>;
 }
 
@@ -511,6 +546,10 @@ async function sample(w: Workload, def: ServerDef, o: Options, run: number): Pro
       genCpu: cpu(r.gen_cpu_pct),
       otherCpu: cpu(r.other_cpu_pct),
       faultsPerOp: perOperation(r.server_minor_faults, r.messages ?? r.delivered ?? r.connections),
+      cpuPerOp: perOperation(
+        (Number(r.server_cpu_pct) / 100) * Number(r.seconds) * 1e6,
+        r.messages ?? r.delivered ?? r.connections,
+      ),
       detail: r,
     };
   } finally {
@@ -563,6 +602,7 @@ async function idleSample(w: Workload, server: RunningServer, common: string[], 
       genCpu: null,
       otherCpu: null,
       faultsPerOp: null,
+      cpuPerOp: null,
       detail: { ...r, rss_before: before, rss_after: after, serverNotes: server.notes },
     };
   } finally {
@@ -593,6 +633,7 @@ interface Cell {
   genCpuMedian: number | null;
   otherCpuMedian: number | null;
   faultsMedian: number | null;
+  cpuPerOpMedian: number | null;
 }
 
 function fmtValue(v: number | null, unit: string): string {
@@ -625,6 +666,7 @@ function table(cells: Cell[]): string {
     'gen CPU',
     'other',
     'faults/op',
+    'srv µs/op',
     'runs (min..max)',
   ];
   const rows: string[][] = [];
@@ -646,12 +688,13 @@ function table(cells: Cell[]): string {
       c.genCpuMedian === null ? '-' : `${c.genCpuMedian.toFixed(0)}%`,
       c.otherCpuMedian === null ? '-' : `${c.otherCpuMedian.toFixed(0)}%`,
       c.faultsMedian === null ? '-' : c.faultsMedian.toFixed(c.faultsMedian < 10 ? 2 : 0),
+      c.cpuPerOpMedian === null ? '-' : c.cpuPerOpMedian.toFixed(c.cpuPerOpMedian < 10 ? 2 : 0),
       spread + (c.errors.length ? ` ${c.errors.length} failed` : ''),
     ]);
     lastWorkload = c.workload;
   }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const right = new Set([2, 3, 4, 5, 6, 7]);
+  const right = new Set([2, 3, 4, 5, 6, 7, 8]);
   const line = (r: string[]) =>
     r
       .map((x, i) => (right.has(i) ? x.padStart(widths[i]) : x.padEnd(widths[i])))
@@ -745,6 +788,7 @@ async function main(): Promise<void> {
         genCpuMedian: null,
         otherCpuMedian: null,
         faultsMedian: null,
+        cpuPerOpMedian: null,
       });
     }
     for (let rep = 0; rep < o.runs; rep++) {
@@ -798,6 +842,8 @@ async function main(): Promise<void> {
       cell.otherCpuMedian = oc.length ? median(oc) : null;
       const fs = cell.samples.map((s) => s.faultsPerOp).filter((x): x is number => x !== null);
       cell.faultsMedian = fs.length ? median(fs) : null;
+      const cp = cell.samples.map((s) => s.cpuPerOp).filter((x): x is number => x !== null);
+      cell.cpuPerOpMedian = cp.length ? median(cp) : null;
     }
     const base = byServer.get(BASELINE)?.median ?? null;
     for (const cell of byServer.values()) {

@@ -47,7 +47,6 @@ export {
   WebSocketStreamError,
   type WebSocketStreamOptions,
 } from './client/websocket-stream.js';
-export { PreparedMessage, type SharedCompression } from './node/prepared.js';
 export type { BackpressurePolicy, TrafficCounters } from './node/socket.js';
 export {
   DEFAULT_SOCKET_SETTINGS,
@@ -56,6 +55,7 @@ export {
   Socket,
   type SocketHandlers,
   type SocketSettings,
+  type Transport,
 } from './node/socket.js';
 export type { HttpVersion } from './node/transport.js';
 export type { CloseInfo } from './protocol/close.js';
@@ -81,6 +81,7 @@ export {
 } from './server/ipc-topics.js';
 export { MemoryTopicBus } from './server/memory-topic-bus.js';
 export { PROMETHEUS_CONTENT_TYPE, prometheusText } from './server/metrics.js';
+export { PreparedMessage, type SharedCompression } from './server/prepared.js';
 export type { RealtimeRouteOptions, RealtimeServerOptions, ShutdownReport } from './server/realtime.js';
 export {
   createServer,
@@ -89,6 +90,7 @@ export {
   type ServerOptions,
   WebSocketServer,
 } from './server/server.js';
+export { type ServerHandlers, ServerSocket } from './server/server-socket.js';
 export type { ServerStats } from './server/stats.js';
 export type {
   AdapterStats,

@@ -58,6 +58,7 @@ static struct {
   int inflight;    /* echo: messages in flight per connection */
   size_t size;     /* echo: payload bytes per message */
   int text;        /* echo: send text (multi-byte UTF-8) instead of binary */
+  int separate;    /* echo: one write() per frame, as a client that does not batch its sends */
   double warmup;   /* echo: seconds before the measured window */
   double duration; /* echo: measured window, seconds */
   int total;       /* handshake: measured connections */
@@ -79,6 +80,7 @@ static struct {
     .inflight = 1,
     .size = 32,
     .text = 0,
+    .separate = 0,
     .warmup = 1.0,
     .duration = 3.0,
     .total = 20000,
@@ -448,7 +450,10 @@ static void flush_now(conn *c) {
   while (c->qn > 0) {
     struct iovec iov[128];
     int ni = 0;
-    for (int i = 0; i < c->qn && ni < 126; i++) {
+    /* --separate-writes: one frame per system call, so every frame reaches the server as its
+       own TCP segment unless the server is slower than the client */
+    int items = cfg.separate ? 1 : c->qn;
+    for (int i = 0; i < items && ni < 126; i++) {
       item *it = &c->q[(c->qhead + i) % c->qcap];
       size_t off = it->off;
       if (off < it->ilen) {
@@ -932,7 +937,7 @@ static void handle_event(struct epoll_event *ev) {
 static void usage(void) {
   fprintf(stderr,
           "usage: loadgen --port=P [--mode=echo|handshake|idle|broadcast] [--proto=ws|raw]\n"
-          "  [--conns=N] [--inflight=K] [--size=BYTES] [--text] [--warmup=S] [--duration=S]\n"
+          "  [--conns=N] [--inflight=K] [--size=BYTES] [--text] [--separate-writes] [--warmup=S] [--duration=S]\n"
           "  [--total=N] [--warm-total=N] [--concurrency=N] [--rounds=N] [--warm-rounds=N]\n"
           "  [--payload=BYTES] [--pid=SERVER_PID] [--hold=S] [--timeout=S] [--path=/p] [--selftest]\n");
   exit(64);
@@ -1000,6 +1005,7 @@ int main(int argc, char **argv) {
 #define OPT(name) (strncmp(a, "--" name "=", strlen("--" name "=")) == 0)
     if (strcmp(a, "--selftest") == 0) return selftest();
     if (strcmp(a, "--text") == 0) cfg.text = 1;
+    else if (strcmp(a, "--separate-writes") == 0) cfg.separate = 1;
     else if (OPT("host")) cfg.host = v;
     else if (OPT("port")) cfg.port = atoi(v);
     else if (OPT("mode")) {

@@ -3,8 +3,8 @@ import {
   PreparedMessage,
   type RouteOptions,
   reject,
+  type ServerSocket,
   type ServerStats,
-  type Socket,
   type WebSocketServer,
 } from '../index.js';
 import type { WorkerIdentity } from './chat.js';
@@ -56,7 +56,7 @@ export function statsOf(
 export class StatsFeed {
   readonly route: RouteOptions;
   private tickCount = 0;
-  private readonly dashboards = new Set<Socket>();
+  private readonly dashboards = new Set<ServerSocket>();
   private timer: NodeJS.Timeout | null = null;
   private readonly interval: number;
 
@@ -93,7 +93,7 @@ export class StatsFeed {
     return this.timer !== null;
   }
 
-  private join(socket: Socket): void {
+  private join(socket: ServerSocket): void {
     this.dashboards.add(socket);
     // At once, so that the page shows numbers before the next tick.
     socket.sendPrepared(this.snapshot());
@@ -104,7 +104,7 @@ export class StatsFeed {
     }
   }
 
-  private leave(socket: Socket): void {
+  private leave(socket: ServerSocket): void {
     this.dashboards.delete(socket);
     if (this.dashboards.size === 0 && this.timer !== null) {
       clearInterval(this.timer);

@@ -7,7 +7,14 @@ import { MessageAssembler } from './message.js';
 import type { MessageExtension } from './message-extension.js';
 import { Opcode } from './opcodes.js';
 import { DISCARDING_PARSER, FrameParser, type FrameSink, type Parser } from './parser.js';
-import { encodeFrame, encodeHeader, encodePiecesFrame, encodeTextFrame } from './serializer.js';
+import {
+  encodeFrame,
+  encodeHeader,
+  encodePiecesFrame,
+  encodeTextFrame,
+  headerLength,
+  writeHeader,
+} from './serializer.js';
 
 /** Which end of the connection this is. */
 export type Role = 'server' | 'client';
@@ -37,6 +44,15 @@ export interface ConnectionEvents {
    * asked only when it fails the connection, and otherwise waits for the server.
    */
   endTransport(): void;
+  /**
+   * Optional: room for a whole unmasked frame of `size` bytes, which the connection then encodes
+   * in place in `frameTarget` at the offset returned (the bytes count as written, in order with
+   * `write`); -1 when there is none (too large, transport closed), and `write` is used. It
+   * saves the frame's own buffer and the copy of it into the transport's.
+   */
+  reserve?(size: number): number;
+  /** Where `reserve` gives room: valid until the next call of `write` or `reserve`. */
+  readonly frameTarget?: Buffer;
 }
 
 /** Options of a {@link Connection}: its limits (defaults in {@link DEFAULT_LIMITS}) and output tuning. */
@@ -488,6 +504,11 @@ export class Connection implements FrameSink {
     textLength?: number,
   ): void {
     const maskKey = this.masking ? nextMaskingKey() : null;
+    if (maskKey === null && this.events.reserve !== undefined) {
+      // Measured once, for the sink's answer and for the frame made if it has no room.
+      if (typeof payload === 'string') textLength ??= Buffer.byteLength(payload, 'utf8');
+      if (this.encodeInPlace(opcode, fin, rsv1, payload, textLength)) return;
+    }
     if (typeof payload === 'string') {
       this.events.write(encodeTextFrame(opcode, fin, rsv1, payload, maskKey, textLength));
     } else if (maskKey !== null || payload.length <= this.copyThreshold) {
@@ -496,6 +517,26 @@ export class Connection implements FrameSink {
       this.events.write(encodeHeader(opcode, fin, rsv1, payload.length));
       this.events.write(payload);
     }
+  }
+
+  /** Encodes an unmasked frame straight into the sink's buffer (see `ConnectionEvents.reserve`); false when it has no room. */
+  private encodeInPlace(
+    opcode: number,
+    fin: boolean,
+    rsv1: boolean,
+    payload: string | Uint8Array,
+    textLength: number | undefined,
+  ): boolean {
+    const events = this.events;
+    const text = typeof payload === 'string';
+    const length = text ? textLength! : payload.length;
+    const at = events.reserve!(headerLength(length, false) + length);
+    if (at < 0) return false;
+    const target = events.frameTarget!;
+    const offset = writeHeader(target, opcode, fin, rsv1, length, null, at);
+    if (text) target.write(payload, offset, length, 'utf8');
+    else target.set(payload, offset);
+    return true;
   }
 }
 

@@ -11,7 +11,7 @@ export function headerLength(length: number, masked: boolean): number {
   return (length < 126 ? 2 : length < 0x10000 ? 4 : 10) + (masked ? 4 : 0);
 }
 
-/** Writes a frame header at the start of `target`; returns its length. */
+/** Writes a frame header into `target` at `at` (default: its start); returns where the header ends. */
 export function writeHeader(
   target: Uint8Array,
   opcode: number,
@@ -19,32 +19,33 @@ export function writeHeader(
   rsv1: boolean,
   length: number,
   maskKey: Uint8Array | null,
+  at = 0,
 ): number {
-  target[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
+  target[at] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
   const maskBit = maskKey === null ? 0 : 0x80;
   let offset: number;
   if (length < 126) {
-    target[1] = maskBit | length;
-    offset = 2;
+    target[at + 1] = maskBit | length;
+    offset = at + 2;
   } else if (length < 0x10000) {
-    target[1] = maskBit | 126;
-    target[2] = length >>> 8;
-    target[3] = length & 0xff;
-    offset = 4;
+    target[at + 1] = maskBit | 126;
+    target[at + 2] = length >>> 8;
+    target[at + 3] = length & 0xff;
+    offset = at + 4;
   } else {
-    target[1] = maskBit | 127;
+    target[at + 1] = maskBit | 127;
     // Lengths are below 2^53 here: split into two 32-bit halves.
     const high = Math.floor(length / 0x100000000);
     const low = length >>> 0;
-    target[2] = high >>> 24;
-    target[3] = (high >>> 16) & 0xff;
-    target[4] = (high >>> 8) & 0xff;
-    target[5] = high & 0xff;
-    target[6] = low >>> 24;
-    target[7] = (low >>> 16) & 0xff;
-    target[8] = (low >>> 8) & 0xff;
-    target[9] = low & 0xff;
-    offset = 10;
+    target[at + 2] = high >>> 24;
+    target[at + 3] = (high >>> 16) & 0xff;
+    target[at + 4] = (high >>> 8) & 0xff;
+    target[at + 5] = high & 0xff;
+    target[at + 6] = low >>> 24;
+    target[at + 7] = (low >>> 16) & 0xff;
+    target[at + 8] = (low >>> 8) & 0xff;
+    target[at + 9] = low & 0xff;
+    offset = at + 10;
   }
   if (maskKey !== null) {
     target[offset] = maskKey[0];

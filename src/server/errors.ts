@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import type { Socket } from '../node/socket.js';
+import type { ServerSocket } from './server-socket.js';
 
 /** Where an error reported to the server's `onError` came from. */
 export interface ServerErrorContext {
@@ -14,7 +14,7 @@ export interface ServerErrorContext {
   /** The request path (without the query string, which may carry credentials). */
   readonly path?: string;
   /** The socket whose handler threw. */
-  readonly socket?: Socket<unknown>;
+  readonly socket?: ServerSocket<unknown>;
 }
 
 /** Told of every error nobody else was: see `ServerOptions.onError`. */

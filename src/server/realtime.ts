@@ -1,7 +1,8 @@
-import type { BackpressurePolicy, Socket, SocketPolicies } from '../node/socket.js';
+import type { BackpressurePolicy, SocketPolicies } from '../node/socket.js';
 import { HandshakeError } from '../protocol/errors.js';
 import { type HeartbeatOptions, Sweeper } from './heartbeat.js';
 import { ConnectionGate } from './limits.js';
+import type { ServerSocket } from './server-socket.js';
 import { type ServerStats, StatsCollector } from './stats.js';
 import type { TopicAdapter } from './topic-adapter.js';
 import { type TopicEnvelope, TopicRegistry } from './topics.js';
@@ -85,7 +86,7 @@ export class Realtime {
 
   constructor(
     options: RealtimeServerOptions,
-    sockets: ReadonlySet<Socket<unknown>>,
+    sockets: ReadonlySet<ServerSocket<unknown>>,
     report?: (error: Error) => void,
   ) {
     this.defaults = options;
@@ -149,13 +150,13 @@ export class Realtime {
   }
 
   /** A socket is about to open: takes its connection slot. */
-  opened(socket: Socket<unknown>): void {
+  opened(socket: ServerSocket<unknown>): void {
     this.gate.acquire(socket.remoteAddress);
     this.stats.accepted++;
   }
 
   /** A socket has closed with `code` (as its close handler saw it). */
-  closed(socket: Socket<unknown>, code: number): void {
+  closed(socket: ServerSocket<unknown>, code: number): void {
     this.gate.release(socket.remoteAddress);
     this.topics.unsubscribeAll(socket);
     this.stats.closed(code);
@@ -185,7 +186,7 @@ export class Realtime {
   }
 
   /** The deadline has passed: drops the sockets left, recording what they still had to send. */
-  terminate(sockets: Iterable<Socket<unknown>>): void {
+  terminate(sockets: Iterable<ServerSocket<unknown>>): void {
     const report = this.report;
     this.report = null;
     for (const socket of [...sockets]) {

@@ -11,9 +11,6 @@ import type { Duplex } from 'node:stream';
 import { publishHandshakeRejected } from '../node/diagnostics.js';
 import {
   DEFAULT_SOCKET_SETTINGS,
-  type HandlerName,
-  Socket,
-  type SocketHandlers,
   type SocketOwner,
   type SocketPolicies,
   type SocketSettings,
@@ -57,6 +54,7 @@ import {
   type ShutdownReport,
 } from './realtime.js';
 import { type RouteMatch, Router } from './router.js';
+import { type ServerHandlers, ServerSocket } from './server-socket.js';
 import type { ServerStats } from './stats.js';
 import type { PublishResult } from './topics.js';
 import {
@@ -120,7 +118,7 @@ export interface ServerOptions
 }
 
 /** A route: the handlers for its sockets, its upgrade hook, and what it supports. */
-export interface RouteOptions<Data = unknown> extends SocketHandlers<Data>, RealtimeRouteOptions {
+export interface RouteOptions<Data = unknown> extends ServerHandlers<Data>, RealtimeRouteOptions {
   /** Decides each upgrade: accept (with data, a subprotocol, headers) or reject with a status. */
   readonly upgrade?: UpgradeHook<Data>;
   /** Subprotocols this route supports: the first one the client offers is selected. */
@@ -199,7 +197,7 @@ export class WebSocketServer implements SocketOwner {
   private readonly originAllowed: (origin: string | undefined) => boolean;
   private readonly defaultProtocols: readonly string[] | undefined;
   private readonly perMessageDeflate: boolean | PerMessageDeflateOptions;
-  private readonly sockets = new Set<Socket<unknown>>();
+  private readonly sockets = new Set<ServerSocket<unknown>>();
   private readonly httpServers: HttpServer[] = [];
   private readonly listeners: UpgradeListener[] = [];
   private closing: Promise<ShutdownReport> | null = null;
@@ -261,18 +259,13 @@ export class WebSocketServer implements SocketOwner {
   }
 
   /** @internal A socket's handler threw and no `error` handler of its route was told. */
-  handlerThrew(socket: Socket<unknown>, handler: HandlerName, error: unknown): void {
+  handlerThrew(socket: ServerSocket<unknown>, handler: string, error: unknown): void {
     this.report(asError(error), { kind: 'handler', handler, path: pathOf(socket.url), socket });
   }
 
   /** Open sockets. */
   get connections(): number {
     return this.sockets.size;
-  }
-
-  /** @internal The topic registry, for the sockets' topic methods. */
-  get topicHub(): Realtime['topics'] {
-    return this.realtime.topics;
   }
 
   /**
@@ -309,7 +302,7 @@ export class WebSocketServer implements SocketOwner {
   }
 
   /** The sockets of this server subscribed to `topic` (a live view: do not change it). */
-  subscribersOf(topic: string): ReadonlySet<Socket<unknown>> {
+  subscribersOf(topic: string): ReadonlySet<ServerSocket<unknown>> {
     return this.realtime.topics.subscribersOf(topic);
   }
 
@@ -601,7 +594,7 @@ export class WebSocketServer implements SocketOwner {
       extensions,
       headers: acceptance?.headers,
     });
-    const ws = new Socket<unknown>({
+    const ws = new ServerSocket<unknown>({
       role: 'server',
       transport,
       httpVersion: socket.httpVersion,
@@ -616,6 +609,7 @@ export class WebSocketServer implements SocketOwner {
       limits: this.limits,
       owner: this,
       policies: match.value.policies,
+      topicHub: this.realtime.topics,
     });
     this.realtime.opened(ws);
     this.sockets.add(ws);
@@ -625,7 +619,7 @@ export class WebSocketServer implements SocketOwner {
   }
 
   /** @internal */
-  socketClosed(socket: Socket<unknown>, code: number): void {
+  socketClosed(socket: ServerSocket<unknown>, code: number): void {
     if (!this.sockets.delete(socket)) return;
     this.realtime.closed(socket, code);
     if (this.sockets.size === 0 && this.emptied !== null) this.emptied();

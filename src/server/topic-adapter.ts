@@ -4,7 +4,7 @@
  * the server and never import it.
  */
 
-import type { SubscribeOptions, TopicPosition, TopicRecovery } from '../node/topic-types.js';
+import type { SubscribeOptions, TopicPosition, TopicRecovery } from './topic-types.js';
 
 export type { SubscribeOptions, TopicPosition, TopicRecovery };
 

@@ -1,5 +1,5 @@
-import type { PreparedMessage } from '../node/prepared.js';
-import type { Socket } from '../node/socket.js';
+import type { PreparedMessage } from './prepared.js';
+import type { ServerSocket } from './server-socket.js';
 import type { TopicAdapter, TopicHistory, TopicPosition, TopicRecovery } from './topic-adapter.js';
 
 /** What the registry lends recovery: the frame of a history message. */
@@ -26,7 +26,7 @@ const MAX_HELD = 10_000;
  * is exact: the history must start right after `since`, in the same epoch.
  */
 export class Recoveries {
-  private readonly byTopic = new Map<string, Map<Socket<unknown>, Catchup>>();
+  private readonly byTopic = new Map<string, Map<ServerSocket<unknown>, Catchup>>();
   /** The last position delivered live, per topic with catching-up sockets or a known head. */
   private readonly heads = new Map<string, TopicPosition>();
   readonly counts = { hits: 0, misses: 0 };
@@ -36,11 +36,16 @@ export class Recoveries {
     private readonly limit: number,
   ) {}
 
-  of(topic: string): ReadonlyMap<Socket<unknown>, Catchup> | undefined {
+  of(topic: string): ReadonlyMap<ServerSocket<unknown>, Catchup> | undefined {
     return this.byTopic.get(topic);
   }
 
-  begin(socket: Socket<unknown>, topic: string, since: TopicPosition, adapter: TopicAdapter | null): void {
+  begin(
+    socket: ServerSocket<unknown>,
+    topic: string,
+    since: TopicPosition,
+    adapter: TopicAdapter | null,
+  ): void {
     if (adapter?.ordered !== true || adapter.history === undefined) {
       this.answer(socket, topic, false, 0, 'no history', this.heads.get(topic) ?? null);
       return;
@@ -57,7 +62,7 @@ export class Recoveries {
 
   /** A live message for a catching-up socket; true if it was written. */
   offer(
-    socket: Socket<unknown>,
+    socket: ServerSocket<unknown>,
     topic: string,
     message: PreparedMessage,
     position: TopicPosition | null,
@@ -90,7 +95,7 @@ export class Recoveries {
     if (sockets.size === 0) this.byTopic.delete(topic);
   }
 
-  forget(socket: Socket<unknown>, topic: string): void {
+  forget(socket: ServerSocket<unknown>, topic: string): void {
     const sockets = this.byTopic.get(topic);
     if (sockets === undefined) return;
     sockets.delete(socket);
@@ -103,7 +108,7 @@ export class Recoveries {
   }
 
   private replay(
-    socket: Socket<unknown>,
+    socket: ServerSocket<unknown>,
     topic: string,
     since: TopicPosition,
     catchup: Catchup,
@@ -142,7 +147,7 @@ export class Recoveries {
 
   /** Answers the socket, then writes what was held for it past its floor. */
   private finish(
-    socket: Socket<unknown>,
+    socket: ServerSocket<unknown>,
     topic: string,
     catchup: Catchup,
     recovered: boolean,
@@ -164,7 +169,7 @@ export class Recoveries {
   }
 
   private answer(
-    socket: Socket<unknown>,
+    socket: ServerSocket<unknown>,
     topic: string,
     recovered: boolean,
     missed: number,

@@ -1,6 +1,6 @@
-import { hasTopic, withoutTopic, withTopic } from '../node/own-topics.js';
-import { PreparedMessage } from '../node/prepared.js';
-import type { Socket, TopicHub } from '../node/socket.js';
+import { hasTopic, withoutTopic, withTopic } from './own-topics.js';
+import { PreparedMessage } from './prepared.js';
+import type { ServerSocket, TopicHub } from './server-socket.js';
 import type {
   SubscribeOptions,
   TopicAdapter,
@@ -57,7 +57,7 @@ export interface PublishResult {
  * in each of two sets, and the close of a socket removes it from every topic.
  */
 export class TopicRegistry implements TopicHub {
-  private readonly topics = new Map<string, Set<Socket<unknown>>>();
+  private readonly topics = new Map<string, Set<ServerSocket<unknown>>>();
   private readonly adapter: TopicAdapter | null;
   private readonly ordered: boolean;
   private readonly envelope: TopicEnvelope | undefined;
@@ -87,7 +87,7 @@ export class TopicRegistry implements TopicHub {
    * messages after it are replayed first (adapters with history), and the socket's `recovery`
    * handler is told the outcome.
    */
-  subscribe(socket: Socket<unknown>, topic: string, options?: SubscribeOptions): boolean {
+  subscribe(socket: ServerSocket<unknown>, topic: string, options?: SubscribeOptions): boolean {
     if (typeof topic !== 'string') throw new TypeError('a topic is a string');
     const since = options?.since;
     if (since !== undefined) checkPosition(since);
@@ -107,7 +107,7 @@ export class TopicRegistry implements TopicHub {
   }
 
   /** Unsubscribes `socket` from `topic`; false if it was not subscribed. */
-  unsubscribe(socket: Socket<unknown>, topic: string): boolean {
+  unsubscribe(socket: ServerSocket<unknown>, topic: string): boolean {
     if (!hasTopic(socket.topics, topic)) return false;
     socket.topics = withoutTopic(socket.topics, topic);
     this.remove(socket, topic);
@@ -115,7 +115,7 @@ export class TopicRegistry implements TopicHub {
   }
 
   /** Removes a closed socket from all its topics. */
-  unsubscribeAll(socket: Socket<unknown>): void {
+  unsubscribeAll(socket: ServerSocket<unknown>): void {
     const own = socket.topics;
     if (own === null) return;
     socket.topics = null;
@@ -123,7 +123,7 @@ export class TopicRegistry implements TopicHub {
     else for (const topic of own) this.remove(socket, topic);
   }
 
-  private remove(socket: Socket<unknown>, topic: string): void {
+  private remove(socket: ServerSocket<unknown>, topic: string): void {
     const subscribers = this.topics.get(topic);
     if (subscribers === undefined || !subscribers.delete(socket)) return;
     this.recoveries.forget(socket, topic);
@@ -139,7 +139,7 @@ export class TopicRegistry implements TopicHub {
    * Publishes to every subscriber of `topic` (but `origin`, when given) and, through the
    * adapter, to other processes. A string goes as text unless `binary` is true; bytes go as
    * binary unless `binary` is false (then they must be valid UTF-8). Returns how many sockets
-   * of this process it was written to (or queued for: see `Socket.sendPrepared`); with an
+   * of this process it was written to (or queued for: see `ServerSocket.sendPrepared`); with an
    * ordered adapter (Redis streams), how many it will be written to once it comes back with
    * its position. A message the adapter refuses is counted and reported.
    */
@@ -147,7 +147,7 @@ export class TopicRegistry implements TopicHub {
     topic: string,
     data: string | Uint8Array,
     binary: boolean | undefined,
-    origin: Socket<unknown> | null,
+    origin: ServerSocket<unknown> | null,
   ): number {
     const result = this.send(topic, data, binary, origin);
     if (result.pending !== null) result.pending.catch(this.failed);
@@ -159,7 +159,7 @@ export class TopicRegistry implements TopicHub {
     topic: string,
     data: string | Uint8Array,
     binary: boolean | undefined,
-    origin: Socket<unknown> | null,
+    origin: ServerSocket<unknown> | null,
   ): Promise<PublishResult> {
     const result = this.send(topic, data, binary, origin);
     if (result.pending === null) return { local: result.local, position: null };
@@ -196,7 +196,7 @@ export class TopicRegistry implements TopicHub {
     topic: string,
     data: string | Uint8Array,
     binary: boolean | undefined,
-    origin: Socket<unknown> | null,
+    origin: ServerSocket<unknown> | null,
   ): { local: number; pending: Promise<TopicPosition | null> | null } {
     if (typeof topic !== 'string') throw new TypeError('a topic is a string');
     const isBinary = typeof data === 'string' ? binary === true : binary !== false;
@@ -224,7 +224,7 @@ export class TopicRegistry implements TopicHub {
   /** A message from the adapter: written to this process's subscribers of its topic. */
   private deliver(delivery: TopicDelivery): void {
     const message = this.prepare(delivery);
-    const origin = delivery.origin instanceof Object ? (delivery.origin as Socket<unknown>) : null;
+    const origin = delivery.origin instanceof Object ? (delivery.origin as ServerSocket<unknown>) : null;
     this.writeAll(delivery.topic, message, origin, delivery.position);
   }
 
@@ -245,14 +245,14 @@ export class TopicRegistry implements TopicHub {
   }
 
   /** Writes a prepared message to this process's subscribers of `topic`. */
-  deliverPrepared(topic: string, message: PreparedMessage, origin: Socket<unknown> | null): number {
+  deliverPrepared(topic: string, message: PreparedMessage, origin: ServerSocket<unknown> | null): number {
     return this.writeAll(topic, message, origin, null);
   }
 
   private writeAll(
     topic: string,
     message: PreparedMessage,
-    origin: Socket<unknown> | null,
+    origin: ServerSocket<unknown> | null,
     position: TopicPosition | null,
   ): number {
     const subscribers = this.topics.get(topic);
@@ -284,7 +284,7 @@ export class TopicRegistry implements TopicHub {
   }
 
   /** The sockets subscribed to `topic` in this process (a live view: do not change it). */
-  subscribersOf(topic: string): ReadonlySet<Socket<unknown>> {
+  subscribersOf(topic: string): ReadonlySet<ServerSocket<unknown>> {
     return this.topics.get(topic) ?? EMPTY_SET;
   }
 
@@ -324,7 +324,7 @@ export class TopicRegistry implements TopicHub {
   }
 }
 
-const EMPTY_SET: ReadonlySet<Socket<unknown>> = new Set();
+const EMPTY_SET: ReadonlySet<ServerSocket<unknown>> = new Set();
 
 function checkPosition(since: TopicPosition): void {
   if (typeof since !== 'object' || since === null) throw new TypeError('since is { offset, epoch }');

@@ -97,6 +97,44 @@ describe('Socket write gathering', () => {
     }
   });
 
+  it('sockets writing in turn in one tick: each peer gets its own frames, whole and in order', async () => {
+    const pairs = await Promise.all([pair(), pair(), pair()]);
+    try {
+      const prepared = Buffer.from([0x82, 0x01, 0xee]);
+      // Frames encoded in place share one buffer between sockets; a frame made elsewhere (a
+      // prepared broadcast frame) and a large one go between them and must keep their places.
+      for (let i = 0; i < 30; i++) {
+        const p = pairs[i % 3];
+        if (i % 7 === 3) p.socket.sendFrame(prepared);
+        else if (i === 20) p.socket.sendBinary(Buffer.alloc(6000, i));
+        else p.socket.sendText(`s${i % 3} m${i} ${'é'.repeat(i)}`);
+      }
+      for (const [n, p] of pairs.entries()) {
+        const expected: string[] = [];
+        for (let i = n; i < 30; i += 3) {
+          if (i % 7 === 3) expected.push('prepared');
+          else if (i === 20) expected.push('large');
+          else expected.push(`s${n} m${i} ${'é'.repeat(i)}`);
+        }
+        const decode = () =>
+          decodeFrames(p.received()).map((f) =>
+            f.opcode === Op.Text ? f.payload.toString() : f.payload.length === 6000 ? 'large' : 'prepared',
+          );
+        const arrived = () => {
+          try {
+            return decode().length === expected.length;
+          } catch {
+            return false; // a frame still on its way
+          }
+        };
+        await until(5000, `frames at peer ${n}`, arrived);
+        assert.deepEqual(decode(), expected);
+      }
+    } finally {
+      for (const p of pairs) await p.close();
+    }
+  });
+
   it('a single small frame is written as it is, without a copy', async () => {
     const p = await pair();
     try {

@@ -1,7 +1,6 @@
 /**
- * The topic types a socket's own methods speak (`subscribe(topic, { since })` and the
- * `recovery` handler). They sit in the node layer so that the socket needs nothing from the
- * server above it; the server's topic registry and adapters use the same ones.
+ * The topic types a server socket's methods speak (`subscribe(topic, { since })` and the
+ * `recovery` handler); the topic registry and the adapters use the same ones.
  */
 
 /** Where a message sits in a topic's history: its offset, in the history identified by `epoch`. */

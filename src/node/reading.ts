@@ -1,0 +1,121 @@
+import { Connection, type ConnectionEvents } from '../protocol/connection.js';
+import { NO_POLICIES, type SocketInit, type SocketSettings } from './socket-types.js';
+import type { Transport } from './transport.js';
+import { Flag, WritingSocket } from './writes.js';
+
+const kSocket = Symbol('wsx.socket');
+type ListenedTransport = Transport & { [kSocket]?: ReadingSocket };
+
+/**
+ * The reading side of a socket's binding: the transport's events, bytes read fed to the
+ * protocol core, and reading paused by the application or while our own writes are backed up
+ * (TCP flow control then slows the peer).
+ */
+export abstract class ReadingSocket extends WritingSocket {
+  /** @internal */
+  protected readonly connection: Connection;
+  /** @internal */
+  protected readonly settings: SocketSettings;
+  /** @internal Heartbeat sweeps since bytes last arrived from the peer. */
+  silentSweeps = 0;
+
+  constructor(init: SocketInit<unknown>) {
+    super(init.transport, init.policies ?? NO_POLICIES);
+    this.settings = init.settings;
+    // The events are the whole socket: `write` is above, the rest in the classes built on this one.
+    this.connection = new Connection(init.role, this as unknown as ConnectionEvents, init.limits);
+    const transport = this.transport as ListenedTransport;
+    transport[kSocket] = this;
+    transport.on('data', onTransportData);
+    transport.on('end', onTransportEnd);
+    transport.on('close', onTransportClose);
+    transport.on('error', onTransportError);
+    transport.on('drain', onTransportDrain);
+  }
+
+  /** @internal The transport ended its side. */
+  abstract onEnd(): void;
+  /** @internal The transport has closed. */
+  abstract finish(): void;
+  /** @internal */
+  abstract onError(error: Error): void;
+  /** @internal The transport's buffer has emptied. */
+  abstract onDrain(): void;
+
+  /** @internal Ends our side of the transport (after the peer ended its own). */
+  protected abstract endOurSide(): void;
+
+  /**
+   * Stops reading: nothing more is delivered (no message, ping, pong or close) until `resume`,
+   * even frames already read, so a handler can pause between two messages that arrived
+   * together. Once the transport's small read buffer is full, the operating system's receive
+   * window fills and the peer's writes back up (TCP flow control).
+   */
+  pause(): void {
+    this.flags |= Flag.PausedByUser;
+    this.connection.holdInput();
+    this.transport.pause();
+  }
+
+  /** Delivers what was read meanwhile, then reads from the transport again after `pause`. */
+  resume(): void {
+    this.flags &= ~Flag.PausedByUser;
+    this.connection.releaseInput();
+    // A handler run by the release may have paused again.
+    if ((this.flags & Flag.EndAfterHeldInput) !== 0 && !this.connection.isInputHeld) {
+      this.flags &= ~Flag.EndAfterHeldInput;
+      this.endOurSide();
+    }
+    if ((this.flags & (Flag.PausedForWrites | Flag.PausedByUser)) === 0) this.transport.resume();
+  }
+
+  /** Whether reading is paused, by `pause` or while the socket waits for its writes to drain. */
+  get isPaused(): boolean {
+    return this.transport.isPaused();
+  }
+
+  /** @internal */
+  onData(chunk: Buffer): void {
+    this.silentSweeps = 0;
+    this.policies.counters.bytesIn += chunk.length;
+    this.connection.receive(chunk);
+    // A peer that sends but does not read (a ping flood, an echo it never collects) would
+    // make us queue replies without bound: stop reading until our writes drain. The replies
+    // are offered to the kernel first, so that one large reply it takes at once (a 1 MiB
+    // echo) does not stall reading.
+    const limit = this.settings.backpressureLimit;
+    if ((this.flags & Flag.PausedForWrites) !== 0 || this.buffered() <= limit) return;
+    this.flushNow();
+    if (this.buffered() > limit) {
+      this.flags |= Flag.PausedForWrites;
+      this.transport.pause();
+    }
+  }
+
+  /** Reads again once the writes that paused reading have drained. */
+  protected resumeAfterDrain(): void {
+    // The peer has taken everything we had for it: it is alive, even if its pong is still
+    // unread because reading was paused for our writes.
+    this.silentSweeps = 0;
+    if ((this.flags & Flag.PausedForWrites) === 0) return;
+    this.flags &= ~Flag.PausedForWrites;
+    if ((this.flags & Flag.PausedByUser) === 0) this.transport.resume();
+  }
+}
+
+// Module-level listeners: `this` is the transport, which points back to its socket.
+function onTransportData(this: ListenedTransport, chunk: Buffer): void {
+  this[kSocket]!.onData(chunk);
+}
+function onTransportEnd(this: ListenedTransport): void {
+  this[kSocket]!.onEnd();
+}
+function onTransportClose(this: ListenedTransport): void {
+  this[kSocket]!.finish();
+}
+function onTransportError(this: ListenedTransport, error: Error): void {
+  this[kSocket]!.onError(error);
+}
+function onTransportDrain(this: ListenedTransport): void {
+  this[kSocket]!.onDrain();
+}
