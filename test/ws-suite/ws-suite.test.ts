@@ -26,7 +26,7 @@ describe("ws's test suite against wsx/ws", () => {
     suite.available ? check : missing,
   );
   async function check(t: TestContext): Promise<void> {
-    const list = readList();
+    const list = await readList();
     const outcomes = await runSuite(dir, undefined, list);
     const counts = summary(dir, outcomes);
     t.diagnostic(
