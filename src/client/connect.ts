@@ -75,7 +75,8 @@ export interface ConnectOptions<Data = unknown>
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 const NO_HANDLERS: SocketHandlers<never> = Object.freeze({});
 
-interface Target {
+/** The parts of a parsed ws:// or wss:// URL that a connection needs. */
+export interface Target {
   readonly secure: boolean;
   readonly hostname: string;
   readonly port: number;

@@ -13,18 +13,8 @@ import { validateAgreement } from '../protocol/handshake/client.js';
 import { buildExtendedConnectRequest } from '../protocol/handshake/extended-connect.js';
 import { formatExtensions, HeaderMap } from '../protocol/handshake/headers.js';
 import { resolveLimits } from '../protocol/limits.js';
-import type { ConnectOptions } from './connect.js';
+import type { ConnectOptions, Target } from './connect.js';
 import { acquireSession, type PooledSession } from './http2-pool.js';
-
-/** The parts of a parsed ws:// or wss:// URL this needs. */
-export interface Http2Target {
-  readonly secure: boolean;
-  readonly hostname: string;
-  readonly port: number;
-  readonly hostHeader: string;
-  readonly path: string;
-  readonly href: string;
-}
 
 const NO_HANDLERS: SocketHandlers<never> = Object.freeze({});
 
@@ -34,7 +24,7 @@ const NO_HANDLERS: SocketHandlers<never> = Object.freeze({});
  * socket already open, if one is). Bad arguments throw at once, as they do in `connect`.
  */
 export function connectHttp2<Data>(
-  target: Http2Target,
+  target: Target,
   options: ConnectOptions<Data>,
   timeout: number,
   http1: (transport: NetSocket | undefined, timeLeft: number) => Promise<Socket<Data>>,
@@ -69,7 +59,7 @@ export function connectHttp2<Data>(
 
 /** What was checked and built before anything is opened. */
 interface Opening<Data> {
-  readonly target: Http2Target;
+  readonly target: Target;
   readonly options: ConnectOptions<Data>;
   readonly mode: true | 'auto';
   readonly request: ReturnType<typeof buildExtendedConnectRequest>;
@@ -108,7 +98,7 @@ async function open<Data>(
 }
 
 function openStream<Data>(
-  target: Http2Target,
+  target: Target,
   options: ConnectOptions<Data>,
   pooled: PooledSession,
   request: ReturnType<typeof buildExtendedConnectRequest>,

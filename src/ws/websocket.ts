@@ -1,6 +1,7 @@
 import type { ClientRequest } from 'node:http';
 import type { Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { defineReadyStateConstants } from '../client/ready-state.js';
 import { Socket as WsxSocket } from '../node/socket.js';
 import type { DeflateParams } from '../protocol/extensions/negotiation.js';
 import { abortHandshake, type ClientOptions, startClientHandshake } from './client-handshake.js';
@@ -420,15 +421,7 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
   declare onerror: ((event: WebSocket.ErrorEvent) => void) | null;
 }
 
-for (const [name, value] of [
-  ['CONNECTING', CONNECTING],
-  ['OPEN', OPEN],
-  ['CLOSING', CLOSING],
-  ['CLOSED', CLOSED],
-] as const) {
-  Object.defineProperty(WebSocket, name, { enumerable: true, value });
-  Object.defineProperty(WebSocket.prototype, name, { enumerable: true, value });
-}
+defineReadyStateConstants(WebSocket);
 for (const name of [
   'binaryType',
   'bufferedAmount',

@@ -1,17 +1,9 @@
 import { HandshakeError, UsageError } from '../errors.js';
 import { acceptKey, isValidKey } from './accept.js';
 import { checkRequestHeaders, validateProtocols } from './client.js';
-import {
-  type ExtensionOffer,
-  formatExtensions,
-  type HeaderMap,
-  HeaderSyntaxError,
-  isToken,
-  parseExtensions,
-  parseTokenList,
-} from './headers.js';
+import { type ExtensionOffer, formatExtensions, type HeaderMap, isToken } from './headers.js';
 import type { UpgradeRequest } from './server.js';
-import { checkFieldValue } from './server.js';
+import { asBadRequest, checkFieldValue, offeredRequest, requireVersion13 } from './server.js';
 
 // RFC 8441: a WebSocket over HTTP/2 is one stream opened by an extended CONNECT
 // (`:method CONNECT`, `:protocol websocket`). Sec-WebSocket-Version, -Protocol and
@@ -46,26 +38,11 @@ export function validateExtendedConnect(headers: HeaderMap): UpgradeRequest {
     if (!headers.single(':scheme')) throw new HandshakeError(400, 'extended CONNECT without :scheme');
     if (!headers.single(':path')) throw new HandshakeError(400, 'extended CONNECT without :path');
     if (!headers.single(':authority')) throw new HandshakeError(400, 'extended CONNECT without :authority');
-    const version = headers.single('sec-websocket-version');
-    if (version?.trim() !== '13') {
-      throw new HandshakeError(
-        426,
-        version === undefined ? 'missing sec-websocket-version' : `unsupported version ${version}`,
-        { headers: { 'sec-websocket-version': '13' } },
-      );
-    }
+    requireVersion13(headers, 'sec-websocket-version');
     const sentKey = headers.single('sec-websocket-key')?.trim();
-    const protocolList = headers.list('sec-websocket-protocol');
-    const extensionList = headers.list('sec-websocket-extensions');
-    return {
-      key: sentKey !== undefined && isValidKey(sentKey) ? sentKey : '',
-      protocols: protocolList === undefined ? [] : parseTokenList(protocolList),
-      extensions: extensionList === undefined ? [] : parseExtensions(extensionList),
-      origin: headers.single('origin'),
-    };
+    return offeredRequest(headers, sentKey !== undefined && isValidKey(sentKey) ? sentKey : '');
   } catch (error) {
-    if (error instanceof HeaderSyntaxError) throw new HandshakeError(400, error.message, { cause: error });
-    throw error;
+    throw asBadRequest(error);
   }
 }
 

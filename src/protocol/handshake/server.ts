@@ -52,32 +52,48 @@ export function validateUpgradeRequest(head: RequestHead): UpgradeRequest {
     if (!listHasToken(headers.list('connection'), 'upgrade')) {
       throw new HandshakeError(400, 'Connection header does not include Upgrade');
     }
-    const version = headers.single('sec-websocket-version');
-    if (version?.trim() !== '13') {
-      throw new HandshakeError(
-        426,
-        version === undefined ? 'missing Sec-WebSocket-Version' : `unsupported version ${version}`,
-        {
-          headers: { 'Sec-WebSocket-Version': '13' },
-        },
-      );
-    }
+    requireVersion13(headers, 'Sec-WebSocket-Version');
     const key = headers.single('sec-websocket-key')?.trim();
     if (key === undefined || !isValidKey(key)) {
       throw new HandshakeError(400, 'Sec-WebSocket-Key is not base64 of 16 bytes');
     }
-    const protocolList = headers.list('sec-websocket-protocol');
-    const extensionList = headers.list('sec-websocket-extensions');
-    return {
-      key,
-      protocols: protocolList === undefined ? [] : parseTokenList(protocolList),
-      extensions: extensionList === undefined ? [] : parseExtensions(extensionList),
-      origin: headers.single('origin'),
-    };
+    return offeredRequest(headers, key);
   } catch (error) {
-    if (error instanceof HeaderSyntaxError) throw new HandshakeError(400, error.message, { cause: error });
-    throw error;
+    throw asBadRequest(error);
   }
+}
+
+/**
+ * RFC 6455 §4.2.2: a version other than 13 is answered with 426 and the version the server
+ * speaks, in `answerHeader` (its spelling: HTTP/2 field names are lower case).
+ */
+export function requireVersion13(headers: HeaderMap, answerHeader: string): void {
+  const version = headers.single('sec-websocket-version');
+  if (version?.trim() === '13') return;
+  throw new HandshakeError(
+    426,
+    version === undefined ? `missing ${answerHeader}` : `unsupported version ${version}`,
+    { headers: { [answerHeader]: '13' } },
+  );
+}
+
+/** The request with `key` and what the client offers: subprotocols, extensions, origin. */
+export function offeredRequest(headers: HeaderMap, key: string): UpgradeRequest {
+  const protocolList = headers.list('sec-websocket-protocol');
+  const extensionList = headers.list('sec-websocket-extensions');
+  return {
+    key,
+    protocols: protocolList === undefined ? [] : parseTokenList(protocolList),
+    extensions: extensionList === undefined ? [] : parseExtensions(extensionList),
+    origin: headers.single('origin'),
+  };
+}
+
+/** A header field that does not parse is the client's mistake: 400, with the parser's reason. */
+export function asBadRequest(error: unknown): unknown {
+  return error instanceof HeaderSyntaxError
+    ? new HandshakeError(400, error.message, { cause: error })
+    : error;
 }
 
 function isHttp11OrLater(version: string): boolean {
