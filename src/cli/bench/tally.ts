@@ -22,6 +22,8 @@ export class Tally {
   private readonly latency = new Histogram();
 
   startMeasuring(): void {
+    // A broadcast delivery marked as measured may start it before the primary's word arrives.
+    if (this.measuring) return;
     this.measuring = true;
     this.measureStart = performance.now();
     this.lastOperation = this.measureStart;
