@@ -1,8 +1,8 @@
 import { type Agent, type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import net, { type Socket as NetSocket } from 'node:net';
+import net, { type NetConnectOpts, type Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import tls from 'node:tls';
+import tls, { type SecureContextOptions } from 'node:tls';
 import { acceptResponse, buildOffer, EXTENSION_NAME } from '../protocol/extensions/negotiation.js';
 import { acceptKey, generateKey } from '../protocol/handshake/accept.js';
 import { formatExtensions, isToken, parseExtensions } from '../protocol/handshake/headers.js';
@@ -17,8 +17,11 @@ import { deflateSetting, type WsPerMessageDeflateOptions } from './deflate-optio
 import { handshakeError } from './errors.js';
 import type { WebSocket } from './websocket.js';
 
-/** ws's client options; the rest (TLS options, `family`, `lookup`...) go to `http(s).request`. */
-export interface ClientOptions {
+/**
+ * ws's client options, with the TLS and connection options @types/ws lists; any other option of
+ * `http(s).request` may be passed too (the constructor takes `ClientRequestArgs`), and goes there.
+ */
+export interface ClientOptions extends SecureContextOptions {
   /** 13 (default) or 8. */
   protocolVersion?: number;
   /** Extra request headers. */
@@ -37,8 +40,8 @@ export interface ClientOptions {
   maxRedirects?: number;
   /** The http(s) Agent of the handshake request. */
   agent?: Agent;
-  /** Makes the connection of the handshake request (default: TCP, or TLS for wss:). */
-  createConnection?: (options: object, callback?: () => void) => Duplex;
+  /** Makes the connection of the handshake request (default: `net.connect`, or `tls.connect` for wss:). */
+  createConnection?: (options: NetConnectOpts & tls.ConnectionOptions, callback?: () => void) => Duplex;
   /** Called instead of `request.end()`, to write to the request first. */
   finishRequest?: (request: ClientRequest, websocket: WebSocket) => void;
   /** Accepted and ignored: text is always checked for UTF-8. */
@@ -51,8 +54,18 @@ export interface ClientOptions {
   closeTimeout?: number;
   /** Most frames in one message. Default 131,072; 0 keeps the default. */
   maxFragments?: number;
-  /** Any other option goes to `http.request` / `https.request` (TLS options, `family`, `lookup`...). */
-  [option: string]: unknown;
+  /** Accepted and ignored: messages are assembled without a chunk count. */
+  maxBufferedChunks?: number;
+  /** Accepted and ignored: masks come from wsx's own generator. */
+  generateMask?(mask: Buffer): void;
+  /** Local address of the connection. */
+  localAddress?: string;
+  /** IP family of the connection (4 or 6). */
+  family?: number;
+  /** Checks the server's certificate name (TLS). */
+  checkServerIdentity?(servername: string, cert: string | string[] | Buffer | Buffer[]): boolean;
+  /** Refuse a server whose certificate does not verify (TLS). Default true. */
+  rejectUnauthorized?: boolean;
 }
 
 /** Where the first request of a redirect chain went, to decide which credentials follow. */

@@ -1,4 +1,4 @@
-import type { ClientRequest } from 'node:http';
+import type { ClientRequest, ClientRequestArgs } from 'node:http';
 import type { Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { defineReadyStateConstants } from '../client/ready-state.js';
@@ -22,10 +22,11 @@ import {
   type EventListenerLike,
   removeEventListener,
 } from './events.js';
-import { Outbox, type SendCallback } from './outbox.js';
+import { type ControlCallback, Outbox, type SendCallback } from './outbox.js';
 import { checkCloseArguments, controlPayload, toSendable, whenWritten } from './send-data.js';
 import { SOCKET_HANDLERS } from './socket-handlers.js';
 import { typedEmitter, type WebSocketEvents } from './typed-events.js';
+import type { WebSocketLike } from './websocket-like.js';
 
 /** What the server (or the client's handshake) hands a WebSocket with its transport. */
 export interface SocketSetup {
@@ -39,7 +40,7 @@ export interface SocketSetup {
 }
 
 /** The shape of ws's `WebSocket` (client and server side), on wsx's connection and Node binding. */
-export class WebSocket extends typedEmitter<WebSocketEvents>() {
+export class WebSocket extends typedEmitter<WebSocketEvents>() implements WebSocketLike {
   /** The handshake is under way. */
   declare static readonly CONNECTING: 0;
   /** Messages can be sent. */
@@ -98,14 +99,20 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
   private _protocol = '';
   private _extensions = '';
 
-  /**
-   * A client connecting to `address`, or (address null, as the server makes them) a server-side
-   * socket waiting for its transport.
-   */
+  /** A server-side socket waiting for its transport (the server passes its options, as ws's does). */
+  constructor(address: null, protocols?: undefined, options?: object);
+  /** A client connecting to `address`; options other than ws's go to `http(s).request`. */
+  constructor(address: string | URL, options?: ClientOptions | ClientRequestArgs);
+  /** A client connecting to `address`, offering `protocols`. */
+  constructor(
+    address: string | URL,
+    protocols?: string | readonly string[],
+    options?: ClientOptions | ClientRequestArgs,
+  );
   constructor(
     address: string | URL | null,
-    protocols?: string | readonly string[] | ClientOptions,
-    options?: ClientOptions,
+    protocols?: string | readonly string[] | ClientOptions | ClientRequestArgs,
+    options?: ClientOptions | ClientRequestArgs,
   ) {
     super();
     if (address === null) {
@@ -120,7 +127,7 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
       options = protocols as ClientOptions;
       offered = [];
     } else offered = [protocols as string];
-    startClientHandshake(this, address, offered, options ?? {});
+    startClientHandshake(this, address, offered, (options ?? {}) as ClientOptions);
   }
 
   /** How binary messages are given to `message` listeners: 'nodebuffer' (default), 'arraybuffer', 'fragments' or 'blob'. */
@@ -263,13 +270,13 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
   _receivingHalted = false;
 
   /** Sends a ping (at most 125 bytes); `cb` is called once it is written. `mask` is ignored. */
-  ping(data?: unknown, mask?: boolean | SendCallback, cb?: SendCallback): void {
-    this.control('ping', data, mask, cb);
+  ping(data?: unknown, mask?: boolean | ControlCallback, cb?: ControlCallback): void {
+    this.control('ping', data, mask, cb as SendCallback | undefined);
   }
 
   /** Sends an unsolicited pong (at most 125 bytes); `cb` is called once it is written. `mask` is ignored. */
-  pong(data?: unknown, mask?: boolean | SendCallback, cb?: SendCallback): void {
-    this.control('pong', data, mask, cb);
+  pong(data?: unknown, mask?: boolean | ControlCallback, cb?: ControlCallback): void {
+    this.control('pong', data, mask, cb as SendCallback | undefined);
   }
 
   private control(kind: 'ping' | 'pong', data: unknown, mask: unknown, cb: SendCallback | undefined): void {
@@ -466,8 +473,8 @@ export declare namespace WebSocket {
   interface Event {
     /** The event's name. */
     type: string;
-    /** The WebSocket that dispatched it. */
-    target: WebSocket;
+    /** The WebSocket that dispatched it (typed by its public members only: see WebSocketLike). */
+    target: WebSocketLike;
   }
   /** A message event, as `onmessage` gets it. */
   interface MessageEvent extends Event {
