@@ -12,6 +12,7 @@ import {
   DEFAULT_MAX_PAYLOAD,
   DEFAULT_MAX_REDIRECTS,
   WS_CLOSE_TIMEOUT,
+  WS_HANDSHAKE_TIMEOUT,
 } from './constants.js';
 import { deflateSetting, type WsPerMessageDeflateOptions } from './deflate-options.js';
 import { handshakeError } from './errors.js';
@@ -28,7 +29,10 @@ export interface ClientOptions extends SecureContextOptions {
   headers?: Record<string, string | string[] | number>;
   /** The Origin header (Sec-WebSocket-Origin for version 8). */
   origin?: string;
-  /** Milliseconds for the opening handshake; none by default, as with ws. */
+  /**
+   * Milliseconds the opening handshake may wait without progress (an idle limit on its connection,
+   * as ws applies it: TCP, TLS and the upgrade). Default 30,000 (ws: none); 0: none.
+   */
   handshakeTimeout?: number;
   /** Largest message accepted, in bytes. Default 16 MiB (ws: 100 MiB); 0 lifts the limit. */
   maxPayload?: number;
@@ -154,8 +158,9 @@ export function startClientHandshake(
   };
   opts.headers = headers as never;
   opts.path = url.pathname + url.search;
-  // As with ws, no time limit unless one is given: ws's own tests leave handshakes pending on
-  // purpose, and a default would fail them later (docs/migrating-from-ws.md).
+  // ws has no default: a server that accepts TCP and never answers would hold the client forever.
+  // `undefined` (given or not) takes the default; 0 is ws's explicit "no limit".
+  opts.handshakeTimeout ??= WS_HANDSHAKE_TIMEOUT;
   opts.timeout = opts.handshakeTimeout;
 
   const deflate = deflateSetting(opts.perMessageDeflate, true);
