@@ -253,7 +253,6 @@ export function startClientHandshake(
       deflate: params,
       closeTimeout: opts.closeTimeout as number,
     });
-    ws.emit('open');
   });
 
   if (typeof opts.finishRequest === 'function') opts.finishRequest(req, ws);

@@ -28,14 +28,18 @@ import { SOCKET_HANDLERS } from './socket-handlers.js';
 import { typedEmitter, type WebSocketEvents } from './typed-events.js';
 import type { WebSocketLike } from './websocket-like.js';
 
-/** What the server (or the client's handshake) hands a WebSocket with its transport. */
+/**
+ * What the server (or the client's handshake) hands a WebSocket with its transport. Code written
+ * for ws calls `setSocket` with ws's options (`{ maxPayload }`, as @fastify/websocket's
+ * `injectWS` does): then there is no subprotocol and no extension.
+ */
 export interface SocketSetup {
   readonly maxPayload: number;
   readonly maxFragments?: number | undefined;
-  readonly protocol: string;
+  readonly protocol?: string | undefined;
   /** Names of the extensions in use, as ws lists them ('permessage-deflate' or ''). */
-  readonly extensions: string;
-  readonly deflate: DeflateParams | null;
+  readonly extensions?: string | undefined;
+  readonly deflate?: DeflateParams | null | undefined;
   readonly closeTimeout?: number | undefined;
 }
 
@@ -178,15 +182,15 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() implements WebSoc
   }
 
   /**
-   * @internal Binds the connection to its transport once the handshake is done. Bytes that came
-   * with the handshake are put back on the transport, so that they are read after the
-   * `connection` (server) or `open` (client) listeners ran.
+   * @internal Binds the connection to its transport once the handshake is done, and emits `open`
+   * (as ws's `setSocket` does). Bytes that came with the handshake are put back on the transport,
+   * so that they are read after the `connection` (server) or `open` (client) listeners ran.
    */
   setSocket(socket: Duplex, head: Buffer, setup: SocketSetup): void {
     const maxPayload = setup.maxPayload > 0 ? setup.maxPayload : Number.MAX_SAFE_INTEGER;
     this._socket = socket;
-    this._protocol = setup.protocol;
-    this._extensions = setup.extensions;
+    this._protocol = setup.protocol ?? '';
+    this._extensions = setup.extensions ?? '';
     if (head.length > 0) socket.unshift(head);
     const transport = socket as NetSocket;
     if (typeof transport.setTimeout === 'function') transport.setTimeout(0);
@@ -197,8 +201,8 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() implements WebSoc
       transport,
       handlers: SOCKET_HANDLERS,
       data: this,
-      protocol: setup.protocol,
-      extensions: setup.extensions,
+      protocol: this._protocol,
+      extensions: this._extensions,
       url: this._url ?? '',
       settings: { closeTimeout: setup.closeTimeout ?? WS_CLOSE_TIMEOUT, backpressureLimit: 1024 * 1024 },
       limits: {
@@ -207,10 +211,11 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() implements WebSoc
         // ws reads 0 as "no limit"; wsx keeps its default then (a limit is never lifted by accident).
         ...(setup.maxFragments ? { maxFragments: setup.maxFragments } : {}),
       },
-      deflate: setup.deflate,
+      deflate: setup.deflate ?? null,
     });
     this._readyState = OPEN;
     this._inner.start(undefined);
+    this.emit('open');
   }
 
   /** @internal Emits `close` once, with the code and reason of the closing handshake. */

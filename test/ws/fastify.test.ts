@@ -1,7 +1,8 @@
 // @fastify/websocket loads ws itself (require('ws')). An application migrates by making the name
 // 'ws' resolve to wsx/ws: here with a module resolve hook (fixtures/ws-to-wsx.mjs, given to node
 // with --import) in a child process running a Fastify app; ws's own client, in this process,
-// exchanges messages with it and closes.
+// exchanges messages with it and closes. The app also uses Fastify's injectWS, whose client is
+// made with ws's `new WebSocket(null)` and `setSocket`.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -36,13 +37,17 @@ describe('@fastify/websocket on wsx/ws', () => {
     if (child?.exitCode === null) child.kill();
   });
 
-  it("serves a route on wsx/ws when 'ws' resolves to it, for ws's client", async () => {
+  it("serves a route on wsx/ws when 'ws' resolves to it, for ws's client and for injectWS", async () => {
     child = spawn(NODE, ['--import', join(FIXTURES, 'ws-to-wsx.mjs'), join(FIXTURES, 'fastify-echo.mjs')], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     const exited = once(child, 'exit');
     const next = lines(child);
-    const { port } = await within(20_000, 'the app to listen', next());
+    assert.deepEqual(await within(20_000, "the app's injectWS round trip", next()), {
+      injected: ['injected', false],
+      injectedFromWsx: true,
+    });
+    const { port } = await within(5_000, 'the app to listen', next());
 
     const client = new WsClient(`ws://127.0.0.1:${port}/echo`);
     await within(5_000, 'the connection', once(client, 'open'));
