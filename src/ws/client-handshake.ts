@@ -1,8 +1,8 @@
 import { type Agent, type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import net, { type Socket as NetSocket } from 'node:net';
+import net, { type NetConnectOpts, type Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import tls from 'node:tls';
+import tls, { type SecureContextOptions } from 'node:tls';
 import { acceptResponse, buildOffer, EXTENSION_NAME } from '../protocol/extensions/negotiation.js';
 import { acceptKey, generateKey } from '../protocol/handshake/accept.js';
 import { formatExtensions, isToken, parseExtensions } from '../protocol/handshake/headers.js';
@@ -12,20 +12,27 @@ import {
   DEFAULT_MAX_PAYLOAD,
   DEFAULT_MAX_REDIRECTS,
   WS_CLOSE_TIMEOUT,
+  WS_HANDSHAKE_TIMEOUT,
 } from './constants.js';
 import { deflateSetting, type WsPerMessageDeflateOptions } from './deflate-options.js';
 import { handshakeError } from './errors.js';
 import type { WebSocket } from './websocket.js';
 
-/** ws's client options; the rest (TLS options, `family`, `lookup`...) go to `http(s).request`. */
-export interface ClientOptions {
+/**
+ * ws's client options, with the TLS and connection options @types/ws lists; any other option of
+ * `http(s).request` may be passed too (the constructor takes `ClientRequestArgs`), and goes there.
+ */
+export interface ClientOptions extends SecureContextOptions {
   /** 13 (default) or 8. */
   protocolVersion?: number;
   /** Extra request headers. */
   headers?: Record<string, string | string[] | number>;
   /** The Origin header (Sec-WebSocket-Origin for version 8). */
   origin?: string;
-  /** Milliseconds for the opening handshake; none by default, as with ws. */
+  /**
+   * Milliseconds the opening handshake may wait without progress (an idle limit on its connection,
+   * as ws applies it: TCP, TLS and the upgrade). Default 30,000 (ws: none); 0: none.
+   */
   handshakeTimeout?: number;
   /** Largest message accepted, in bytes. Default 16 MiB (ws: 100 MiB); 0 lifts the limit. */
   maxPayload?: number;
@@ -37,8 +44,8 @@ export interface ClientOptions {
   maxRedirects?: number;
   /** The http(s) Agent of the handshake request. */
   agent?: Agent;
-  /** Makes the connection of the handshake request (default: TCP, or TLS for wss:). */
-  createConnection?: (options: object, callback?: () => void) => Duplex;
+  /** Makes the connection of the handshake request (default: `net.connect`, or `tls.connect` for wss:). */
+  createConnection?: (options: NetConnectOpts & tls.ConnectionOptions, callback?: () => void) => Duplex;
   /** Called instead of `request.end()`, to write to the request first. */
   finishRequest?: (request: ClientRequest, websocket: WebSocket) => void;
   /** Accepted and ignored: text is always checked for UTF-8. */
@@ -51,8 +58,18 @@ export interface ClientOptions {
   closeTimeout?: number;
   /** Most frames in one message. Default 131,072; 0 keeps the default. */
   maxFragments?: number;
-  /** Any other option goes to `http.request` / `https.request` (TLS options, `family`, `lookup`...). */
-  [option: string]: unknown;
+  /** Accepted and ignored: messages are assembled without a chunk count. */
+  maxBufferedChunks?: number;
+  /** Accepted and ignored: masks come from wsx's own generator. */
+  generateMask?(mask: Buffer): void;
+  /** Local address of the connection. */
+  localAddress?: string;
+  /** IP family of the connection (4 or 6). */
+  family?: number;
+  /** Checks the server's certificate name (TLS). */
+  checkServerIdentity?(servername: string, cert: string | string[] | Buffer | Buffer[]): boolean;
+  /** Refuse a server whose certificate does not verify (TLS). Default true. */
+  rejectUnauthorized?: boolean;
 }
 
 /** Where the first request of a redirect chain went, to decide which credentials follow. */
@@ -141,8 +158,9 @@ export function startClientHandshake(
   };
   opts.headers = headers as never;
   opts.path = url.pathname + url.search;
-  // As with ws, no time limit unless one is given: ws's own tests leave handshakes pending on
-  // purpose, and a default would fail them later (docs/migrating-from-ws.md).
+  // ws has no default: a server that accepts TCP and never answers would hold the client forever.
+  // `undefined` (given or not) takes the default; 0 is ws's explicit "no limit".
+  opts.handshakeTimeout ??= WS_HANDSHAKE_TIMEOUT;
   opts.timeout = opts.handshakeTimeout;
 
   const deflate = deflateSetting(opts.perMessageDeflate, true);
@@ -235,7 +253,6 @@ export function startClientHandshake(
       deflate: params,
       closeTimeout: opts.closeTimeout as number,
     });
-    ws.emit('open');
   });
 
   if (typeof opts.finishRequest === 'function') opts.finishRequest(req, ws);

@@ -21,6 +21,11 @@ export const kForOnEventAttribute: unique symbol = Symbol.for('wsx.ws.forOnEvent
 /** ws's defaults where wsx has no opinion of its own. */
 export const WS_CLOSE_TIMEOUT = 30_000;
 export const DEFAULT_MAX_REDIRECTS = 10;
+/**
+ * The client's opening handshake limit (ws has none). Longer than wsx's own client's 10 s: code
+ * written for ws never expected one, so only a server that does not answer at all should meet it.
+ */
+export const WS_HANDSHAKE_TIMEOUT = 30_000;
 /** wsx's message limit (ws's is 100 MiB); 0 lifts it. */
 export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
 

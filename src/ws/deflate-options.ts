@@ -1,3 +1,4 @@
+import type { ZlibOptions } from 'node:zlib';
 import type { PerMessageDeflateOptions } from '../protocol/extensions/negotiation.js';
 
 /** ws's `perMessageDeflate` option object (the zlib option objects are read for level and memLevel). */
@@ -19,7 +20,7 @@ export interface WsPerMessageDeflateOptions {
     [option: string]: unknown;
   };
   /** Accepted and ignored. */
-  zlibInflateOptions?: Record<string, unknown>;
+  zlibInflateOptions?: ZlibOptions;
   /** Messages smaller than this many bytes are not compressed. Default 1024. */
   threshold?: number;
   /** Accepted and ignored: wsx compresses synchronously, without a queue. */

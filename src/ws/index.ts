@@ -13,8 +13,9 @@ export type { ClientOptions } from './client-handshake.js';
 export type { BinaryType } from './constants.js';
 export type { WsPerMessageDeflateOptions as PerMessageDeflateOptions } from './deflate-options.js';
 export { CloseEvent, ErrorEvent, Event, type EventListenerLike, MessageEvent } from './events.js';
-export type { SendCallback } from './outbox.js';
+export type { ControlCallback, SendCallback } from './outbox.js';
 export type { AnyListener, Emitter, EventArgs, ServerEvents, WebSocketEvents } from './typed-events.js';
+export type { WebSocketLike } from './websocket-like.js';
 
 // The types @types/ws exports by name.
 /** A received message: a Buffer, or as `binaryType` asks (an ArrayBuffer, an array of Buffers). */

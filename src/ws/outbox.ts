@@ -1,5 +1,10 @@
-/** A callback of `send`, `ping`, `pong`. */
+/** A callback of `send` (and, inside, of `ping` and `pong`). */
 export type SendCallback = (error?: Error) => void;
+/**
+ * What `ping` and `pong` call once the frame is written (with no argument) or could not be. Typed
+ * as @types/ws types it, so that sockets are assignable to @types/ws's WebSocket.
+ */
+export type ControlCallback = (error: Error) => void;
 
 /** An operation waiting its turn: a message whose Blob is being read, or anything queued behind one. */
 interface Waiting {

@@ -1,6 +1,7 @@
 import { Duplex, type DuplexOptions } from 'node:stream';
 import { CLOSED, CONNECTING } from './constants.js';
 import type { WebSocket } from './websocket.js';
+import type { WebSocketLike } from './websocket-like.js';
 
 /**
  * A Duplex over a WebSocket, as ws's `createWebSocketStream`: each message read is a chunk
@@ -8,7 +9,7 @@ import type { WebSocket } from './websocket.js';
  * backpressure by pausing the socket; ending the writable side starts the closing handshake;
  * destroying the stream terminates the socket (unless the socket failed first).
  */
-export function createWebSocketStream(ws: WebSocket, options?: DuplexOptions): Duplex {
+export function createWebSocketStream(ws: WebSocketLike, options?: DuplexOptions): Duplex {
   let terminateOnDestroy = true;
   const duplex = new Duplex({
     ...options,
@@ -55,7 +56,7 @@ export function createWebSocketStream(ws: WebSocket, options?: DuplexOptions): D
       ws.once('open', () => final(callback));
       return;
     }
-    if (ws._socket === null) return;
+    if ((ws as WebSocket)._socket === null) return;
     if (ws.readyState === CLOSED) {
       callback();
       if (duplex.readableEnded) duplex.destroy();

@@ -100,7 +100,10 @@ export interface Emitter<Events> {
   getMaxListeners(): number;
 }
 
-/** EventEmitter as a base class whose listener methods know `Events` (the same class at run time). */
-export function typedEmitter<Events>(): new () => Emitter<Events> {
+/**
+ * EventEmitter as a base class whose listener methods know `Events` (the same class at run time),
+ * with EventEmitter's static members, as @types/ws's classes have them.
+ */
+export function typedEmitter<Events>(): (new () => Emitter<Events>) & Omit<typeof EventEmitter, 'prototype'> {
   return EventEmitter as never;
 }

@@ -1,4 +1,4 @@
-import type { ClientRequest } from 'node:http';
+import type { ClientRequest, ClientRequestArgs } from 'node:http';
 import type { Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { defineReadyStateConstants } from '../client/ready-state.js';
@@ -22,24 +22,29 @@ import {
   type EventListenerLike,
   removeEventListener,
 } from './events.js';
-import { Outbox, type SendCallback } from './outbox.js';
+import { type ControlCallback, Outbox, type SendCallback } from './outbox.js';
 import { checkCloseArguments, controlPayload, toSendable, whenWritten } from './send-data.js';
 import { SOCKET_HANDLERS } from './socket-handlers.js';
 import { typedEmitter, type WebSocketEvents } from './typed-events.js';
+import type { WebSocketLike } from './websocket-like.js';
 
-/** What the server (or the client's handshake) hands a WebSocket with its transport. */
+/**
+ * What the server (or the client's handshake) hands a WebSocket with its transport. Code written
+ * for ws calls `setSocket` with ws's options (`{ maxPayload }`, as @fastify/websocket's
+ * `injectWS` does): then there is no subprotocol and no extension.
+ */
 export interface SocketSetup {
   readonly maxPayload: number;
   readonly maxFragments?: number | undefined;
-  readonly protocol: string;
+  readonly protocol?: string | undefined;
   /** Names of the extensions in use, as ws lists them ('permessage-deflate' or ''). */
-  readonly extensions: string;
-  readonly deflate: DeflateParams | null;
+  readonly extensions?: string | undefined;
+  readonly deflate?: DeflateParams | null | undefined;
   readonly closeTimeout?: number | undefined;
 }
 
 /** The shape of ws's `WebSocket` (client and server side), on wsx's connection and Node binding. */
-export class WebSocket extends typedEmitter<WebSocketEvents>() {
+export class WebSocket extends typedEmitter<WebSocketEvents>() implements WebSocketLike {
   /** The handshake is under way. */
   declare static readonly CONNECTING: 0;
   /** Messages can be sent. */
@@ -98,14 +103,20 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
   private _protocol = '';
   private _extensions = '';
 
-  /**
-   * A client connecting to `address`, or (address null, as the server makes them) a server-side
-   * socket waiting for its transport.
-   */
+  /** A server-side socket waiting for its transport (the server passes its options, as ws's does). */
+  constructor(address: null, protocols?: undefined, options?: object);
+  /** A client connecting to `address`; options other than ws's go to `http(s).request`. */
+  constructor(address: string | URL, options?: ClientOptions | ClientRequestArgs);
+  /** A client connecting to `address`, offering `protocols`. */
+  constructor(
+    address: string | URL,
+    protocols?: string | readonly string[],
+    options?: ClientOptions | ClientRequestArgs,
+  );
   constructor(
     address: string | URL | null,
-    protocols?: string | readonly string[] | ClientOptions,
-    options?: ClientOptions,
+    protocols?: string | readonly string[] | ClientOptions | ClientRequestArgs,
+    options?: ClientOptions | ClientRequestArgs,
   ) {
     super();
     if (address === null) {
@@ -120,7 +131,7 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
       options = protocols as ClientOptions;
       offered = [];
     } else offered = [protocols as string];
-    startClientHandshake(this, address, offered, options ?? {});
+    startClientHandshake(this, address, offered, (options ?? {}) as ClientOptions);
   }
 
   /** How binary messages are given to `message` listeners: 'nodebuffer' (default), 'arraybuffer', 'fragments' or 'blob'. */
@@ -171,15 +182,15 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
   }
 
   /**
-   * @internal Binds the connection to its transport once the handshake is done. Bytes that came
-   * with the handshake are put back on the transport, so that they are read after the
-   * `connection` (server) or `open` (client) listeners ran.
+   * @internal Binds the connection to its transport once the handshake is done, and emits `open`
+   * (as ws's `setSocket` does). Bytes that came with the handshake are put back on the transport,
+   * so that they are read after the `connection` (server) or `open` (client) listeners ran.
    */
   setSocket(socket: Duplex, head: Buffer, setup: SocketSetup): void {
     const maxPayload = setup.maxPayload > 0 ? setup.maxPayload : Number.MAX_SAFE_INTEGER;
     this._socket = socket;
-    this._protocol = setup.protocol;
-    this._extensions = setup.extensions;
+    this._protocol = setup.protocol ?? '';
+    this._extensions = setup.extensions ?? '';
     if (head.length > 0) socket.unshift(head);
     const transport = socket as NetSocket;
     if (typeof transport.setTimeout === 'function') transport.setTimeout(0);
@@ -190,8 +201,8 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
       transport,
       handlers: SOCKET_HANDLERS,
       data: this,
-      protocol: setup.protocol,
-      extensions: setup.extensions,
+      protocol: this._protocol,
+      extensions: this._extensions,
       url: this._url ?? '',
       settings: { closeTimeout: setup.closeTimeout ?? WS_CLOSE_TIMEOUT, backpressureLimit: 1024 * 1024 },
       limits: {
@@ -200,10 +211,11 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
         // ws reads 0 as "no limit"; wsx keeps its default then (a limit is never lifted by accident).
         ...(setup.maxFragments ? { maxFragments: setup.maxFragments } : {}),
       },
-      deflate: setup.deflate,
+      deflate: setup.deflate ?? null,
     });
     this._readyState = OPEN;
     this._inner.start(undefined);
+    this.emit('open');
   }
 
   /** @internal Emits `close` once, with the code and reason of the closing handshake. */
@@ -263,13 +275,13 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() {
   _receivingHalted = false;
 
   /** Sends a ping (at most 125 bytes); `cb` is called once it is written. `mask` is ignored. */
-  ping(data?: unknown, mask?: boolean | SendCallback, cb?: SendCallback): void {
-    this.control('ping', data, mask, cb);
+  ping(data?: unknown, mask?: boolean | ControlCallback, cb?: ControlCallback): void {
+    this.control('ping', data, mask, cb as SendCallback | undefined);
   }
 
   /** Sends an unsolicited pong (at most 125 bytes); `cb` is called once it is written. `mask` is ignored. */
-  pong(data?: unknown, mask?: boolean | SendCallback, cb?: SendCallback): void {
-    this.control('pong', data, mask, cb);
+  pong(data?: unknown, mask?: boolean | ControlCallback, cb?: ControlCallback): void {
+    this.control('pong', data, mask, cb as SendCallback | undefined);
   }
 
   private control(kind: 'ping' | 'pong', data: unknown, mask: unknown, cb: SendCallback | undefined): void {
@@ -466,8 +478,8 @@ export declare namespace WebSocket {
   interface Event {
     /** The event's name. */
     type: string;
-    /** The WebSocket that dispatched it. */
-    target: WebSocket;
+    /** The WebSocket that dispatched it (typed by its public members only: see WebSocketLike). */
+    target: WebSocketLike;
   }
   /** A message event, as `onmessage` gets it. */
   interface MessageEvent extends Event {

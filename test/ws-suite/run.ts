@@ -116,6 +116,11 @@ async function mocha(
   const bin = createRequire(join(REPO_ROOT, 'package.json')).resolve('mocha/bin/mocha.js');
   const output = join(shadow, `${file}.${dryRun ? 'all' : grep === undefined ? 'run' : 'retry'}.jsonl`);
   writeFileSync(output, '');
+  // One test depends on the timing of the facade's 30 s default handshake timeout (ws has none):
+  // "exposes the server url" leaves four clients pending for ever (its `lookup` never answers)
+  // without an 'error' listener, so they fail 30 s later, as an uncaught error in whichever test
+  // of websocket.test.js runs then. The file takes about 12 s in all on a loaded 2-core machine;
+  // a default of 3 s makes three later tests fail that way (checked when the default was added).
   const args = [bin, '--throw-deprecation', '--exit', '--timeout=10000'];
   if (dryRun) args.push('--dry-run');
   if (grep !== undefined) args.push(`--grep=${grep}`);

@@ -52,26 +52,36 @@ describe('wsx/ws as a package', () => {
   });
 
   it('compiles TypeScript written for @types/ws with only the import changed', () => {
-    const dir = join(ROOT, '.build', 'ws-types');
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    cpSync(join(ROOT, 'test', 'ws', 'fixtures', 'ws-style-usage.ts.txt'), join(dir, 'usage.ts'));
-    writeFileSync(
-      join(dir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          target: 'ES2022',
-          module: 'NodeNext',
-          moduleResolution: 'NodeNext',
-          strict: true,
-          noEmit: true,
-          skipLibCheck: false,
-          types: ['node'],
-          typeRoots: [join(ROOT, 'node_modules', '@types')],
-        },
-        files: ['usage.ts'],
-      }),
-    );
-    run([join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir]);
+    compileStrict('ws-style-usage.ts.txt');
+  });
+
+  it("assigns its server and sockets where @types/ws's types are expected, and passes its server to graphql-ws, without casts", () => {
+    compileStrict('types-ws-assignable.ts.txt');
   });
 });
+
+/** Type-checks a fixture with tsc --strict against the built package (and @types/ws for 'ws'); fails on any error. */
+function compileStrict(fixture: string): void {
+  const dir = join(ROOT, '.build', 'ws-types', fixture.replace(/\.ts\.txt$/, ''));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  cpSync(join(ROOT, 'test', 'ws', 'fixtures', fixture), join(dir, 'usage.ts'));
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        lib: ['ES2022'],
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        types: ['node'],
+        typeRoots: [join(ROOT, 'node_modules', '@types')],
+      },
+      files: ['usage.ts'],
+    }),
+  );
+  run([join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir]);
+}

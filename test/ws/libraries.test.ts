@@ -50,9 +50,8 @@ describe('graphql-ws on wsx/ws', () => {
     const http = createServer();
     const port = await listen(http);
     const wss = new WebSocketServer({ server: http, path: '/graphql' });
-    // graphql-ws is typed against @types/ws, whose classes carry no internals: the run-time
-    // object is what matters here (the typings test checks @types/ws-style code on its own).
-    const cleanup = useServer({ schema }, wss as unknown as Parameters<typeof useServer>[1]);
+    // graphql-ws is typed against @types/ws: wsx/ws's server is assignable to it as it is.
+    const cleanup = useServer({ schema }, wss);
     const client = createClient({
       url: `ws://127.0.0.1:${port}/graphql`,
       webSocketImpl: WebSocket,
