@@ -7,10 +7,15 @@
  *   --mode=hold --url=ws://... --conns=N
  *       opens N connections (checks that permessage-deflate was agreed on each), prints
  *       `OPEN <n> <extensions header>`; then on the stdin line `active` each connection sends
- *       the message once compressed and waits for its echo (`ACTIVE <n>`); `quit` or EOF ends.
+ *       the message once compressed and waits for its echo (`ACTIVE <n> <compressed>`: echoes,
+ *       and how many of them came with RSV1 set); `quit` or EOF ends.
  *   --mode=echo --url=... --conns=N --inflight=K --warmup=S --duration=S --size=BYTES
  *       N connections with K messages in flight each; prints `MEASURE` when the window opens
- *       and `RESULT {json}` at its end.
+ *       and `RESULT {json}` at its end (with `wire`: echoes received compressed and not, and
+ *       their compressed payload bytes, over the whole run).
+ *
+ * When the server asks for `client_no_context_takeover`, the clients compress every message
+ * from an empty window, as they must.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
@@ -190,12 +195,33 @@ function clientWindowBits(extensions: string): number {
   return match === null ? 15 : Number(match[1]);
 }
 
+/**
+ * What a client sends when the server asked for `client_no_context_takeover` (uWS does unless
+ * it has a dedicated decompressor): every message compressed from an empty window, which is
+ * the first payload of the context-takeover sequence, again and again.
+ */
+function clientPayloads(sequence: Buffer[], extensions: string): Buffer[] {
+  return /(^|;)\s*client_no_context_takeover\s*(;|$)/.test(extensions) ? [sequence[0]] : sequence;
+}
+
+/** Echoes by how they came over the wire: RSV1 set or not, and compressed payload bytes. */
+const wire = { compressed: 0, plain: 0, compressedBytes: 0 };
+function countWire(payload: Buffer, compressed: boolean): void {
+  if (compressed) {
+    wire.compressed++;
+    wire.compressedBytes += payload.length;
+  } else {
+    wire.plain++;
+  }
+}
+
 async function hold(): Promise<void> {
   let verifier: Verifier | null = null;
   let echoed = 0;
   let done: () => void = () => {};
   const all = await openAll(conns, (conn, payload, compressed) => {
     verifier!.check(payload, compressed, conn.received++);
+    countWire(payload, compressed);
     if (++echoed === all.length) done();
   });
   verifier = new Verifier(clientWindowBits(all[0].extensions));
@@ -207,7 +233,7 @@ async function hold(): Promise<void> {
       const finished = new Promise<void>((resolve) => (done = resolve));
       for (const conn of all) conn.socket.write(clientFrame(0x1, first, true, conn.key));
       await finished;
-      process.stdout.write(`ACTIVE ${echoed}\n`);
+      process.stdout.write(`ACTIVE ${echoed} ${wire.compressed}\n`);
     } else if (line === 'quit') {
       input.close();
     }
@@ -228,13 +254,15 @@ async function echo(): Promise<void> {
   };
   const all = await openAll(conns, (conn, payload, compressed) => {
     verifier!.check(payload, compressed, conn.received++);
+    countWire(payload, compressed);
     count++;
     if (!stopping) send(conn);
   });
   const windowBits = clientWindowBits(all[0].extensions);
   verifier = new Verifier(windowBits);
   const sequence = await compressedSequence(message, windowBits);
-  for (const conn of all) conn.frames = sequence.map((payload) => clientFrame(0x1, payload, true, conn.key));
+  const payloads = clientPayloads(sequence, all[0].extensions);
+  for (const conn of all) conn.frames = payloads.map((payload) => clientFrame(0x1, payload, true, conn.key));
   for (const conn of all) for (let i = 0; i < inflight; i++) send(conn);
   await new Promise((resolve) => setTimeout(resolve, warmup * 1000));
   const startCount = count;
@@ -248,7 +276,14 @@ async function echo(): Promise<void> {
   const cpuPct = ((cpu.user + cpu.system) / 1e6 / seconds) * 100;
   stopping = true;
   process.stdout.write(
-    `RESULT ${JSON.stringify({ echoes, seconds, perSecond: echoes / seconds, cpuPct, extensions: all[0].extensions })}\n`,
+    `RESULT ${JSON.stringify({
+      echoes,
+      seconds,
+      perSecond: echoes / seconds,
+      cpuPct,
+      extensions: all[0].extensions,
+      wire: { ...wire, sentBytes: payloads[payloads.length - 1].length, messageBytes: message.length },
+    })}\n`,
   );
   for (const conn of all) conn.socket.destroy();
   process.exit(0);

@@ -33,6 +33,20 @@ const ROOT = join(HERE, '..', '..', '..');
 const SERVER = join(HERE, 'server.js');
 const LOAD = join(HERE, 'load.js');
 
+/** Ratio columns, each shown when both servers ran: the goal of issue 16 is wsx ≥ 1x uWS. */
+const RATIOS: Array<[string, string]> = [
+  ['wsx', 'ws'],
+  ['wsx', 'uws-shared'],
+  ['wsx', 'uws-dedicated'],
+  ['wsx-takeover', 'uws-dedicated'],
+];
+
+function echoName(o: Options): string {
+  return `compressed echo ${o.size} B JSON, ${o.echoConns}x${o.inflight}`;
+}
+
+const SERVERS = ['wsx', 'wsx-takeover', 'ws', 'uws-shared', 'uws-dedicated', 'uws-shared-nct', 'net'];
+
 interface Options {
   runs: number;
   conns: number;
@@ -62,12 +76,11 @@ function parseOptions(): Options {
     warmup: Number(get('warmup') ?? (quick ? 0.5 : 1)),
     duration: Number(get('duration') ?? (quick ? 1 : 3)),
     quiet: Number(get('quiet') ?? 12),
-    servers: (get('servers') ?? 'wsx,wsx-takeover,ws,net').split(','),
+    servers: (get('servers') ?? 'wsx,wsx-takeover,ws,uws-shared,uws-dedicated,net').split(','),
     only: (get('only') ?? 'memory,memory-plain,echo').split(','),
     out: get('out') ?? join(ROOT, 'bench', 'results', 'deflate.json'),
   };
-  for (const s of options.servers)
-    if (!['wsx', 'wsx-takeover', 'ws', 'net'].includes(s)) throw new Error(`unknown server ${s}`);
+  for (const s of options.servers) if (!SERVERS.includes(s)) throw new Error(`unknown server ${s}`);
   return options;
 }
 
@@ -276,12 +289,14 @@ async function memorySample(name: string, o: Options, plain: boolean): Promise<M
     }
     for (const worker of workers) worker.send('active');
     let echoed = 0;
+    let compressed = 0;
     for (const worker of workers) {
-      echoed += Number(
-        (await worker.take(/^ACTIVE (\d+)$/, 120_000, `${name}: one compressed echo each`))[1],
-      );
+      const m = await worker.take(/^ACTIVE (\d+) (\d+)$/, 120_000, `${name}: one compressed echo each`);
+      echoed += Number(m[1]);
+      compressed += Number(m[2]);
     }
     if (echoed !== o.conns) throw new Error(`${name}: ${echoed} of ${o.conns} echoes`);
+    if (compressed !== echoed) throw new Error(`${name}: ${echoed - compressed} echoes came uncompressed`);
     await sleep(500);
     const active = await gcRss(server);
     let quiet: Memory | null = null;
@@ -318,6 +333,10 @@ interface EchoSample {
   /** The load generator's CPU, % of one core: near 100% means it, not the server, set the pace. */
   loadCpuPct: number;
   extensions: string;
+  /** Mean compressed payload of the echoes received (bytes on the wire, frame header aside). */
+  echoBytes: number;
+  /** The compressed payload each client sends once its window is full (or every time without context). */
+  sentBytes: number;
 }
 
 async function echoSample(name: string, o: Options): Promise<EchoSample> {
@@ -346,7 +365,20 @@ async function echoSample(name: string, o: Options): Promise<EchoSample> {
       perSecond: number;
       cpuPct: number;
       extensions: string;
+      wire: {
+        compressed: number;
+        plain: number;
+        compressedBytes: number;
+        sentBytes: number;
+        messageBytes: number;
+      };
     };
+    // the point of the bench: deflate agreed (load.ts checks) and every echo compressed on the wire
+    if (result.wire.compressed === 0 || result.wire.plain > 0) {
+      throw new Error(
+        `${name}: ${result.wire.plain} echoes uncompressed, ${result.wire.compressed} compressed (agreed: ${result.extensions})`,
+      );
+    }
     return {
       server: name,
       perSecond: result.perSecond,
@@ -354,6 +386,8 @@ async function echoSample(name: string, o: Options): Promise<EchoSample> {
       serverCpuPct: (cpu / result.seconds) * 100,
       loadCpuPct: result.cpuPct,
       extensions: result.extensions,
+      echoBytes: result.wire.compressedBytes / result.wire.compressed,
+      sentBytes: result.wire.sentBytes,
     };
   } finally {
     await load.stop();
@@ -397,7 +431,7 @@ async function main(): Promise<void> {
         const sample = await memorySample(name, o, true);
         memory.push(sample);
         process.stdout.write(
-          `  run ${run + 1} memory ${name.padEnd(12)}: idle ${kib(sample.idlePerConn)}/conn (heap ${kib(sample.idleHeapPerConn)}), no extension offered\n`,
+          `  run ${run + 1} memory ${name.padEnd(14)}: idle ${kib(sample.idlePerConn)}/conn (heap ${kib(sample.idleHeapPerConn)}), no extension offered\n`,
         );
       }
     }
@@ -406,7 +440,7 @@ async function main(): Promise<void> {
         const sample = await memorySample(name, o, false);
         memory.push(sample);
         process.stdout.write(
-          `  run ${run + 1} memory ${name.padEnd(12)}: idle ${kib(sample.idlePerConn)}/conn (heap ${kib(sample.idleHeapPerConn)}), active ${kib(sample.activePerConn)}/conn, quiet ${kib(sample.quietPerConn)}/conn (agreed: ${sample.extensions})\n`,
+          `  run ${run + 1} memory ${name.padEnd(14)}: idle ${kib(sample.idlePerConn)}/conn (heap ${kib(sample.idleHeapPerConn)}), active ${kib(sample.activePerConn)}/conn, quiet ${kib(sample.quietPerConn)}/conn (agreed: ${sample.extensions})\n`,
         );
       }
     }
@@ -416,8 +450,9 @@ async function main(): Promise<void> {
         const sample = await echoSample(name, o);
         echo.push(sample);
         process.stdout.write(
-          `  run ${run + 1} echo   ${name.padEnd(12)}: ${Math.round(sample.perSecond)} echoes/s, ${sample.cpuPerEcho.toFixed(1)} µs server CPU/echo, ` +
-            `server ${Math.round(sample.serverCpuPct)}% / load ${Math.round(sample.loadCpuPct)}% of a core\n`,
+          `  run ${run + 1} echo   ${name.padEnd(14)}: ${Math.round(sample.perSecond)} echoes/s, ${sample.cpuPerEcho.toFixed(1)} µs server CPU/echo, ` +
+            `server ${Math.round(sample.serverCpuPct)}% / load ${Math.round(sample.loadCpuPct)}% of a core, ` +
+            `echo ${sample.echoBytes.toFixed(0)} B compressed (agreed: ${sample.extensions})\n`,
         );
       }
     }
@@ -481,7 +516,7 @@ async function main(): Promise<void> {
   }
   if (echo.length > 0) {
     metrics.push({
-      name: `compressed echo ${o.size} B JSON, ${o.echoConns}x${o.inflight}`,
+      name: echoName(o),
       samples: echo,
       pick: (s: EchoSample) => s.perSecond,
       fmt: (n) => `${Math.round(n)}/s`,
@@ -508,13 +543,33 @@ async function main(): Promise<void> {
       fmt: (n) => `${Math.round(n)}%`,
       better: '-',
     });
+    metrics.push({
+      name: '  echo payload on the wire, server to client',
+      samples: echo,
+      pick: (s: EchoSample) => s.echoBytes,
+      fmt: (n) => `${n.toFixed(0)} B`,
+      better: '-',
+    });
+    metrics.push({
+      name: '  message payload on the wire, client to server',
+      samples: echo,
+      pick: (s: EchoSample) => s.sentBytes,
+      fmt: (n) => `${n.toFixed(0)} B`,
+      better: '-',
+    });
   }
-  // Columns: every server's median, wsx/ws, and the spread of wsx and ws.
+  // Columns: every server's median, the ratios of the pairs that ran, and the spread of wsx and ws.
   const names = o.servers;
-  const ratioOf = names.includes('wsx') && names.includes('ws') ? (['wsx', 'ws'] as const) : null;
+  const pairs = RATIOS.filter(([a, b]) => names.includes(a) && names.includes(b));
+  const spread = ['wsx', 'ws'].filter((n) => names.includes(n));
   const header = ['metric (median of runs)', ...names.map((n) => (n === 'net' ? 'net (floor)' : n))];
-  if (ratioOf) header.push('wsx/ws', 'wsx min..max', 'ws min..max');
-  const widths = [52, ...names.map(() => 13), ...(ratioOf ? [7, 22, 22] : [])];
+  header.push(...pairs.map(([a, b]) => `${a}/${b}`), ...spread.map((n) => `${n} min..max`));
+  const widths = [
+    52,
+    ...names.map((n) => Math.max(13, n.length)),
+    ...pairs.map(([a, b]) => a.length + b.length + 1),
+    ...spread.map(() => 22),
+  ];
   const lines = [
     row(header, widths),
     row(
@@ -532,12 +587,13 @@ async function main(): Promise<void> {
       values[name] = has ? med(m.samples, name, pick) : Number.NaN;
       cells.push(has ? m.fmt(values[name]) : '-');
     }
-    const entry: Record<string, unknown> = { ...values, better: m.better };
-    if (ratioOf) {
-      const ratio = values.wsx / values.ws;
-      cells.push(ratio.toFixed(2), range(m.samples, 'wsx', pick, m.fmt), range(m.samples, 'ws', pick, m.fmt));
-      entry.ratio = ratio;
+    const ratios: Record<string, number> = {};
+    for (const [a, b] of pairs) {
+      ratios[`${a}/${b}`] = values[a] / values[b];
+      cells.push(Number.isNaN(ratios[`${a}/${b}`]) ? '-' : ratios[`${a}/${b}`].toFixed(2));
     }
+    for (const n of spread) cells.push(range(m.samples, n, pick, m.fmt));
+    const entry: Record<string, unknown> = { ...values, better: m.better, ratios, ratio: ratios['wsx/ws'] };
     lines.push(row(cells, widths));
     summary[m.name] = entry;
   }
@@ -547,9 +603,20 @@ async function main(): Promise<void> {
       'All: 15-bit windows, memLevel 8, level 6, 1 KiB threshold. Clients keep context (as browsers do).\n' +
       "wsx (defaults): the server sends without context takeover (one shared compressor), frees quiet sockets' zlib after 10 s.\n" +
       'wsx-takeover: serverNoContextTakeover: false, a compressor per socket like ws, also freed after 10 s quiet.\n' +
+      'uws-shared: uWS.SHARED_COMPRESSOR | DEDICATED_DECOMPRESSOR, agrees to what wsx agrees to; uws-dedicated:\n' +
+      '  DEDICATED_COMPRESSOR_256KB (15-bit window, memLevel 8) | DEDICATED_DECOMPRESSOR, context kept both ways;\n' +
+      '  uws-shared-nct: SHARED_COMPRESSOR alone (uWS then asks clients for client_no_context_takeover).\n' +
       'net (floor): node:net holding the same sockets, no WebSocket library and no zlib (memory rows only).\n',
   );
-  if (deflateMemory.length > 0 && ratioOf !== null) {
+  const echoRow = summary[echoName(o)] as { ratios: Record<string, number> } | undefined;
+  for (const key of ['wsx/uws-shared', 'wsx/uws-dedicated', 'wsx-takeover/uws-dedicated']) {
+    const ratio = echoRow?.ratios[key];
+    if (ratio === undefined) continue;
+    process.stdout.write(
+      `target (echoes/s at least 1x uWS), ${key}: ${ratio >= 1 ? 'met' : 'NOT met'} (${ratio.toFixed(2)})\n`,
+    );
+  }
+  if (deflateMemory.length > 0 && names.includes('wsx') && names.includes('ws')) {
     for (const m of metrics.filter((m) => m.samples === deflateMemory && !m.name.includes('heap'))) {
       const ratio = (summary[m.name] as { ratio: number }).ratio;
       process.stdout.write(

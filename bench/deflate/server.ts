@@ -1,5 +1,5 @@
 /**
- * Echo server for the permessage-deflate benchmark: `--impl=wsx` or `--impl=ws`, compression on.
+ * Echo server for the permessage-deflate benchmark: `--impl=wsx`, `ws`, `uws-*`, compression on.
  *
  *   wsx: createServer() with its defaults: perMessageDeflate is on by default (15-bit windows,
  *        memLevel 8, level 6, messages of 1,024 bytes and more compressed; the server sends
@@ -9,6 +9,13 @@
  *        context kept both ways, as ws does.
  *   ws:  new WebSocketServer({ perMessageDeflate: true }): ws leaves compression OFF by default;
  *        `true` turns it on with ws's own defaults (the same zlib settings and threshold).
+ *   uws-shared / uws-dedicated / uws-shared-nct: uWebSockets.js (the @trufflesuite build the
+ *        main bench uses), every echo sent with compress = true. uws-shared: SHARED_COMPRESSOR |
+ *        DEDICATED_DECOMPRESSOR, which agrees to exactly what wsx agrees to (server without
+ *        context takeover, the client's context kept); uws-dedicated: DEDICATED_COMPRESSOR
+ *        (256KB: 15-bit window, memLevel 8, like ws and wsx-takeover) | DEDICATED_DECOMPRESSOR,
+ *        context kept both ways; uws-shared-nct: SHARED_COMPRESSOR alone, with which uWS answers
+ *        `client_no_context_takeover` too, so clients compress every message from scratch.
  *   net: the floor for memory, not a WebSocket implementation: node:net, a hand-made 101 (which
  *        agrees to permessage-deflate when offered) and frames reflected as they came (unmasked,
  *        RSV1 kept), so a client's first compressed message comes back valid without zlib here.
@@ -63,6 +70,34 @@ if (impl === 'wsx' || impl === 'wsx-takeover') {
   wss.on('listening', () => {
     const address = wss.address();
     ready(typeof address === 'object' && address !== null ? address.port : 0);
+  });
+} else if (impl === 'uws-shared' || impl === 'uws-dedicated' || impl === 'uws-shared-nct') {
+  // loaded only here: the other servers must not depend on the native module
+  const { default: uWS } = await import('@trufflesuite/uws-js-unofficial');
+  const compression =
+    impl === 'uws-shared'
+      ? uWS.SHARED_COMPRESSOR | uWS.DEDICATED_DECOMPRESSOR
+      : impl === 'uws-dedicated'
+        ? uWS.DEDICATED_COMPRESSOR_256KB | uWS.DEDICATED_DECOMPRESSOR
+        : uWS.SHARED_COMPRESSOR;
+  const app = uWS.App();
+  app.ws('/*', {
+    compression,
+    maxPayloadLength: MAX,
+    maxBackpressure: 256 * 1024 * 1024,
+    idleTimeout: 0,
+    sendPingsAutomatically: false,
+    message(ws, data, isBinary) {
+      // compress = true: uWS sends uncompressed unless asked, whatever was agreed
+      ws.send(data, isBinary, true);
+    },
+  });
+  app.listen(HOST, port, (listenSocket) => {
+    if (!listenSocket) {
+      process.stderr.write('uWS: listen failed\n');
+      process.exit(1);
+    }
+    ready(uWS.us_socket_local_port(listenSocket));
   });
 } else if (impl === 'net') {
   const server = createNetServer(reflect);
