@@ -104,7 +104,14 @@ export class MessageAssembler {
 
   /** Ends the message and returns its bytes; text is fully validated by now. */
   take(): Buffer {
-    const data = this.buffer !== null ? this.buffer.subarray(0, this.size) : (this.first ?? EMPTY);
+    const buffer = this.buffer;
+    // A buffer of the message's exact size (a frame copied whole) is taken as it is.
+    const data =
+      buffer !== null
+        ? buffer.length === this.size
+          ? buffer
+          : buffer.subarray(0, this.size)
+        : (this.first ?? EMPTY);
     if (this.text) {
       const valid = this.incremental ? this.utf8!.complete : isUtf8(data);
       if (!valid) throw new InvalidUtf8Error();
