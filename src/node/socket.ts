@@ -6,6 +6,7 @@ import type { SharedCompression } from '../protocol/extensions/shared-compressio
 import { resolveLimits } from '../protocol/limits.js';
 import { ClosingSocket } from './closing.js';
 import { socketCloseChannel, socketErrorChannel, socketOpenChannel } from './diagnostics.js';
+import { addressText, type CompactAddress, compactAddress, peerOf } from './peer-address.js';
 import type {
   HandlerName,
   ReadyState,
@@ -47,10 +48,10 @@ export class Socket<Data = unknown> extends ClosingSocket {
   readonly extensions: string;
   /** The URL the client asked for (request-target on the server, full URL on the client). */
   readonly url: string;
-  /** The peer's address; on a server behind a trusted proxy (`trustProxy`), the client's. */
-  readonly remoteAddress: string;
   /** The peer's port; behind a trusted proxy, the one its header gives, else 0. */
   readonly remotePort: number;
+  /** The peer's address, read at the start (see `peerOf`) and kept small until asked for. */
+  private peer: CompactAddress;
   /** What the WebSocket runs over: '1.1' (RFC 6455 upgrade) or '2' (an HTTP/2 stream, RFC 8441). */
   readonly httpVersion: HttpVersion;
 
@@ -70,8 +71,9 @@ export class Socket<Data = unknown> extends ClosingSocket {
     this.url = init.url;
     this.handlers = init.handlers;
     this.owner = init.owner;
-    this.remoteAddress = init.remote?.address ?? this.transport.remoteAddress ?? '';
-    this.remotePort = init.remote?.port ?? this.transport.remotePort ?? 0;
+    const remote = init.remote ?? peerOf(this.transport);
+    this.peer = compactAddress(remote.address);
+    this.remotePort = remote.port;
     this.httpVersion = init.httpVersion ?? '1.1';
     if (init.deflate) {
       const maxMessageSize = resolveLimits(init.limits).maxMessageSize;
@@ -85,6 +87,15 @@ export class Socket<Data = unknown> extends ClosingSocket {
     if (socketOpenChannel.hasSubscribers) socketOpenChannel.publish({ socket: this });
     this.callHandler(this.handlers.open, 'open');
     if (head !== undefined && head.length > 0) this.connection.receive(head);
+  }
+
+  /** The peer's address; on a server behind a trusted proxy (`trustProxy`), the client's. Known after a reset too. */
+  get remoteAddress(): string {
+    const peer = this.peer;
+    if (typeof peer === 'string') return peer;
+    const text = addressText(peer);
+    this.peer = text;
+    return text;
   }
 
   /** Which end of the connection this is: a server's socket or a client's. */
