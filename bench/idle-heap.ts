@@ -27,6 +27,8 @@ interface Options {
   snapshot: boolean;
   top: number;
   spaces: boolean;
+  /** The request path the generator asks for (WebSocket servers). */
+  path: string;
 }
 
 function options(): Options {
@@ -37,6 +39,7 @@ function options(): Options {
     snapshot: false,
     top: 40,
     spaces: false,
+    path: '/bench',
   };
   for (const a of process.argv.slice(2)) {
     const [k, v = ''] = a.replace(/^--/, '').split('=');
@@ -46,6 +49,7 @@ function options(): Options {
     else if (k === 'snapshot') o.snapshot = true;
     else if (k === 'top') o.top = Number(v);
     else if (k === 'spaces') o.spaces = true;
+    else if (k === 'path') o.path = v;
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -148,6 +152,7 @@ async function sample(name: string, o: Options): Promise<Sample> {
         '--hold=300',
         `--port=${port}`,
         `--proto=${proto}`,
+        `--path=${o.path}`,
       ],
       process.env,
     );

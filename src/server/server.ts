@@ -202,6 +202,8 @@ export class WebSocketServer implements SocketOwner {
   private readonly listeners: UpgradeListener[] = [];
   private closing: Promise<ShutdownReport> | null = null;
   private emptied: (() => void) | null = null;
+  /** The URL of the last socket opened (see `sharedUrl`). */
+  private lastUrl = '';
   private readonly realtime: Realtime;
   private readonly report: ServerErrorHandler;
   private readonly clientAddress: ClientAddressResolver | null;
@@ -604,7 +606,7 @@ export class WebSocketServer implements SocketOwner {
       protocol: protocol ?? '',
       extensions: formatExtensions(extensions),
       deflate: deflate?.params,
-      url: target,
+      url: this.sharedUrl(target),
       settings: this.settings,
       limits: this.limits,
       owner: this,
@@ -616,6 +618,13 @@ export class WebSocketServer implements SocketOwner {
     // A head read by wsx leaves the socket paused (the HTTP server leaves it neither way).
     transport.resume();
     ws.start(head);
+  }
+
+  /** Most sockets of a server ask for one of a few URLs: one that asked for the last one opened shares its string. */
+  private sharedUrl(target: string): string {
+    if (target === this.lastUrl) return this.lastUrl;
+    this.lastUrl = target;
+    return target;
   }
 
   /** @internal */
