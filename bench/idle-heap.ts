@@ -29,6 +29,8 @@ interface Options {
   spaces: boolean;
   /** The request path the generator asks for (WebSocket servers). */
   path: string;
+  /** Milliseconds between the last connection and the GC that measures. */
+  settle: number;
 }
 
 function options(): Options {
@@ -40,6 +42,7 @@ function options(): Options {
     top: 40,
     spaces: false,
     path: '/bench',
+    settle: 700,
   };
   for (const a of process.argv.slice(2)) {
     const [k, v = ''] = a.replace(/^--/, '').split('=');
@@ -50,6 +53,7 @@ function options(): Options {
     else if (k === 'top') o.top = Number(v);
     else if (k === 'spaces') o.spaces = true;
     else if (k === 'path') o.path = v;
+    else if (k === 'settle') o.settle = Number(v);
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -162,7 +166,7 @@ async function sample(name: string, o: Options): Promise<Sample> {
       for (let i = 0; i < 300 && openFds(pid) < fdsBefore + o.conns; i++) await sleep(50);
       if (openFds(pid) < fdsBefore + o.conns)
         throw new Error(`${name} holds only ${openFds(pid) - fdsBefore} connections`);
-      await sleep(700);
+      await sleep(o.settle);
       const after = await gcReading(server, pid);
       let objects: Sample['objects'] = null;
       if (before.snapshot && after.snapshot) {
