@@ -89,6 +89,15 @@ enum Bit {
   Reading = 256,
   /** The transport is gone: nothing can be written any more. */
   Disposed = 512,
+  /** The client end (it masks what it sends). */
+  Client = 1024,
+}
+
+/** The closing handshake's record, made when the first close frame goes either way or the connection fails. */
+interface Ending {
+  sent: CloseInfo | null;
+  received: CloseInfo | null;
+  failure: ProtocolViolation | null;
 }
 
 /**
@@ -96,8 +105,6 @@ enum Bit {
  * and emits events; `send*`, `ping`, `close` produce bytes through `events.write`.
  */
 export class Connection implements FrameSink {
-  /** `client` masks what it sends and expects unmasked frames; `server` the reverse. */
-  readonly role: Role;
   private readonly events: ConnectionEvents;
   /** Made with the parser, at the first bytes received. */
   private assembler: MessageAssembler | null = null;
@@ -110,19 +117,27 @@ export class Connection implements FrameSink {
   /** The yes/no states (`Bit`), one field instead of ten. */
   private bits = 0;
 
-  /** The close frames sent and received, and whether we failed the connection. */
-  closeSent: CloseInfo | null = null;
+  /** Our close frame, once sent (null before). */
+  get closeSent(): CloseInfo | null {
+    return this.ending === null ? null : this.ending.sent;
+  }
   /** The peer's close frame, once it has come (null before). */
-  closeReceived: CloseInfo | null = null;
+  get closeReceived(): CloseInfo | null {
+    return this.ending === null ? null : this.ending.received;
+  }
   /** The violation that failed the connection, if one did (its close frame has been queued). */
-  failure: ProtocolViolation | null = null;
+  get failure(): ProtocolViolation | null {
+    return this.ending === null ? null : this.ending.failure;
+  }
+  /** Close frames sent and received, and the failure: null until the connection starts ending. */
+  private ending: Ending | null = null;
   /** While input is held (see `holdInput`), what was not read yet. */
   private heldInput: Buffer | null = null;
 
   constructor(role: Role, events: ConnectionEvents, options: ConnectionOptions = {}) {
     const limits = resolveLimits(options);
-    this.role = role;
     this.events = events;
+    if (role === 'client') this.bits = Bit.Client;
     this.copyLimit = options.copyThreshold;
     this.limits = limits;
   }
@@ -132,9 +147,14 @@ export class Connection implements FrameSink {
     return (this.bits & Bit.EofReceived) !== 0;
   }
 
+  /** `client` masks what it sends and expects unmasked frames; `server` the reverse. */
+  get role(): Role {
+    return (this.bits & Bit.Client) !== 0 ? 'client' : 'server';
+  }
+
   /** A client masks what it sends. */
   private get masking(): boolean {
-    return this.role === 'client';
+    return (this.bits & Bit.Client) !== 0;
   }
 
   /** Payloads up to this size are copied next to their header (see `ConnectionOptions`). */
@@ -146,7 +166,7 @@ export class Connection implements FrameSink {
     const limits = this.limits;
     this.assembler = new MessageAssembler(limits.maxMessageSize);
     const parser = new FrameParser(this, {
-      expectMasked: this.role === 'server',
+      expectMasked: !this.masking,
       maxFrameSize: limits.maxFrameSize,
       maxFragments: limits.maxFragments,
     });
@@ -171,25 +191,13 @@ export class Connection implements FrameSink {
    * side; `closed` once close frames have gone both ways; `closing` in between.
    */
   get state(): ConnectionState {
-    if (
-      this.closeSent === null &&
-      this.closeReceived === null &&
-      this.failure === null &&
-      (this.bits & Bit.EofReceived) === 0
-    ) {
-      return 'open';
-    }
+    if (this.ending === null && (this.bits & Bit.EofReceived) === 0) return 'open';
     return this.closeSent !== null && this.closeReceived !== null ? 'closed' : 'closing';
   }
 
   /** Whether data can still be sent: no close frame sent or received, no failure, not disposed. */
   canWrite(): boolean {
-    return (
-      this.closeSent === null &&
-      this.closeReceived === null &&
-      this.failure === null &&
-      (this.bits & Bit.Disposed) === 0
-    );
+    return this.ending === null && (this.bits & Bit.Disposed) === 0;
   }
 
   /** Whether an outgoing fragmented message is in progress (its next frame is a continuation). */
@@ -335,7 +343,7 @@ export class Connection implements FrameSink {
 
   private onCloseFrame(payload: Buffer): void {
     const info = parseClosePayload(payload);
-    this.closeReceived = info;
+    (this.ending ??= newEnding()).received = info;
     this.stopReading();
     const answered = this.closeSent !== null;
     // The application hears of the close before it is answered, so that its own
@@ -488,7 +496,7 @@ export class Connection implements FrameSink {
    */
   fail(error: ProtocolViolation): void {
     if (this.failure !== null) return;
-    this.failure = error;
+    (this.ending ??= newEnding()).failure = error;
     this.stopReading();
     if (this.closeSent === null && (this.bits & Bit.EofReceived) === 0) {
       // Details of internal errors stay here; the peer only learns the code.
@@ -502,7 +510,7 @@ export class Connection implements FrameSink {
 
   private sendClose(code: number, reasonBytes: Uint8Array): void {
     this.writeFrame(Opcode.Close, true, encodeClosePayload(code, reasonBytes));
-    this.closeSent = { code, reason: Buffer.from(reasonBytes).toString('utf8') };
+    (this.ending ??= newEnding()).sent = { code, reason: Buffer.from(reasonBytes).toString('utf8') };
   }
 
   private stopReading(): void {
@@ -571,6 +579,10 @@ export class Connection implements FrameSink {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function newEnding(): Ending {
+  return { sent: null, received: null, failure: null };
+}
 
 function toBytes(data: string | Uint8Array): Uint8Array {
   return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
