@@ -1,5 +1,6 @@
 import { Connection, type ConnectionEvents } from '../protocol/connection.js';
-import { NO_POLICIES, type SocketInit, type SocketSettings } from './socket-types.js';
+import { bindingOf } from './binding.js';
+import type { SocketInit, SocketSettings } from './socket-types.js';
 import type { Transport } from './transport.js';
 import { Flag, WritingSocket } from './writes.js';
 
@@ -14,14 +15,11 @@ type ListenedTransport = Transport & { [kSocket]?: ReadingSocket };
 export abstract class ReadingSocket extends WritingSocket {
   /** @internal */
   protected readonly connection: Connection;
-  /** @internal */
-  protected readonly settings: SocketSettings;
   /** @internal Heartbeat sweeps since bytes last arrived from the peer. */
   silentSweeps = 0;
 
   constructor(init: SocketInit<unknown>) {
-    super(init.transport, init.policies ?? NO_POLICIES);
-    this.settings = init.settings;
+    super(init.transport, bindingOf(init));
     // The events are the whole socket: `write` is above, the rest in the classes built on this one.
     this.connection = new Connection(init.role, this as unknown as ConnectionEvents, init.limits);
     const transport = this.transport as ListenedTransport;
@@ -31,6 +29,11 @@ export abstract class ReadingSocket extends WritingSocket {
     transport.on('close', onTransportClose);
     transport.on('error', onTransportError);
     transport.on('drain', onTransportDrain);
+  }
+
+  /** @internal */
+  protected get settings(): SocketSettings {
+    return this.binding.settings;
   }
 
   /** @internal The transport ended its side. */

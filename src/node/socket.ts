@@ -4,6 +4,7 @@ import { InternalError, type ProtocolViolation } from '../protocol/errors.js';
 import { PerMessageDeflate } from '../protocol/extensions/permessage-deflate.js';
 import type { SharedCompression } from '../protocol/extensions/shared-compression.js';
 import { resolveLimits } from '../protocol/limits.js';
+import { type Negotiated, negotiatedOf } from './binding.js';
 import { ClosingSocket } from './closing.js';
 import { socketCloseChannel, socketErrorChannel, socketOpenChannel } from './diagnostics.js';
 import { addressText, type CompactAddress, compactAddress, peerOf } from './peer-address.js';
@@ -42,22 +43,15 @@ export type { HttpVersion, Transport } from './transport.js';
 export class Socket<Data = unknown> extends ClosingSocket {
   /** Application data attached at the upgrade (or given to `connect`). */
   data: Data;
-  /** The subprotocol in use, or '' when none was agreed. */
-  readonly protocol: string;
-  /** The extensions in use, as the Sec-WebSocket-Extensions value ('' for none). */
-  readonly extensions: string;
+
   /** The URL the client asked for (request-target on the server, full URL on the client). */
   readonly url: string;
   /** The peer's port; behind a trusted proxy, the one its header gives, else 0. */
   readonly remotePort: number;
   /** The peer's address, read at the start (see `peerOf`) and kept small until asked for. */
   private peer: CompactAddress;
-  /** What the WebSocket runs over: '1.1' (RFC 6455 upgrade) or '2' (an HTTP/2 stream, RFC 8441). */
-  readonly httpVersion: HttpVersion;
-
-  /** @internal */
-  protected readonly handlers: SocketHandlers<Data>;
-  private readonly owner: SocketOwner | undefined;
+  /** What the handshake agreed (subprotocol, extensions, HTTP version), shared with the sockets that agreed the same. */
+  private readonly negotiated: Negotiated;
   /** @internal Sweeps since a message went either way (idle timeout, compression release). */
   idleSweeps = 0;
   /** Prepared frames waiting for an outgoing fragmented message to end. */
@@ -66,15 +60,12 @@ export class Socket<Data = unknown> extends ClosingSocket {
   constructor(init: SocketInit<Data>) {
     super(init as SocketInit<unknown>);
     this.data = init.data;
-    this.protocol = init.protocol;
-    this.extensions = init.extensions;
+
     this.url = init.url;
-    this.handlers = init.handlers;
-    this.owner = init.owner;
     const remote = init.remote ?? peerOf(this.transport);
     this.peer = compactAddress(remote.address);
     this.remotePort = remote.port;
-    this.httpVersion = init.httpVersion ?? '1.1';
+    this.negotiated = negotiatedOf(init.protocol, init.extensions, init.httpVersion ?? '1.1');
     if (init.deflate) {
       const maxMessageSize = resolveLimits(init.limits).maxMessageSize;
       this.connection.useExtension(new PerMessageDeflate(init.deflate, maxMessageSize));
@@ -96,6 +87,30 @@ export class Socket<Data = unknown> extends ClosingSocket {
     const text = addressText(peer);
     this.peer = text;
     return text;
+  }
+
+  /** The subprotocol in use, or '' when none was agreed. */
+  get protocol(): string {
+    return this.negotiated.protocol;
+  }
+
+  /** The extensions in use, as the Sec-WebSocket-Extensions value ('' for none). */
+  get extensions(): string {
+    return this.negotiated.extensions;
+  }
+
+  /** What the WebSocket runs over: '1.1' (RFC 6455 upgrade) or '2' (an HTTP/2 stream, RFC 8441). */
+  get httpVersion(): HttpVersion {
+    return this.negotiated.httpVersion;
+  }
+
+  /** @internal */
+  protected get handlers(): SocketHandlers<Data> {
+    return this.binding.handlers;
+  }
+
+  private get owner(): SocketOwner | undefined {
+    return this.binding.owner;
   }
 
   /** Which end of the connection this is: a server's socket or a client's. */

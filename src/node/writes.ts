@@ -1,3 +1,4 @@
+import type { SocketBinding } from './binding.js';
 import type { SocketPolicies } from './socket-types.js';
 import type { Transport } from './transport.js';
 
@@ -37,8 +38,8 @@ export enum Flag {
 export abstract class WritingSocket {
   /** @internal */
   protected readonly transport: Transport;
-  /** @internal The owner's policies, shared by its sockets. */
-  readonly policies: SocketPolicies;
+  /** @internal What the socket shares with the others of its route or client (policies, settings, handlers, owner). */
+  protected readonly binding: SocketBinding;
   /**
    * @internal The socket's yes/no states, one bit each (`Flag`): one field instead of six is
    * 40 bytes less for every idle connection.
@@ -48,9 +49,14 @@ export abstract class WritingSocket {
   private gathered: Uint8Array[] | null = null;
   private gatheredBytes = 0;
 
-  constructor(transport: Transport, policies: SocketPolicies) {
+  constructor(transport: Transport, binding: SocketBinding) {
     this.transport = transport;
-    this.policies = policies;
+    this.binding = binding;
+  }
+
+  /** @internal The owner's policies, shared by its sockets. */
+  get policies(): SocketPolicies {
+    return this.binding.policies;
   }
 
   /** @internal ConnectionEvents: bytes to write, in order. */

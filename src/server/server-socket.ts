@@ -33,7 +33,6 @@ export interface ServerSocketInit<Data> extends SocketInit<Data> {
 
 /** A socket a server accepted: the node socket, with topics (subscribe, publish, recovery). */
 export class ServerSocket<Data = unknown> extends Socket<Data> {
-  declare protected readonly handlers: ServerHandlers<Data>;
   private readonly hub: TopicHub;
   /** @internal This socket's topics (`own-topics.ts`); null until its first subscribe. */
   topics: OwnTopics = null;
@@ -97,6 +96,6 @@ export class ServerSocket<Data = unknown> extends Socket<Data> {
 
   /** @internal Tells the route's `recovery` handler what became of a subscription's history. */
   topicRecovery(result: TopicRecovery): void {
-    this.callHandler(this.handlers.recovery, 'recovery', result);
+    this.callHandler((this.handlers as ServerHandlers<Data>).recovery, 'recovery', result);
   }
 }
