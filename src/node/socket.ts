@@ -5,7 +5,7 @@ import { PerMessageDeflate } from '../protocol/extensions/permessage-deflate.js'
 import type { SharedCompression } from '../protocol/extensions/shared-compression.js';
 import { resolveLimits } from '../protocol/limits.js';
 import { type Negotiated, negotiatedOf } from './binding.js';
-import { ClosingSocket } from './closing.js';
+import { ClosingSocket, newExtras } from './closing.js';
 import { socketCloseChannel, socketErrorChannel, socketOpenChannel } from './diagnostics.js';
 import { addressText, type CompactAddress, compactAddress, peerOf } from './peer-address.js';
 import type {
@@ -54,8 +54,6 @@ export class Socket<Data = unknown> extends ClosingSocket {
   private readonly negotiated: Negotiated;
   /** @internal Sweeps since a message went either way (idle timeout, compression release). */
   idleSweeps = 0;
-  /** Prepared frames waiting for an outgoing fragmented message to end. */
-  private held: Uint8Array[] | null = null;
 
   constructor(init: SocketInit<Data>) {
     super(init as SocketInit<unknown>);
@@ -109,8 +107,14 @@ export class Socket<Data = unknown> extends ClosingSocket {
     return this.binding.handlers;
   }
 
-  private get owner(): SocketOwner | undefined {
+  /** @internal */
+  protected get owner(): SocketOwner | undefined {
     return this.binding.owner;
+  }
+
+  /** Prepared frames waiting for an outgoing fragmented message to end. */
+  private get held(): Uint8Array[] | null {
+    return this.extras === null ? null : this.extras.held;
   }
 
   /** Which end of the connection this is: a server's socket or a client's. */
@@ -132,7 +136,8 @@ export class Socket<Data = unknown> extends ClosingSocket {
   /** Bytes written but not yet handed to the operating system (with prepared frames held back by a fragmented message). */
   get bufferedAmount(): number {
     let amount = this.buffered();
-    if (this.held !== null) for (const frame of this.held) amount += frame.length;
+    const held = this.held;
+    if (held !== null) for (const frame of held) amount += frame.length;
     return amount;
   }
 
@@ -203,7 +208,7 @@ export class Socket<Data = unknown> extends ClosingSocket {
     const refused = this.admit();
     if (refused !== null) return refused;
     if (this.connection.isSendingFragments && this.connection.canWrite()) {
-      (this.held ??= []).push(frame);
+      ((this.extras ??= newExtras()).held ??= []).push(frame);
       return this.sent(true);
     }
     return this.sent(this.connection.sendPrepared(frame));
@@ -298,7 +303,7 @@ export class Socket<Data = unknown> extends ClosingSocket {
     }
     this.publishEnd(result.code, result.reason);
     this.callHandler(this.handlers.close, 'close', result.code, result.reason);
-    this.held = null;
+    if (this.extras !== null) this.extras.held = null;
     this.owner?.socketClosed(this as Socket<unknown>, result.code);
   }
 
@@ -344,7 +349,7 @@ export class Socket<Data = unknown> extends ClosingSocket {
     policies.counters.droppedBackpressure++;
     if (policies.backpressurePolicy === 'close') {
       policies.counters.slowConsumerCloses++;
-      this.held = null;
+      if (this.extras !== null) this.extras.held = null;
       this.close(1013, 'slow consumer');
     }
     return 'dropped';
@@ -353,7 +358,7 @@ export class Socket<Data = unknown> extends ClosingSocket {
   /** Writes the prepared frames held back while a fragmented message was being sent. */
   private releaseHeld(): void {
     const held = this.held!;
-    this.held = null;
+    this.extras!.held = null;
     for (const frame of held) {
       if (!this.connection.sendPrepared(frame)) break;
     }

@@ -1,4 +1,11 @@
-import { type SendStatus, Socket, type SocketHandlers, type SocketInit, toBytes } from '../node/socket.js';
+import {
+  type SendStatus,
+  Socket,
+  type SocketHandlers,
+  type SocketInit,
+  type SocketOwner,
+  toBytes,
+} from '../node/socket.js';
 import { hasTopic, type OwnTopics, topicList } from './own-topics.js';
 import type { PreparedMessage } from './prepared.js';
 import type { SubscribeOptions, TopicRecovery } from './topic-types.js';
@@ -25,21 +32,29 @@ export interface TopicHub {
   ): number;
 }
 
-/** What a server socket is made with: the node socket's facts, and the server's topics. */
+/** The owner of server sockets: the server, with its topic registry. */
+export interface ServerSocketOwner extends SocketOwner {
+  readonly topicHub: TopicHub;
+}
+
+/** What a server socket is made with: the node socket's facts, and the server (with its topics). */
 export interface ServerSocketInit<Data> extends SocketInit<Data> {
   readonly handlers: ServerHandlers<Data>;
-  readonly topicHub: TopicHub;
+  readonly owner: ServerSocketOwner;
 }
 
 /** A socket a server accepted: the node socket, with topics (subscribe, publish, recovery). */
 export class ServerSocket<Data = unknown> extends Socket<Data> {
-  private readonly hub: TopicHub;
   /** @internal This socket's topics (`own-topics.ts`); null until its first subscribe. */
   topics: OwnTopics = null;
 
   constructor(init: ServerSocketInit<Data>) {
     super(init);
-    this.hub = init.topicHub;
+  }
+
+  /** The server's topic registry, through the server (one reference less on every socket). */
+  private get hub(): TopicHub {
+    return (this.owner as ServerSocketOwner).topicHub;
   }
 
   /**

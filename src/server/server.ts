@@ -54,7 +54,7 @@ import {
   type ShutdownReport,
 } from './realtime.js';
 import { type RouteMatch, Router } from './router.js';
-import { type ServerHandlers, ServerSocket } from './server-socket.js';
+import { type ServerHandlers, ServerSocket, type TopicHub } from './server-socket.js';
 import type { ServerStats } from './stats.js';
 import type { PublishResult } from './topics.js';
 import {
@@ -611,7 +611,6 @@ export class WebSocketServer implements SocketOwner {
       limits: this.limits,
       owner: this,
       policies: match.value.policies,
-      topicHub: this.realtime.topics,
     });
     this.realtime.opened(ws);
     this.sockets.add(ws);
@@ -625,6 +624,11 @@ export class WebSocketServer implements SocketOwner {
     if (target === this.lastUrl) return this.lastUrl;
     this.lastUrl = target;
     return target;
+  }
+
+  /** @internal The topic registry its sockets subscribe through. */
+  get topicHub(): TopicHub {
+    return this.realtime.topics;
   }
 
   /** @internal */
