@@ -106,12 +106,9 @@ interface Ending {
  */
 export class Connection implements FrameSink {
   private readonly events: ConnectionEvents;
-  /** Made with the parser, at the first bytes received. */
-  private assembler: MessageAssembler | null = null;
-  private readonly limits: ConnectionLimits;
-  /** The default is kept as undefined, so that most connections share one object shape and value. */
-  private readonly copyLimit: number | undefined;
-  /** Null until the first bytes arrive: an idle connection holds no parsing state. */
+  /** Limits and output tuning, shared by the connections made with the same options. */
+  private readonly setup: Setup;
+  /** Null until the first bytes arrive (an idle connection holds no parsing state); it carries the message assembler. */
   private parser: Parser | null = null;
   private extension: MessageExtension | null = null;
   /** The yes/no states (`Bit`), one field instead of ten. */
@@ -135,11 +132,9 @@ export class Connection implements FrameSink {
   private heldInput: Buffer | null = null;
 
   constructor(role: Role, events: ConnectionEvents, options: ConnectionOptions = {}) {
-    const limits = resolveLimits(options);
+    this.setup = setupOf(options);
     this.events = events;
     if (role === 'client') this.bits = Bit.Client;
-    this.copyLimit = options.copyThreshold;
-    this.limits = limits;
   }
 
   /** The peer closed its side of the transport. */
@@ -159,18 +154,23 @@ export class Connection implements FrameSink {
 
   /** Payloads up to this size are copied next to their header (see `ConnectionOptions`). */
   private get copyThreshold(): number {
-    return this.copyLimit ?? DEFAULT_COPY_THRESHOLD;
+    return this.setup.copyThreshold;
+  }
+
+  /** The message being received (only called while frames are read, so while the parser is a FrameParser). */
+  private get assembler(): MessageAssembler {
+    return (this.parser as FrameParser).assembler!;
   }
 
   private startParsing(): Parser {
-    const limits = this.limits;
-    this.assembler = new MessageAssembler(limits.maxMessageSize);
+    const limits = this.setup.limits;
     const parser = new FrameParser(this, {
       expectMasked: !this.masking,
       maxFrameSize: limits.maxFrameSize,
       maxFragments: limits.maxFragments,
     });
     parser.allowRsv1 = this.extension !== null;
+    parser.assembler = new MessageAssembler(limits.maxMessageSize);
     this.parser = parser;
     return parser;
   }
@@ -183,7 +183,7 @@ export class Connection implements FrameSink {
 
   /** @internal For tests: the message assembler's work so far (bytes copied and validated). */
   get assemblyWork(): number {
-    return this.assembler?.work ?? 0;
+    return this.parser instanceof FrameParser ? (this.parser.assembler?.work ?? 0) : 0;
   }
 
   /**
@@ -309,16 +309,16 @@ export class Connection implements FrameSink {
       if (binary) bits |= Bit.MessageBinary;
       if (rsv1) bits |= Bit.MessageCompressed;
       // Compressed text is validated after inflating, as it comes out of the decoder.
-      this.assembler!.begin(!binary);
+      this.assembler.begin(!binary);
     }
     this.bits = fin ? bits | Bit.FrameFin : bits & ~Bit.FrameFin;
-    if ((bits & Bit.MessageCompressed) === 0) this.assembler!.frameStart(length, fin);
+    if ((bits & Bit.MessageCompressed) === 0) this.assembler.frameStart(length, fin);
   }
 
   dataFramePayload(piece: Buffer, mask: number, frameEnd: boolean): void {
     const bits = this.bits;
     const messageEnd = frameEnd && (bits & Bit.FrameFin) !== 0;
-    const assembler = this.assembler!;
+    const assembler = this.assembler;
     if ((bits & Bit.MessageCompressed) !== 0) {
       xorInPlace(piece, 0, piece.length, mask);
       this.extension!.decode(piece, messageEnd, assembler);
@@ -579,6 +579,27 @@ export class Connection implements FrameSink {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** A connection's resolved options. */
+interface Setup {
+  readonly limits: ConnectionLimits;
+  readonly copyThreshold: number;
+}
+
+/** Options resolved, by options object: a server's connections all share one. */
+const setups = new WeakMap<ConnectionOptions, Setup>();
+
+function setupOf(options: ConnectionOptions): Setup {
+  let setup = setups.get(options);
+  if (setup === undefined) {
+    setup = Object.freeze({
+      limits: resolveLimits(options),
+      copyThreshold: options.copyThreshold ?? DEFAULT_COPY_THRESHOLD,
+    });
+    setups.set(options, setup);
+  }
+  return setup;
+}
 
 function newEnding(): Ending {
   return { sent: null, received: null, failure: null };
