@@ -91,13 +91,18 @@ enum Bit {
   Disposed = 512,
   /** The client end (it masks what it sends). */
   Client = 1024,
+  /** A close frame went either way, or the connection failed (see `Extras`). */
+  Ending = 2048,
 }
 
-/** The closing handshake's record, made when the first close frame goes either way or the connection fails. */
-interface Ending {
+/** What few connections need, made on first use: the closing handshake's record, held input, an extension. */
+interface Extras {
   sent: CloseInfo | null;
   received: CloseInfo | null;
   failure: ProtocolViolation | null;
+  /** While input is held (see `holdInput`), what was not read yet. */
+  heldInput: Buffer | null;
+  extension: MessageExtension | null;
 }
 
 /**
@@ -110,26 +115,41 @@ export class Connection implements FrameSink {
   private readonly setup: Setup;
   /** Null until the first bytes arrive (an idle connection holds no parsing state); it carries the message assembler. */
   private parser: Parser | null = null;
-  private extension: MessageExtension | null = null;
   /** The yes/no states (`Bit`), one field instead of ten. */
   private bits = 0;
 
   /** Our close frame, once sent (null before). */
   get closeSent(): CloseInfo | null {
-    return this.ending === null ? null : this.ending.sent;
+    return this.extras === null ? null : this.extras.sent;
   }
   /** The peer's close frame, once it has come (null before). */
   get closeReceived(): CloseInfo | null {
-    return this.ending === null ? null : this.ending.received;
+    return this.extras === null ? null : this.extras.received;
   }
   /** The violation that failed the connection, if one did (its close frame has been queued). */
   get failure(): ProtocolViolation | null {
-    return this.ending === null ? null : this.ending.failure;
+    return this.extras === null ? null : this.extras.failure;
   }
-  /** Close frames sent and received, and the failure: null until the connection starts ending. */
-  private ending: Ending | null = null;
-  /** While input is held (see `holdInput`), what was not read yet. */
-  private heldInput: Buffer | null = null;
+  /** See `Extras`: null on a connection that is open, not paused and has no extension. */
+  private extras: Extras | null = null;
+
+  private get extension(): MessageExtension | null {
+    return this.extras === null ? null : this.extras.extension;
+  }
+
+  private get heldInput(): Buffer | null {
+    return this.extras === null ? null : this.extras.heldInput;
+  }
+
+  private set heldInput(input: Buffer | null) {
+    if (input !== null || this.extras !== null) (this.extras ??= newExtras()).heldInput = input;
+  }
+
+  /** The record of the closing handshake, made as it starts. */
+  private get ending(): Extras {
+    this.bits |= Bit.Ending;
+    return (this.extras ??= newExtras());
+  }
 
   constructor(role: Role, events: ConnectionEvents, options: ConnectionOptions = {}) {
     this.setup = setupOf(options);
@@ -177,7 +197,7 @@ export class Connection implements FrameSink {
 
   /** Installs a negotiated extension that uses RSV1 for compressed messages. */
   useExtension(extension: MessageExtension): void {
-    this.extension = extension;
+    (this.extras ??= newExtras()).extension = extension;
     if (this.parser instanceof FrameParser) this.parser.allowRsv1 = true;
   }
 
@@ -191,13 +211,13 @@ export class Connection implements FrameSink {
    * side; `closed` once close frames have gone both ways; `closing` in between.
    */
   get state(): ConnectionState {
-    if (this.ending === null && (this.bits & Bit.EofReceived) === 0) return 'open';
+    if ((this.bits & (Bit.Ending | Bit.EofReceived)) === 0) return 'open';
     return this.closeSent !== null && this.closeReceived !== null ? 'closed' : 'closing';
   }
 
   /** Whether data can still be sent: no close frame sent or received, no failure, not disposed. */
   canWrite(): boolean {
-    return this.ending === null && (this.bits & Bit.Disposed) === 0;
+    return (this.bits & (Bit.Ending | Bit.Disposed)) === 0;
   }
 
   /** Whether an outgoing fragmented message is in progress (its next frame is a continuation). */
@@ -343,7 +363,7 @@ export class Connection implements FrameSink {
 
   private onCloseFrame(payload: Buffer): void {
     const info = parseClosePayload(payload);
-    (this.ending ??= newEnding()).received = info;
+    this.ending.received = info;
     this.stopReading();
     const answered = this.closeSent !== null;
     // The application hears of the close before it is answered, so that its own
@@ -451,8 +471,11 @@ export class Connection implements FrameSink {
   /** Frees what the connection holds beyond itself (an extension's zlib contexts); call once the transport is gone. */
   dispose(): void {
     this.bits |= Bit.Disposed;
-    this.extension?.release();
-    this.extension = null;
+    const extras = this.extras;
+    if (extras !== null && extras.extension !== null) {
+      extras.extension.release();
+      extras.extension = null;
+    }
   }
 
   /**
@@ -496,7 +519,7 @@ export class Connection implements FrameSink {
    */
   fail(error: ProtocolViolation): void {
     if (this.failure !== null) return;
-    (this.ending ??= newEnding()).failure = error;
+    this.ending.failure = error;
     this.stopReading();
     if (this.closeSent === null && (this.bits & Bit.EofReceived) === 0) {
       // Details of internal errors stay here; the peer only learns the code.
@@ -510,7 +533,7 @@ export class Connection implements FrameSink {
 
   private sendClose(code: number, reasonBytes: Uint8Array): void {
     this.writeFrame(Opcode.Close, true, encodeClosePayload(code, reasonBytes));
-    (this.ending ??= newEnding()).sent = { code, reason: Buffer.from(reasonBytes).toString('utf8') };
+    this.ending.sent = { code, reason: Buffer.from(reasonBytes).toString('utf8') };
   }
 
   private stopReading(): void {
@@ -601,8 +624,8 @@ function setupOf(options: ConnectionOptions): Setup {
   return setup;
 }
 
-function newEnding(): Ending {
-  return { sent: null, received: null, failure: null };
+function newExtras(): Extras {
+  return { sent: null, received: null, failure: null, heldInput: null, extension: null };
 }
 
 function toBytes(data: string | Uint8Array): Uint8Array {
