@@ -31,6 +31,8 @@ interface Options {
   path: string;
   /** Milliseconds between the last connection and the GC that measures. */
   settle: number;
+  /** Extra V8/Node flags for the server (e.g. `--min-semi-space-size=16`, which NODE_OPTIONS refuses). */
+  nodeFlags: string[];
 }
 
 function options(): Options {
@@ -43,6 +45,7 @@ function options(): Options {
     spaces: false,
     path: '/bench',
     settle: 700,
+    nodeFlags: [],
   };
   for (const a of process.argv.slice(2)) {
     const [k, v = ''] = a.replace(/^--/, '').split('=');
@@ -54,6 +57,7 @@ function options(): Options {
     else if (k === 'spaces') o.spaces = true;
     else if (k === 'path') o.path = v;
     else if (k === 'settle') o.settle = Number(v);
+    else if (k === 'node-flags') o.nodeFlags = a.slice('--node-flags='.length).split(',').filter(Boolean);
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -136,7 +140,7 @@ async function sample(name: string, o: Options): Promise<Sample> {
   const dir = o.snapshot ? mkdtempSync(join(tmpdir(), 'idle-heap-')) : null;
   const env = { ...process.env, ...(dir ? { BENCH_HEAP_SNAPSHOT_DIR: dir } : {}) };
   const server = start(
-    [process.execPath, '--expose-gc', join(HERE, 'servers', `${name}.js`), '--port=0'],
+    [process.execPath, '--expose-gc', ...o.nodeFlags, join(HERE, 'servers', `${name}.js`), '--port=0'],
     env,
   );
   try {
