@@ -4,7 +4,6 @@ import { InternalError, type ProtocolViolation } from '../protocol/errors.js';
 import { PerMessageDeflate } from '../protocol/extensions/permessage-deflate.js';
 import type { SharedCompression } from '../protocol/extensions/shared-compression.js';
 import { resolveLimits } from '../protocol/limits.js';
-import { type Negotiated, negotiatedOf } from './binding.js';
 import { ClosingSocket, newExtras } from './closing.js';
 import { socketCloseChannel, socketErrorChannel, socketOpenChannel } from './diagnostics.js';
 import { addressText, type CompactAddress, compactAddress, peerOf } from './peer-address.js';
@@ -50,8 +49,6 @@ export class Socket<Data = unknown> extends ClosingSocket {
   readonly remotePort: number;
   /** The peer's address, read at the start (see `peerOf`) and kept small until asked for. */
   private peer: CompactAddress;
-  /** What the handshake agreed (subprotocol, extensions, HTTP version), shared with the sockets that agreed the same. */
-  private readonly negotiated: Negotiated;
   /** @internal Sweeps since a message went either way (idle timeout, compression release). */
   idleSweeps = 0;
 
@@ -63,7 +60,6 @@ export class Socket<Data = unknown> extends ClosingSocket {
     const remote = init.remote ?? peerOf(this.transport);
     this.peer = compactAddress(remote.address);
     this.remotePort = remote.port;
-    this.negotiated = negotiatedOf(init.protocol, init.extensions, init.httpVersion ?? '1.1');
     if (init.deflate) {
       const maxMessageSize = resolveLimits(init.limits).maxMessageSize;
       this.connection.useExtension(new PerMessageDeflate(init.deflate, maxMessageSize));
@@ -89,17 +85,17 @@ export class Socket<Data = unknown> extends ClosingSocket {
 
   /** The subprotocol in use, or '' when none was agreed. */
   get protocol(): string {
-    return this.negotiated.protocol;
+    return this.binding.protocol;
   }
 
   /** The extensions in use, as the Sec-WebSocket-Extensions value ('' for none). */
   get extensions(): string {
-    return this.negotiated.extensions;
+    return this.binding.extensions;
   }
 
   /** What the WebSocket runs over: '1.1' (RFC 6455 upgrade) or '2' (an HTTP/2 stream, RFC 8441). */
   get httpVersion(): HttpVersion {
-    return this.negotiated.httpVersion;
+    return this.binding.httpVersion;
   }
 
   /** @internal */
