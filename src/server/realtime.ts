@@ -86,7 +86,7 @@ export class Realtime {
 
   constructor(
     options: RealtimeServerOptions,
-    sockets: ReadonlySet<ServerSocket<unknown>>,
+    sockets: Iterable<ServerSocket<unknown>>,
     report?: (error: Error) => void,
   ) {
     this.defaults = options;

@@ -47,6 +47,10 @@ export interface ServerSocketInit<Data> extends SocketInit<Data> {
 export class ServerSocket<Data = unknown> extends Socket<Data> {
   /** @internal This socket's topics (`own-topics.ts`); null until its first subscribe. */
   topics: OwnTopics = null;
+  /** @internal Its neighbours in the server's list of open sockets (`socket-list.ts`). */
+  listPrev: ServerSocket<unknown> | null = null;
+  /** @internal */
+  listNext: ServerSocket<unknown> | null = null;
 
   constructor(init: ServerSocketInit<Data>) {
     super(init);

@@ -55,6 +55,7 @@ import {
 } from './realtime.js';
 import { type RouteMatch, Router } from './router.js';
 import { type ServerHandlers, ServerSocket, type TopicHub } from './server-socket.js';
+import { SocketList } from './socket-list.js';
 import type { ServerStats } from './stats.js';
 import type { PublishResult } from './topics.js';
 import {
@@ -197,7 +198,7 @@ export class WebSocketServer implements SocketOwner {
   private readonly originAllowed: (origin: string | undefined) => boolean;
   private readonly defaultProtocols: readonly string[] | undefined;
   private readonly perMessageDeflate: boolean | PerMessageDeflateOptions;
-  private readonly sockets = new Set<ServerSocket<unknown>>();
+  private readonly sockets = new SocketList<ServerSocket<unknown>>();
   private readonly httpServers: HttpServer[] = [];
   private readonly listeners: UpgradeListener[] = [];
   private closing: Promise<ShutdownReport> | null = null;
