@@ -5,9 +5,14 @@
  * Protocol with bench/run.ts:
  *   - the server prints `READY port=<port> pid=<pid>` once listening;
  *   - on SIGUSR2 it runs a full GC (when started with --expose-gc) and
- *     prints `GC rss=<bytes>`;
+ *     prints `GC rss=<bytes> heap=<bytes> total=<bytes> external=<bytes>` (V8's heapUsed,
+ *     heapTotal and external after the GC); with
+ *     BENCH_HEAP_SNAPSHOT_DIR set, it writes a heap snapshot there first and adds
+ *     `snapshot=<path>` (bench/idle-heap.ts reads it);
  *   - SIGTERM/SIGINT exit immediately.
  */
+
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
 /** The broadcast trigger: a text message starting with this makes the server send it to everyone. */
 export const BROADCAST_PREFIX = 'broadcast:';
@@ -34,12 +39,25 @@ export function ready(port: number, extra = ''): void {
 
 export function installHooks(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
+  const snapshotDir = process.env.BENCH_HEAP_SNAPSHOT_DIR;
+  let snapshots = 0;
   process.on('SIGUSR2', () => {
     if (gc) {
       gc();
       gc();
     }
-    process.stdout.write(`GC rss=${process.memoryUsage.rss()}\n`);
+    const usage = process.memoryUsage();
+    const heap = usage.heapUsed;
+    let snapshot = '';
+    if (snapshotDir) {
+      const path = `${snapshotDir}/${process.pid}-${++snapshots}.heapsnapshot`;
+      snapshot = ` snapshot=${writeHeapSnapshot(path)}`;
+    }
+    const spaces = getHeapSpaceStatistics()
+      .map((h) => `${h.space_name}:${h.space_used_size}/${h.physical_space_size}`)
+      .join(',');
+    const more = `total=${usage.heapTotal} external=${usage.external} spaces=${spaces}`;
+    process.stdout.write(`GC rss=${process.memoryUsage.rss()} heap=${heap} ${more}${snapshot}\n`);
   });
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => process.exit(0));
 }

@@ -7,9 +7,13 @@ import { Flag } from './writes.js';
  * when told to terminate, and when the close timer runs out.
  */
 export abstract class ClosingSocket extends ReadingSocket {
-  private closeTimer: NodeJS.Timeout | null = null;
+  /** @internal What few sockets need (a close timer, an error, held frames): made on first use. */
+  protected extras: SocketExtras | null = null;
+
   /** @internal The transport's first error, if any. */
-  protected transportError: Error | null = null;
+  protected get transportError(): Error | null {
+    return this.extras === null ? null : this.extras.transportError;
+  }
 
   /** Drops the connection at once, without a closing handshake. */
   terminate(): void {
@@ -57,7 +61,7 @@ export abstract class ClosingSocket extends ReadingSocket {
 
   /** @internal */
   onError(error: Error): void {
-    this.transportError ??= error;
+    (this.extras ??= newExtras()).transportError ??= error;
   }
 
   /** @internal Set once the transport has closed. */
@@ -67,24 +71,38 @@ export abstract class ClosingSocket extends ReadingSocket {
 
   /** Bounds the wait for the other side's close frame or TCP close. */
   protected armCloseTimer(): void {
-    if (this.closeTimer !== null || this.closed) return;
-    this.closeTimer = setTimeout(onCloseTimeout, this.settings.closeTimeout, this);
-    this.closeTimer.unref();
+    if (this.closed || (this.extras !== null && this.extras.closeTimer !== null)) return;
+    const timer = setTimeout(onCloseTimeout, this.settings.closeTimeout, this);
+    timer.unref();
+    (this.extras ??= newExtras()).closeTimer = timer;
   }
 
   /** Marks the socket closed; false if it already was. */
   protected markClosed(): boolean {
     if (this.closed) return false;
     this.flags |= Flag.Closed;
-    if (this.closeTimer !== null) clearTimeout(this.closeTimer);
+    const timer = this.extras === null ? null : this.extras.closeTimer;
+    if (timer !== null) clearTimeout(timer);
     return true;
   }
 
   /** @internal */
   closeTimedOut(): void {
-    this.closeTimer = null;
+    if (this.extras !== null) this.extras.closeTimer = null;
     this.transport.destroy();
   }
+}
+
+/** @internal What a socket keeps only once it needs it. */
+export interface SocketExtras {
+  closeTimer: NodeJS.Timeout | null;
+  transportError: Error | null;
+  /** Prepared frames waiting for an outgoing fragmented message to end. */
+  held: Uint8Array[] | null;
+}
+
+export function newExtras(): SocketExtras {
+  return { closeTimer: null, transportError: null, held: null };
 }
 
 function destroyTransport(this: { destroy(): void }): void {

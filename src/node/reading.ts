@@ -1,5 +1,6 @@
 import { Connection, type ConnectionEvents } from '../protocol/connection.js';
-import { NO_POLICIES, type SocketInit, type SocketSettings } from './socket-types.js';
+import { bindingOf } from './binding.js';
+import type { SocketInit, SocketSettings } from './socket-types.js';
 import type { Transport } from './transport.js';
 import { Flag, WritingSocket } from './writes.js';
 
@@ -14,23 +15,25 @@ type ListenedTransport = Transport & { [kSocket]?: ReadingSocket };
 export abstract class ReadingSocket extends WritingSocket {
   /** @internal */
   protected readonly connection: Connection;
-  /** @internal */
-  protected readonly settings: SocketSettings;
   /** @internal Heartbeat sweeps since bytes last arrived from the peer. */
   silentSweeps = 0;
 
   constructor(init: SocketInit<unknown>) {
-    super(init.transport, init.policies ?? NO_POLICIES);
-    this.settings = init.settings;
+    super(init.transport, bindingOf(init));
     // The events are the whole socket: `write` is above, the rest in the classes built on this one.
     this.connection = new Connection(init.role, this as unknown as ConnectionEvents, init.limits);
     const transport = this.transport as ListenedTransport;
     transport[kSocket] = this;
     transport.on('data', onTransportData);
-    transport.on('end', onTransportEnd);
+    listenForEnd(transport);
     transport.on('close', onTransportClose);
     transport.on('error', onTransportError);
     transport.on('drain', onTransportDrain);
+  }
+
+  /** @internal */
+  protected get settings(): SocketSettings {
+    return this.binding.settings;
   }
 
   /** @internal The transport ended its side. */
@@ -103,7 +106,36 @@ export abstract class ReadingSocket extends WritingSocket {
   }
 }
 
+/** net.Socket's own 'end' listener, as found on the first transport that had it alone. */
+let streamEnd: ((this: ListenedTransport) => void) | null = null;
+
+/**
+ * Listens for the end of the transport's input. A net.Socket listens to its own 'end'
+ * (`onReadableStreamEnd`); a second listener would make it keep an array of the two, 64 bytes
+ * for every connection. Where Node's is the only one, one listener takes its place that calls
+ * Node's first and then ours: the same calls in the same order, with no array. Node keeps a
+ * slot for 'end' in every stream's listener table, so the table keeps its shape.
+ */
+function listenForEnd(transport: ListenedTransport): void {
+  const events = (transport as { _events?: Record<string, unknown> })._events;
+  const current = events?.end;
+  if (
+    typeof current === 'function' &&
+    current.name === 'onReadableStreamEnd' &&
+    (streamEnd === null || current === streamEnd)
+  ) {
+    streamEnd = current as (this: ListenedTransport) => void;
+    events!.end = onStreamEnd;
+    return;
+  }
+  transport.on('end', onTransportEnd);
+}
+
 // Module-level listeners: `this` is the transport, which points back to its socket.
+function onStreamEnd(this: ListenedTransport): void {
+  streamEnd!.call(this);
+  this[kSocket]!.onEnd();
+}
 function onTransportData(this: ListenedTransport, chunk: Buffer): void {
   this[kSocket]!.onData(chunk);
 }

@@ -4,8 +4,9 @@ import { InternalError, type ProtocolViolation } from '../protocol/errors.js';
 import { PerMessageDeflate } from '../protocol/extensions/permessage-deflate.js';
 import type { SharedCompression } from '../protocol/extensions/shared-compression.js';
 import { resolveLimits } from '../protocol/limits.js';
-import { ClosingSocket } from './closing.js';
+import { ClosingSocket, newExtras } from './closing.js';
 import { socketCloseChannel, socketErrorChannel, socketOpenChannel } from './diagnostics.js';
+import { addressText, type CompactAddress, compactAddress, peerOf } from './peer-address.js';
 import type {
   HandlerName,
   ReadyState,
@@ -41,38 +42,24 @@ export type { HttpVersion, Transport } from './transport.js';
 export class Socket<Data = unknown> extends ClosingSocket {
   /** Application data attached at the upgrade (or given to `connect`). */
   data: Data;
-  /** The subprotocol in use, or '' when none was agreed. */
-  readonly protocol: string;
-  /** The extensions in use, as the Sec-WebSocket-Extensions value ('' for none). */
-  readonly extensions: string;
+
   /** The URL the client asked for (request-target on the server, full URL on the client). */
   readonly url: string;
-  /** The peer's address; on a server behind a trusted proxy (`trustProxy`), the client's. */
-  readonly remoteAddress: string;
   /** The peer's port; behind a trusted proxy, the one its header gives, else 0. */
   readonly remotePort: number;
-  /** What the WebSocket runs over: '1.1' (RFC 6455 upgrade) or '2' (an HTTP/2 stream, RFC 8441). */
-  readonly httpVersion: HttpVersion;
-
-  /** @internal */
-  protected readonly handlers: SocketHandlers<Data>;
-  private readonly owner: SocketOwner | undefined;
+  /** The peer's address, read at the start (see `peerOf`) and kept small until asked for. */
+  private peer: CompactAddress;
   /** @internal Sweeps since a message went either way (idle timeout, compression release). */
   idleSweeps = 0;
-  /** Prepared frames waiting for an outgoing fragmented message to end. */
-  private held: Uint8Array[] | null = null;
 
   constructor(init: SocketInit<Data>) {
     super(init as SocketInit<unknown>);
     this.data = init.data;
-    this.protocol = init.protocol;
-    this.extensions = init.extensions;
+
     this.url = init.url;
-    this.handlers = init.handlers;
-    this.owner = init.owner;
-    this.remoteAddress = init.remote?.address ?? this.transport.remoteAddress ?? '';
-    this.remotePort = init.remote?.port ?? this.transport.remotePort ?? 0;
-    this.httpVersion = init.httpVersion ?? '1.1';
+    const remote = init.remote ?? peerOf(this.transport);
+    this.peer = compactAddress(remote.address);
+    this.remotePort = remote.port;
     if (init.deflate) {
       const maxMessageSize = resolveLimits(init.limits).maxMessageSize;
       this.connection.useExtension(new PerMessageDeflate(init.deflate, maxMessageSize));
@@ -85,6 +72,45 @@ export class Socket<Data = unknown> extends ClosingSocket {
     if (socketOpenChannel.hasSubscribers) socketOpenChannel.publish({ socket: this });
     this.callHandler(this.handlers.open, 'open');
     if (head !== undefined && head.length > 0) this.connection.receive(head);
+  }
+
+  /** The peer's address; on a server behind a trusted proxy (`trustProxy`), the client's. Known after a reset too. */
+  get remoteAddress(): string {
+    const peer = this.peer;
+    if (typeof peer === 'string') return peer;
+    const text = addressText(peer);
+    this.peer = text;
+    return text;
+  }
+
+  /** The subprotocol in use, or '' when none was agreed. */
+  get protocol(): string {
+    return this.binding.protocol;
+  }
+
+  /** The extensions in use, as the Sec-WebSocket-Extensions value ('' for none). */
+  get extensions(): string {
+    return this.binding.extensions;
+  }
+
+  /** What the WebSocket runs over: '1.1' (RFC 6455 upgrade) or '2' (an HTTP/2 stream, RFC 8441). */
+  get httpVersion(): HttpVersion {
+    return this.binding.httpVersion;
+  }
+
+  /** @internal */
+  protected get handlers(): SocketHandlers<Data> {
+    return this.binding.handlers;
+  }
+
+  /** @internal */
+  protected get owner(): SocketOwner | undefined {
+    return this.binding.owner;
+  }
+
+  /** Prepared frames waiting for an outgoing fragmented message to end. */
+  private get held(): Uint8Array[] | null {
+    return this.extras === null ? null : this.extras.held;
   }
 
   /** Which end of the connection this is: a server's socket or a client's. */
@@ -106,7 +132,8 @@ export class Socket<Data = unknown> extends ClosingSocket {
   /** Bytes written but not yet handed to the operating system (with prepared frames held back by a fragmented message). */
   get bufferedAmount(): number {
     let amount = this.buffered();
-    if (this.held !== null) for (const frame of this.held) amount += frame.length;
+    const held = this.held;
+    if (held !== null) for (const frame of held) amount += frame.length;
     return amount;
   }
 
@@ -177,7 +204,7 @@ export class Socket<Data = unknown> extends ClosingSocket {
     const refused = this.admit();
     if (refused !== null) return refused;
     if (this.connection.isSendingFragments && this.connection.canWrite()) {
-      (this.held ??= []).push(frame);
+      ((this.extras ??= newExtras()).held ??= []).push(frame);
       return this.sent(true);
     }
     return this.sent(this.connection.sendPrepared(frame));
@@ -272,7 +299,7 @@ export class Socket<Data = unknown> extends ClosingSocket {
     }
     this.publishEnd(result.code, result.reason);
     this.callHandler(this.handlers.close, 'close', result.code, result.reason);
-    this.held = null;
+    if (this.extras !== null) this.extras.held = null;
     this.owner?.socketClosed(this as Socket<unknown>, result.code);
   }
 
@@ -318,7 +345,7 @@ export class Socket<Data = unknown> extends ClosingSocket {
     policies.counters.droppedBackpressure++;
     if (policies.backpressurePolicy === 'close') {
       policies.counters.slowConsumerCloses++;
-      this.held = null;
+      if (this.extras !== null) this.extras.held = null;
       this.close(1013, 'slow consumer');
     }
     return 'dropped';
@@ -327,7 +354,7 @@ export class Socket<Data = unknown> extends ClosingSocket {
   /** Writes the prepared frames held back while a fragmented message was being sent. */
   private releaseHeld(): void {
     const held = this.held!;
-    this.held = null;
+    this.extras!.held = null;
     for (const frame of held) {
       if (!this.connection.sendPrepared(frame)) break;
     }

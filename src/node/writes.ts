@@ -1,3 +1,4 @@
+import type { SocketBinding } from './binding.js';
 import type { SocketPolicies } from './socket-types.js';
 import type { Transport } from './transport.js';
 
@@ -29,6 +30,13 @@ export enum Flag {
 }
 
 /**
+ * The bits of `flags` above the `Flag` bits count the bytes gathered in this tick (at most
+ * GATHER_BYTES_LIMIT, 17 bits: the whole stays a small integer), one field less per socket.
+ */
+const BYTES_SHIFT = 7;
+const FLAG_MASK = (1 << BYTES_SHIFT) - 1;
+
+/**
  * The writing side of a socket's binding: bytes the protocol core produces go to the transport
  * once per tick, the small frames of a tick gathered into one buffer. The root of the socket's
  * classes (reading, closing and the public socket build on it), so that a connection stays one
@@ -37,20 +45,33 @@ export enum Flag {
 export abstract class WritingSocket {
   /** @internal */
   protected readonly transport: Transport;
-  /** @internal The owner's policies, shared by its sockets. */
-  readonly policies: SocketPolicies;
+  /** @internal What the socket shares with the others of its route or client (policies, settings, handlers, owner). */
+  protected readonly binding: SocketBinding;
   /**
    * @internal The socket's yes/no states, one bit each (`Flag`): one field instead of six is
-   * 40 bytes less for every idle connection.
+   * 40 bytes less for every idle connection. The bits above them count the gathered bytes.
    */
   protected flags = 0;
   /** Small frames of this tick not encoded in place, and this socket's closed runs of the slab, in order. */
   private gathered: Uint8Array[] | null = null;
-  private gatheredBytes = 0;
 
-  constructor(transport: Transport, policies: SocketPolicies) {
+  /** Bytes gathered in this tick and not yet handed to the transport. */
+  private get gatheredBytes(): number {
+    return this.flags >>> BYTES_SHIFT;
+  }
+
+  private set gatheredBytes(bytes: number) {
+    this.flags = (this.flags & FLAG_MASK) | (bytes << BYTES_SHIFT);
+  }
+
+  constructor(transport: Transport, binding: SocketBinding) {
     this.transport = transport;
-    this.policies = policies;
+    this.binding = binding;
+  }
+
+  /** @internal The owner's policies, shared by its sockets. */
+  get policies(): SocketPolicies {
+    return this.binding.policies;
   }
 
   /** @internal ConnectionEvents: bytes to write, in order. */

@@ -67,80 +67,143 @@ export type ConnectionState = 'open' | 'closing' | 'closed';
 const DEFAULT_COPY_THRESHOLD = 16 * 1024;
 const MAX_REASON_CHARS = 100;
 
+/** The bits of `Connection.bits`: its yes/no states in one field (an idle connection is small). */
+enum Bit {
+  /** The message being received is binary. */
+  MessageBinary = 1,
+  /** The message being received arrived compressed (RSV1). */
+  MessageCompressed = 2,
+  /** An outgoing fragmented message is in progress (a continuation comes next). */
+  SendingFragments = 4,
+  /** The outgoing fragmented message goes wrapped by the extension (RSV1 on its first frame). */
+  StoringFragments = 8,
+  /** The data frame being read is the last of its message. */
+  FrameFin = 16,
+  /** The peer closed its side of the transport. */
+  EofReceived = 32,
+  /** Input is held (see `holdInput`). */
+  InputHeld = 64,
+  /** The end of input came while input was held: it is taken once the held bytes are read. */
+  EofPending = 128,
+  /** The parser runs, so that a hold asked by a handler stops it at once. */
+  Reading = 256,
+  /** The transport is gone: nothing can be written any more. */
+  Disposed = 512,
+  /** The client end (it masks what it sends). */
+  Client = 1024,
+  /** A close frame went either way, or the connection failed (see `Extras`). */
+  Ending = 2048,
+}
+
+/** What few connections need, made on first use: the closing handshake's record, held input, an extension. */
+interface Extras {
+  sent: CloseInfo | null;
+  received: CloseInfo | null;
+  failure: ProtocolViolation | null;
+  /** While input is held (see `holdInput`), what was not read yet. */
+  heldInput: Buffer | null;
+  extension: MessageExtension | null;
+}
+
 /**
  * One WebSocket connection after the opening handshake, with no I/O: `receive` takes bytes
  * and emits events; `send*`, `ping`, `close` produce bytes through `events.write`.
  */
 export class Connection implements FrameSink {
-  /** `client` masks what it sends and expects unmasked frames; `server` the reverse. */
-  readonly role: Role;
   private readonly events: ConnectionEvents;
-  /** Made with the parser, at the first bytes received. */
-  private assembler: MessageAssembler | null = null;
-  private readonly limits: ConnectionLimits;
-  private readonly copyThreshold: number;
-  private readonly masking: boolean;
-  /** Null until the first bytes arrive: an idle connection holds no parsing state. */
+  /** Limits and output tuning, shared by the connections made with the same options. */
+  private readonly setup: Setup;
+  /** Null until the first bytes arrive (an idle connection holds no parsing state); it carries the message assembler. */
   private parser: Parser | null = null;
-  private extension: MessageExtension | null = null;
+  /** The yes/no states (`Bit`), one field instead of ten. */
+  private bits = 0;
 
-  /** Received message state: type, and whether it arrived compressed. */
-  private messageBinary = false;
-  private messageCompressed = false;
-  /** Outgoing fragmented message in progress (a continuation comes next). */
-  private sendingFragments = false;
-  /** The outgoing fragmented message goes wrapped by the extension (RSV1 on its first frame). */
-  private storingFragments = false;
-  /** Whether the data frame being read is the last of its message. */
-  private frameFin = false;
-
-  /** The close frames sent and received, and whether we failed the connection. */
-  closeSent: CloseInfo | null = null;
+  /** Our close frame, once sent (null before). */
+  get closeSent(): CloseInfo | null {
+    return this.extras === null ? null : this.extras.sent;
+  }
   /** The peer's close frame, once it has come (null before). */
-  closeReceived: CloseInfo | null = null;
+  get closeReceived(): CloseInfo | null {
+    return this.extras === null ? null : this.extras.received;
+  }
   /** The violation that failed the connection, if one did (its close frame has been queued). */
-  failure: ProtocolViolation | null = null;
-  /** The peer closed its side of the transport. */
-  eofReceived = false;
-  /** Input is held (see `holdInput`); `heldInput` keeps what was not read yet. */
-  private inputHeld = false;
-  private heldInput: Buffer | null = null;
-  private eofPending = false;
-  /** True while the parser runs, so that a hold asked by a handler stops it at once. */
-  private reading = false;
+  get failure(): ProtocolViolation | null {
+    return this.extras === null ? null : this.extras.failure;
+  }
+  /** See `Extras`: null on a connection that is open, not paused and has no extension. */
+  private extras: Extras | null = null;
+
+  private get extension(): MessageExtension | null {
+    return this.extras === null ? null : this.extras.extension;
+  }
+
+  private get heldInput(): Buffer | null {
+    return this.extras === null ? null : this.extras.heldInput;
+  }
+
+  private set heldInput(input: Buffer | null) {
+    if (input !== null || this.extras !== null) (this.extras ??= newExtras()).heldInput = input;
+  }
+
+  /** The record of the closing handshake, made as it starts. */
+  private get ending(): Extras {
+    this.bits |= Bit.Ending;
+    return (this.extras ??= newExtras());
+  }
 
   constructor(role: Role, events: ConnectionEvents, options: ConnectionOptions = {}) {
-    const limits = resolveLimits(options);
-    this.role = role;
+    this.setup = setupOf(options);
     this.events = events;
-    this.masking = role === 'client';
-    this.copyThreshold = options.copyThreshold ?? DEFAULT_COPY_THRESHOLD;
-    this.limits = limits;
+    if (role === 'client') this.bits = Bit.Client;
+  }
+
+  /** The peer closed its side of the transport. */
+  get eofReceived(): boolean {
+    return (this.bits & Bit.EofReceived) !== 0;
+  }
+
+  /** `client` masks what it sends and expects unmasked frames; `server` the reverse. */
+  get role(): Role {
+    return (this.bits & Bit.Client) !== 0 ? 'client' : 'server';
+  }
+
+  /** A client masks what it sends. */
+  private get masking(): boolean {
+    return (this.bits & Bit.Client) !== 0;
+  }
+
+  /** Payloads up to this size are copied next to their header (see `ConnectionOptions`). */
+  private get copyThreshold(): number {
+    return this.setup.copyThreshold;
+  }
+
+  /** The message being received (only called while frames are read, so while the parser is a FrameParser). */
+  private get assembler(): MessageAssembler {
+    return (this.parser as FrameParser).assembler!;
   }
 
   private startParsing(): Parser {
-    const limits = this.limits;
-    this.assembler = new MessageAssembler(limits.maxMessageSize);
+    const limits = this.setup.limits;
     const parser = new FrameParser(this, {
-      expectMasked: this.role === 'server',
+      expectMasked: !this.masking,
       maxFrameSize: limits.maxFrameSize,
       maxFragments: limits.maxFragments,
     });
     parser.allowRsv1 = this.extension !== null;
+    parser.assembler = new MessageAssembler(limits.maxMessageSize);
     this.parser = parser;
     return parser;
   }
 
   /** Installs a negotiated extension that uses RSV1 for compressed messages. */
   useExtension(extension: MessageExtension): void {
-    this.extension = extension;
-    this.appendDecoded = (decoded) => this.assembler!.appendDecoded(decoded);
+    (this.extras ??= newExtras()).extension = extension;
     if (this.parser instanceof FrameParser) this.parser.allowRsv1 = true;
   }
 
   /** @internal For tests: the message assembler's work so far (bytes copied and validated). */
   get assemblyWork(): number {
-    return this.assembler?.work ?? 0;
+    return this.parser instanceof FrameParser ? (this.parser.assembler?.work ?? 0) : 0;
   }
 
   /**
@@ -148,28 +211,18 @@ export class Connection implements FrameSink {
    * side; `closed` once close frames have gone both ways; `closing` in between.
    */
   get state(): ConnectionState {
-    if (
-      this.closeSent === null &&
-      this.closeReceived === null &&
-      this.failure === null &&
-      !this.eofReceived
-    ) {
-      return 'open';
-    }
+    if ((this.bits & (Bit.Ending | Bit.EofReceived)) === 0) return 'open';
     return this.closeSent !== null && this.closeReceived !== null ? 'closed' : 'closing';
   }
 
   /** Whether data can still be sent: no close frame sent or received, no failure, not disposed. */
   canWrite(): boolean {
-    return this.closeSent === null && this.closeReceived === null && this.failure === null && !this.disposed;
+    return (this.bits & (Bit.Ending | Bit.Disposed)) === 0;
   }
-
-  /** Set once the transport is gone: nothing can be written any more. */
-  private disposed = false;
 
   /** Whether an outgoing fragmented message is in progress (its next frame is a continuation). */
   get isSendingFragments(): boolean {
-    return this.sendingFragments;
+    return (this.bits & Bit.SendingFragments) !== 0;
   }
 
   /** Whether incoming data is still processed: no close frame or failure yet. */
@@ -198,7 +251,7 @@ export class Connection implements FrameSink {
 
   /** Feeds bytes read from the transport. Violations fail the connection; nothing is thrown. */
   receive(chunk: Buffer): void {
-    if (this.inputHeld) {
+    if ((this.bits & Bit.InputHeld) !== 0) {
       // Kept, not read: the caller stops reading the transport while input is held.
       this.heldInput = this.heldInput === null ? Buffer.from(chunk) : Buffer.concat([this.heldInput, chunk]);
       return;
@@ -207,7 +260,7 @@ export class Connection implements FrameSink {
   }
 
   private read(chunk: Buffer): void {
-    this.reading = true;
+    this.bits |= Bit.Reading;
     try {
       let rest = chunk;
       for (;;) {
@@ -215,7 +268,7 @@ export class Connection implements FrameSink {
         const used = (this.parser ?? this.startParsing()).receive(rest);
         if (used >= rest.length) break;
         rest = rest.subarray(used);
-        if (this.inputHeld) {
+        if ((this.bits & Bit.InputHeld) !== 0) {
           // A copy: the caller may reuse the chunk's memory once this returns.
           this.heldInput = Buffer.from(rest);
           break;
@@ -224,7 +277,7 @@ export class Connection implements FrameSink {
     } catch (error) {
       this.fail(toViolation(error));
     } finally {
-      this.reading = false;
+      this.bits &= ~Bit.Reading;
     }
   }
 
@@ -233,64 +286,67 @@ export class Connection implements FrameSink {
    * now (when called from a handler), until `releaseInput`. Bytes that arrive meanwhile are kept.
    */
   holdInput(): void {
-    if (this.inputHeld) return;
-    this.inputHeld = true;
-    if (this.reading) this.parser?.yieldSoon();
+    if ((this.bits & Bit.InputHeld) !== 0) return;
+    this.bits |= Bit.InputHeld;
+    if ((this.bits & Bit.Reading) !== 0) this.parser?.yieldSoon();
   }
 
   /** Reads the bytes kept since `holdInput`, and goes on reading as they arrive. */
   releaseInput(): void {
-    if (!this.inputHeld) return;
-    this.inputHeld = false;
+    if ((this.bits & Bit.InputHeld) === 0) return;
+    this.bits &= ~Bit.InputHeld;
     // Released by the handler that held it: the running read goes on by itself.
-    if (this.reading) return;
+    if ((this.bits & Bit.Reading) !== 0) return;
     const held = this.heldInput;
     this.heldInput = null;
     if (held !== null) this.read(held);
-    if (this.eofPending && this.heldInput === null && !this.inputHeld) this.receiveEof();
+    if ((this.bits & (Bit.EofPending | Bit.InputHeld)) === Bit.EofPending && this.heldInput === null) {
+      this.receiveEof();
+    }
   }
 
   /** Whether input is held, or bytes still wait to be read after `releaseInput`. */
   get isInputHeld(): boolean {
-    return this.inputHeld || this.heldInput !== null;
+    return (this.bits & Bit.InputHeld) !== 0 || this.heldInput !== null;
   }
 
   /** The peer closed its side of the transport: nothing more will arrive. */
   receiveEof(): void {
-    if (this.inputHeld || this.heldInput !== null) {
+    if (this.isInputHeld) {
       // What came before the end is still read, in order, when input is released.
-      this.eofPending = true;
+      this.bits |= Bit.EofPending;
       return;
     }
-    this.eofPending = false;
-    this.eofReceived = true;
+    this.bits = (this.bits & ~Bit.EofPending) | Bit.EofReceived;
     this.stopReading();
   }
 
   dataFrameStart(opcode: number, fin: boolean, rsv1: boolean, length: number): void {
+    let bits = this.bits;
     if (opcode !== Opcode.Continuation) {
-      this.messageBinary = opcode === Opcode.Binary;
-      this.messageCompressed = rsv1;
+      const binary = opcode === Opcode.Binary;
+      bits &= ~(Bit.MessageBinary | Bit.MessageCompressed);
+      if (binary) bits |= Bit.MessageBinary;
+      if (rsv1) bits |= Bit.MessageCompressed;
       // Compressed text is validated after inflating, as it comes out of the decoder.
-      this.assembler!.begin(!this.messageBinary);
+      this.assembler.begin(!binary);
     }
-    this.frameFin = fin;
-    if (!this.messageCompressed) this.assembler!.frameStart(length, fin);
+    this.bits = fin ? bits | Bit.FrameFin : bits & ~Bit.FrameFin;
+    if ((bits & Bit.MessageCompressed) === 0) this.assembler.frameStart(length, fin);
   }
 
   dataFramePayload(piece: Buffer, mask: number, frameEnd: boolean): void {
-    const messageEnd = frameEnd && this.frameFin;
-    if (this.messageCompressed) {
+    const bits = this.bits;
+    const messageEnd = frameEnd && (bits & Bit.FrameFin) !== 0;
+    const assembler = this.assembler;
+    if ((bits & Bit.MessageCompressed) !== 0) {
       xorInPlace(piece, 0, piece.length, mask);
-      this.extension!.decode(piece, messageEnd, this.appendDecoded!);
+      this.extension!.decode(piece, messageEnd, assembler);
     } else {
-      this.assembler!.append(piece, mask, frameEnd);
+      assembler.append(piece, mask, frameEnd);
     }
-    if (messageEnd) this.events.messageReceived(this.assembler!.take(), this.messageBinary);
+    if (messageEnd) this.events.messageReceived(assembler.take(), (bits & Bit.MessageBinary) !== 0);
   }
-
-  /** Where the extension's decoded bytes go; made only when an extension is in use. */
-  private appendDecoded: ((decoded: Buffer) => void) | null = null;
 
   controlFrame(opcode: number, payload: Buffer): void {
     if (opcode === Opcode.Ping) {
@@ -307,7 +363,7 @@ export class Connection implements FrameSink {
 
   private onCloseFrame(payload: Buffer): void {
     const info = parseClosePayload(payload);
-    this.closeReceived = info;
+    this.ending.received = info;
     this.stopReading();
     const answered = this.closeSent !== null;
     // The application hears of the close before it is answered, so that its own
@@ -316,7 +372,7 @@ export class Connection implements FrameSink {
     if (answered) {
       // RFC 6455 §7.1.1: the server closes the TCP connection first.
       if (this.role === 'server') this.events.endTransport();
-    } else if (this.closeSent === null && this.failure === null && !this.disposed) {
+    } else if (this.closeSent === null && this.failure === null && (this.bits & Bit.Disposed) === 0) {
       // RFC 6455 §5.5.1: an endpoint that receives a Close frame and has not sent one MUST
       // send one in response, typically echoing the status code it received. The reason is
       // echoed too (it was validated as UTF-8 above), as browsers and other stacks do; an
@@ -361,7 +417,7 @@ export class Connection implements FrameSink {
    */
   sendPrepared(frame: Uint8Array): boolean {
     if (this.masking) throw new UsageError('prepared frames are unmasked: only a server can send them');
-    if (!this.canWrite() || this.sendingFragments) return false;
+    if (!this.canWrite() || (this.bits & Bit.SendingFragments) !== 0) return false;
     this.events.write(frame);
     return true;
   }
@@ -370,7 +426,7 @@ export class Connection implements FrameSink {
   private sendData(opcode: number, data: string | Uint8Array, fin: boolean, compress?: boolean): boolean {
     if (!this.canWrite()) return false;
     const extension = this.extension;
-    const first = !this.sendingFragments;
+    const first = (this.bits & Bit.SendingFragments) === 0;
     // Measured once: the size decides compression, and a text frame is sized by it.
     let textLength: number | undefined;
     if (extension !== null && first) {
@@ -385,15 +441,17 @@ export class Connection implements FrameSink {
         }
       } else {
         // Fragments are never compressed, but may be wrapped.
-        this.storingFragments = extension.encoding(0, false) === 'stored';
+        if (extension.encoding(0, false) === 'stored') this.bits |= Bit.StoringFragments;
+        else this.bits &= ~Bit.StoringFragments;
       }
     }
     const frameOpcode = first ? opcode : Opcode.Continuation;
-    this.sendingFragments = !fin;
-    if (this.storingFragments && extension !== null) {
+    if (fin) this.bits &= ~Bit.SendingFragments;
+    else this.bits |= Bit.SendingFragments;
+    if ((this.bits & Bit.StoringFragments) !== 0 && extension !== null) {
       // RFC 7692 §6.1: RSV1 on the first frame marks the whole message.
       this.writePieces(frameOpcode, fin, extension.store(toBytes(data), fin), first);
-      if (fin) this.storingFragments = false;
+      if (fin) this.bits &= ~Bit.StoringFragments;
       return true;
     }
     this.writeFrame(frameOpcode, fin, data, false, textLength);
@@ -412,9 +470,12 @@ export class Connection implements FrameSink {
 
   /** Frees what the connection holds beyond itself (an extension's zlib contexts); call once the transport is gone. */
   dispose(): void {
-    this.disposed = true;
-    this.extension?.release();
-    this.extension = null;
+    this.bits |= Bit.Disposed;
+    const extras = this.extras;
+    if (extras !== null && extras.extension !== null) {
+      extras.extension.release();
+      extras.extension = null;
+    }
   }
 
   /**
@@ -458,9 +519,9 @@ export class Connection implements FrameSink {
    */
   fail(error: ProtocolViolation): void {
     if (this.failure !== null) return;
-    this.failure = error;
+    this.ending.failure = error;
     this.stopReading();
-    if (this.closeSent === null && !this.eofReceived) {
+    if (this.closeSent === null && (this.bits & Bit.EofReceived) === 0) {
       // Details of internal errors stay here; the peer only learns the code.
       const reason =
         error.closeCode === CloseCode.InternalError ? '' : error.message.slice(0, MAX_REASON_CHARS);
@@ -472,7 +533,7 @@ export class Connection implements FrameSink {
 
   private sendClose(code: number, reasonBytes: Uint8Array): void {
     this.writeFrame(Opcode.Close, true, encodeClosePayload(code, reasonBytes));
-    this.closeSent = { code, reason: Buffer.from(reasonBytes).toString('utf8') };
+    this.ending.sent = { code, reason: Buffer.from(reasonBytes).toString('utf8') };
   }
 
   private stopReading(): void {
@@ -541,6 +602,31 @@ export class Connection implements FrameSink {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** A connection's resolved options. */
+interface Setup {
+  readonly limits: ConnectionLimits;
+  readonly copyThreshold: number;
+}
+
+/** Options resolved, by options object: a server's connections all share one. */
+const setups = new WeakMap<ConnectionOptions, Setup>();
+
+function setupOf(options: ConnectionOptions): Setup {
+  let setup = setups.get(options);
+  if (setup === undefined) {
+    setup = Object.freeze({
+      limits: resolveLimits(options),
+      copyThreshold: options.copyThreshold ?? DEFAULT_COPY_THRESHOLD,
+    });
+    setups.set(options, setup);
+  }
+  return setup;
+}
+
+function newExtras(): Extras {
+  return { sent: null, received: null, failure: null, heldInput: null, extension: null };
+}
 
 function toBytes(data: string | Uint8Array): Uint8Array {
   return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;

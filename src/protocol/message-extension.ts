@@ -6,10 +6,16 @@ import type { SharedCompression } from './extensions/shared-compression.js';
  */
 export type MessageEncoding = 'compressed' | 'stored' | 'plain';
 
+/** Where an extension's decoded bytes go: an object, so that a connection needs no closure for it. */
+export interface DecodedSink {
+  /** Decoded bytes, in order. */
+  appendDecoded(decoded: Buffer): void;
+}
+
 /** A permessage extension that claims RSV1 (permessage-deflate). */
 export interface MessageExtension {
   /** Feeds compressed payload; decoded bytes go to `output`. `end` marks the message's last piece. */
-  decode(piece: Buffer, end: boolean, output: (decoded: Buffer) => void): void;
+  decode(piece: Buffer, end: boolean, output: DecodedSink): void;
   /**
    * How to send a whole message of `size` bytes; `force` is the caller's per-send choice
    * (false: no compression). A fragmented message is asked with `force` false.

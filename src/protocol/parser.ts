@@ -12,6 +12,7 @@ import {
   UnmaskedClientFrameError,
 } from './errors.js';
 import { advanceMask, xorInto } from './mask.js';
+import type { MessageAssembler } from './message.js';
 import { isControlOpcode, isKnownOpcode, Opcode } from './opcodes.js';
 
 /** Where the parser sends what it reads. Throwing a ProtocolViolation from here fails the connection. */
@@ -68,6 +69,11 @@ export class FrameParser implements Parser {
   private readonly maxFragments: number;
   /** RSV1 is allowed on the first frame of a message once an extension claims it. */
   allowRsv1 = false;
+  /**
+   * The sink's message assembler, which the parser only carries: made with the parser, so that
+   * the sink (a connection) needs one field for both, null on an idle connection.
+   */
+  assembler: MessageAssembler | null = null;
 
   private state = State.Header;
   private halted = false;

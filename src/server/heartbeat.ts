@@ -38,7 +38,7 @@ const MAX_RESOLUTION = 1_000;
  * - No message either way for `compressionIdle`: zlib contexts freed (rebuilt on the next message).
  */
 export class Sweeper {
-  private readonly sockets: ReadonlySet<Socket<unknown>>;
+  private readonly sockets: Iterable<Socket<unknown>>;
   private readonly stats: StatsCollector;
   private readonly plans = new Map<SocketPolicies, Plan>();
   private readonly fixedResolution: number | undefined;
@@ -46,7 +46,7 @@ export class Sweeper {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
 
-  constructor(sockets: ReadonlySet<Socket<unknown>>, stats: StatsCollector, resolution?: number) {
+  constructor(sockets: Iterable<Socket<unknown>>, stats: StatsCollector, resolution?: number) {
     this.sockets = sockets;
     this.stats = stats;
     if (resolution !== undefined) {

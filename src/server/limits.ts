@@ -32,16 +32,19 @@ export class ConnectionGate {
     return null;
   }
 
-  acquire(address: string): void {
+  /** `peer`'s address is read only under a per-address limit (a socket makes its text on first use). */
+  acquire(peer: { readonly remoteAddress: string }): void {
     this.open++;
     if (this.maxPerAddress !== Number.POSITIVE_INFINITY) {
+      const address = peer.remoteAddress;
       this.byAddress.set(address, (this.byAddress.get(address) ?? 0) + 1);
     }
   }
 
-  release(address: string): void {
+  release(peer: { readonly remoteAddress: string }): void {
     this.open--;
     if (this.maxPerAddress !== Number.POSITIVE_INFINITY) {
+      const address = peer.remoteAddress;
       const count = (this.byAddress.get(address) ?? 1) - 1;
       if (count <= 0) this.byAddress.delete(address);
       else this.byAddress.set(address, count);

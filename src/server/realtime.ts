@@ -86,7 +86,7 @@ export class Realtime {
 
   constructor(
     options: RealtimeServerOptions,
-    sockets: ReadonlySet<ServerSocket<unknown>>,
+    sockets: Iterable<ServerSocket<unknown>>,
     report?: (error: Error) => void,
   ) {
     this.defaults = options;
@@ -151,13 +151,13 @@ export class Realtime {
 
   /** A socket is about to open: takes its connection slot. */
   opened(socket: ServerSocket<unknown>): void {
-    this.gate.acquire(socket.remoteAddress);
+    this.gate.acquire(socket);
     this.stats.accepted++;
   }
 
   /** A socket has closed with `code` (as its close handler saw it). */
   closed(socket: ServerSocket<unknown>, code: number): void {
-    this.gate.release(socket.remoteAddress);
+    this.gate.release(socket);
     this.topics.unsubscribeAll(socket);
     this.stats.closed(code);
     const report = this.report;

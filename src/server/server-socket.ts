@@ -1,4 +1,11 @@
-import { type SendStatus, Socket, type SocketHandlers, type SocketInit, toBytes } from '../node/socket.js';
+import {
+  type SendStatus,
+  Socket,
+  type SocketHandlers,
+  type SocketInit,
+  type SocketOwner,
+  toBytes,
+} from '../node/socket.js';
 import { hasTopic, type OwnTopics, topicList } from './own-topics.js';
 import type { PreparedMessage } from './prepared.js';
 import type { SubscribeOptions, TopicRecovery } from './topic-types.js';
@@ -25,22 +32,33 @@ export interface TopicHub {
   ): number;
 }
 
-/** What a server socket is made with: the node socket's facts, and the server's topics. */
+/** The owner of server sockets: the server, with its topic registry. */
+export interface ServerSocketOwner extends SocketOwner {
+  readonly topicHub: TopicHub;
+}
+
+/** What a server socket is made with: the node socket's facts, and the server (with its topics). */
 export interface ServerSocketInit<Data> extends SocketInit<Data> {
   readonly handlers: ServerHandlers<Data>;
-  readonly topicHub: TopicHub;
+  readonly owner: ServerSocketOwner;
 }
 
 /** A socket a server accepted: the node socket, with topics (subscribe, publish, recovery). */
 export class ServerSocket<Data = unknown> extends Socket<Data> {
-  declare protected readonly handlers: ServerHandlers<Data>;
-  private readonly hub: TopicHub;
   /** @internal This socket's topics (`own-topics.ts`); null until its first subscribe. */
   topics: OwnTopics = null;
+  /** @internal Its neighbours in the server's list of open sockets (`socket-list.ts`). */
+  listPrev: ServerSocket<unknown> | null = null;
+  /** @internal */
+  listNext: ServerSocket<unknown> | null = null;
 
   constructor(init: ServerSocketInit<Data>) {
     super(init);
-    this.hub = init.topicHub;
+  }
+
+  /** The server's topic registry, through the server (one reference less on every socket). */
+  private get hub(): TopicHub {
+    return (this.owner as ServerSocketOwner).topicHub;
   }
 
   /**
@@ -97,6 +115,6 @@ export class ServerSocket<Data = unknown> extends Socket<Data> {
 
   /** @internal Tells the route's `recovery` handler what became of a subscription's history. */
   topicRecovery(result: TopicRecovery): void {
-    this.callHandler(this.handlers.recovery, 'recovery', result);
+    this.callHandler((this.handlers as ServerHandlers<Data>).recovery, 'recovery', result);
   }
 }

@@ -54,7 +54,8 @@ import {
   type ShutdownReport,
 } from './realtime.js';
 import { type RouteMatch, Router } from './router.js';
-import { type ServerHandlers, ServerSocket } from './server-socket.js';
+import { type ServerHandlers, ServerSocket, type TopicHub } from './server-socket.js';
+import { SocketList } from './socket-list.js';
 import type { ServerStats } from './stats.js';
 import type { PublishResult } from './topics.js';
 import {
@@ -197,11 +198,13 @@ export class WebSocketServer implements SocketOwner {
   private readonly originAllowed: (origin: string | undefined) => boolean;
   private readonly defaultProtocols: readonly string[] | undefined;
   private readonly perMessageDeflate: boolean | PerMessageDeflateOptions;
-  private readonly sockets = new Set<ServerSocket<unknown>>();
+  private readonly sockets = new SocketList<ServerSocket<unknown>>();
   private readonly httpServers: HttpServer[] = [];
   private readonly listeners: UpgradeListener[] = [];
   private closing: Promise<ShutdownReport> | null = null;
   private emptied: (() => void) | null = null;
+  /** The URL of the last socket opened (see `sharedUrl`). */
+  private lastUrl = '';
   private readonly realtime: Realtime;
   private readonly report: ServerErrorHandler;
   private readonly clientAddress: ClientAddressResolver | null;
@@ -604,18 +607,29 @@ export class WebSocketServer implements SocketOwner {
       protocol: protocol ?? '',
       extensions: formatExtensions(extensions),
       deflate: deflate?.params,
-      url: target,
+      url: this.sharedUrl(target),
       settings: this.settings,
       limits: this.limits,
       owner: this,
       policies: match.value.policies,
-      topicHub: this.realtime.topics,
     });
     this.realtime.opened(ws);
     this.sockets.add(ws);
     // A head read by wsx leaves the socket paused (the HTTP server leaves it neither way).
     transport.resume();
     ws.start(head);
+  }
+
+  /** Most sockets of a server ask for one of a few URLs: one that asked for the last one opened shares its string. */
+  private sharedUrl(target: string): string {
+    if (target === this.lastUrl) return this.lastUrl;
+    this.lastUrl = target;
+    return target;
+  }
+
+  /** @internal The topic registry its sockets subscribe through. */
+  get topicHub(): TopicHub {
+    return this.realtime.topics;
   }
 
   /** @internal */

@@ -1,5 +1,6 @@
 import type { ServerHttp2Stream } from 'node:http2';
 import type { Socket as NetSocket } from 'node:net';
+import { type PeerEndpoint, peerOf } from '../node/peer-address.js';
 import type { HttpVersion, Transport } from '../node/transport.js';
 import type { HandshakeError } from '../protocol/errors.js';
 import {
@@ -30,15 +31,18 @@ export interface UpgradePeer {
 export class Http1Peer implements UpgradePeer {
   readonly httpVersion = '1.1';
 
+  /** Read on first use, without the copy net.Socket would keep (see `peerOf`). */
+  private peer: PeerEndpoint | null = null;
+
   constructor(readonly socket: NetSocket) {
     socket.on('error', ignoreError);
   }
 
   get remoteAddress(): string {
-    return this.socket.remoteAddress ?? '';
+    return (this.peer ??= peerOf(this.socket)).address;
   }
   get remotePort(): number {
-    return this.socket.remotePort ?? 0;
+    return (this.peer ??= peerOf(this.socket)).port;
   }
   get destroyed(): boolean {
     return this.socket.destroyed;

@@ -89,6 +89,10 @@ export function selectProtocol(
   supported: readonly string[] | undefined,
 ): string | null {
   if (supported === undefined) return null;
-  for (const protocol of offered) if (supported.includes(protocol)) return protocol;
+  // The server's own string: the client's is a slice of its request, which it would keep alive.
+  for (const protocol of offered) {
+    const at = supported.indexOf(protocol);
+    if (at !== -1) return supported[at];
+  }
   return null;
 }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PerMessageDeflate } from '../../src/protocol/extensions/permessage-deflate.js';
-import type { MessageEncoding, MessageExtension } from '../../src/protocol/message-extension.js';
+import type { DecodedSink, MessageEncoding, MessageExtension } from '../../src/protocol/message-extension.js';
 import {
   frame,
   GiB,
@@ -43,10 +43,12 @@ function gc(): void {
 class CountingDeflate implements MessageExtension {
   inflated = 0;
   constructor(private readonly inner: PerMessageDeflate) {}
-  decode(piece: Buffer, end: boolean, output: (decoded: Buffer) => void): void {
-    this.inner.decode(piece, end, (decoded) => {
-      this.inflated += decoded.length;
-      output(decoded);
+  decode(piece: Buffer, end: boolean, output: DecodedSink): void {
+    this.inner.decode(piece, end, {
+      appendDecoded: (decoded) => {
+        this.inflated += decoded.length;
+        output.appendDecoded(decoded);
+      },
     });
   }
   encoding(size: number, force: boolean | undefined): MessageEncoding {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { constants, createInflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { compressMessage, PerMessageDeflate } from '../../src/protocol/extensions/permessage-deflate.js';
-import type { MessageEncoding, MessageExtension } from '../../src/protocol/message-extension.js';
+import type { DecodedSink, MessageEncoding, MessageExtension } from '../../src/protocol/message-extension.js';
 import {
   deflateMessage,
   frame,
@@ -633,11 +633,13 @@ class RecordingExtension implements MessageExtension {
   decodedBeforeEnd = 0;
   calls = 0;
   constructor(private readonly inner: PerMessageDeflate) {}
-  decode(piece: Buffer, end: boolean, output: (decoded: Buffer) => void): void {
+  decode(piece: Buffer, end: boolean, output: DecodedSink): void {
     this.calls++;
-    this.inner.decode(piece, end, (decoded) => {
-      if (!end) this.decodedBeforeEnd += decoded.length;
-      output(decoded);
+    this.inner.decode(piece, end, {
+      appendDecoded: (decoded) => {
+        if (!end) this.decodedBeforeEnd += decoded.length;
+        output.appendDecoded(decoded);
+      },
     });
   }
   encoding(size: number, force: boolean | undefined): MessageEncoding {

@@ -368,8 +368,10 @@ describe('the permessage-deflate codec directly', () => {
       try {
         for (let at = 0; at < bomb.length; at += pieceSize) {
           const end = Math.min(at + pieceSize, bomb.length);
-          codec.decode(bomb.subarray(at, end), end === bomb.length, (decoded) => {
-            produced += decoded.length;
+          codec.decode(bomb.subarray(at, end), end === bomb.length, {
+            appendDecoded: (decoded) => {
+              produced += decoded.length;
+            },
           });
         }
       } catch (caught) {

@@ -464,9 +464,9 @@ describe('RFC 6455 §5.2 RSV1 with a negotiated extension', () => {
     const calls: Array<[string, boolean]> = [];
     return {
       calls,
-      decode(piece: Buffer, end: boolean, output: (decoded: Buffer) => void): void {
+      decode(piece: Buffer, end: boolean, output: { appendDecoded(decoded: Buffer): void }): void {
         calls.push([piece.toString(), end]);
-        if (piece.length > 0) output(Buffer.from(piece));
+        if (piece.length > 0) output.appendDecoded(Buffer.from(piece));
       },
       encoding: () => 'plain' as const,
       encode: (payload: Uint8Array) => Buffer.from(payload),

@@ -1,6 +1,6 @@
 import { constants, createDeflateRaw, createInflateRaw } from 'node:zlib';
 import { InvalidCompressedDataError, MessageTooBigError, ProtocolViolation } from '../errors.js';
-import type { MessageEncoding } from '../message-extension.js';
+import type { DecodedSink, MessageEncoding } from '../message-extension.js';
 import { History } from './history.js';
 import type { DeflateParams } from './negotiation.js';
 import type { SharedCompression } from './shared-compression.js';
@@ -120,13 +120,13 @@ export class PerMessageDeflate {
    * Inflates one piece of a compressed message; decoded bytes go to `output`. The inflated
    * size is capped while inflating: zlib stops producing output past the message limit.
    */
-  decode(piece: Buffer, end: boolean, output: (decoded: Buffer) => void): void {
+  decode(piece: Buffer, end: boolean, output: DecodedSink): void {
     // A whole message of stored blocks (a peer like wsx sends small messages so) from a peer
     // that resets its context: no window to keep, so the bytes are taken out without zlib.
     if (end && this.inflated < 0 && this.inflateHistory === null) {
       const stored = readStoredMessage(piece);
       if (stored !== null) {
-        for (const data of stored) output(data);
+        for (const data of stored) output.appendDecoded(data);
         return;
       }
     }
@@ -140,7 +140,7 @@ export class PerMessageDeflate {
     if (this.streamEnded || this.inflateHistory === null) this.putInflaterAway();
   }
 
-  private inflate(input: Buffer, output: (decoded: Buffer) => void): void {
+  private inflate(input: Buffer, output: DecodedSink): void {
     const history = this.inflateHistory;
     try {
       if (this.inflater === null) {
@@ -152,7 +152,7 @@ export class PerMessageDeflate {
       const limit = this.maxMessageSize - this.inflated;
       const result = runZlib(this.inflater, input, constants.Z_SYNC_FLUSH, limit, (decoded) => {
         history?.add(decoded);
-        output(Buffer.from(decoded));
+        output.appendDecoded(Buffer.from(decoded));
       });
       this.inflated += result.produced;
       if (result.ended) this.streamEnded = true;

@@ -239,7 +239,9 @@ export class RequestHeadReader {
     const version = this.versionAt + 5;
     return {
       method: text.slice(this.methodStart, this.methodEnd),
-      target: text.slice(this.targetStart, this.targetEnd),
+      // Decoded on its own: a slice of `text` would keep the whole head alive for as long as
+      // the target is kept (a socket keeps it as its url).
+      target: bytes.toString('latin1', this.targetStart, this.targetEnd),
       httpVersion: text.slice(version, version + 3),
       rawHeaders,
       received: bytes,

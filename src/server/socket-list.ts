@@ -1,0 +1,58 @@
+/** What a socket carries to be in a {@link SocketList}: its neighbours there. */
+export interface ListedSocket<T> {
+  /** @internal */
+  listPrev: T | null;
+  /** @internal */
+  listNext: T | null;
+}
+
+/**
+ * The open sockets of a server, in the order they opened: a list threaded through the sockets
+ * themselves (two fields on each, 16 bytes) rather than a Set, whose entry costs 20 to 40
+ * bytes with its share of the table. Adding and removing are O(1); a socket removed while the
+ * list is walked does not stop the walk.
+ */
+export class SocketList<T extends ListedSocket<T>> implements Iterable<T> {
+  private head: T | null = null;
+  private tail: T | null = null;
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Adds a socket that is in no list. */
+  add(socket: T): void {
+    socket.listPrev = this.tail;
+    socket.listNext = null;
+    if (this.tail === null) this.head = socket;
+    else this.tail.listNext = socket;
+    this.tail = socket;
+    this.count++;
+  }
+
+  /** Removes `socket`; false if it was not in this list. */
+  delete(socket: T): boolean {
+    const prev = socket.listPrev;
+    const next = socket.listNext;
+    if (prev === null ? this.head !== socket : prev.listNext !== socket) return false;
+    if (prev === null) this.head = next;
+    else prev.listNext = next;
+    if (next === null) this.tail = prev;
+    else next.listPrev = prev;
+    socket.listPrev = null;
+    socket.listNext = null;
+    this.count--;
+    return true;
+  }
+
+  *[Symbol.iterator](): Iterator<T> {
+    let socket = this.head;
+    while (socket !== null) {
+      // Read first: the socket may be removed while the caller has it.
+      const next = socket.listNext;
+      yield socket;
+      socket = next;
+    }
+  }
+}
