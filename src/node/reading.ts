@@ -5,14 +5,54 @@ import type { Transport } from './transport.js';
 import { Flag, WritingSocket } from './writes.js';
 
 const kSocket = Symbol('wsx.socket');
-type ListenedTransport = Transport & { [kSocket]?: ReadingSocket };
+type ListenedTransport = Transport & { [kSocket]?: TransportSink };
+
+/**
+ * What a transport's events go to: the socket, or, on a server that reads request heads
+ * itself, the head reader before it. One set of listeners serves both, so handing a
+ * connection from the reader to its socket adds and removes none.
+ */
+export interface TransportSink {
+  onData(chunk: Buffer): void;
+  onEnd(): void;
+  finish(): void;
+  onError(error: Error): void;
+  onDrain(): void;
+}
+
+/** Sends `transport`'s events to `sink`, adding the listeners only if they are not there yet. */
+export function listenTransport(transport: Transport, sink: TransportSink): void {
+  const listened = transport as ListenedTransport;
+  const had = listened[kSocket] !== undefined;
+  listened[kSocket] = sink;
+  if (had) return;
+  transport.on('data', onTransportData);
+  listenForEnd(listened);
+  transport.on('close', onTransportClose);
+  transport.on('error', onTransportError);
+  transport.on('drain', onTransportDrain);
+}
+
+/** Removes what `listenTransport` added (a connection handed to another reader). */
+export function unlistenTransport(transport: Transport): void {
+  const listened = transport as ListenedTransport;
+  if (listened[kSocket] === undefined) return;
+  listened[kSocket] = undefined;
+  transport.off('data', onTransportData);
+  const events = (transport as { _events?: Record<string, unknown> })._events;
+  if (events?.end === onStreamEnd) events.end = streamEnd;
+  else transport.off('end', onTransportEnd);
+  transport.off('close', onTransportClose);
+  transport.off('error', onTransportError);
+  transport.off('drain', onTransportDrain);
+}
 
 /**
  * The reading side of a socket's binding: the transport's events, bytes read fed to the
  * protocol core, and reading paused by the application or while our own writes are backed up
  * (TCP flow control then slows the peer).
  */
-export abstract class ReadingSocket extends WritingSocket {
+export abstract class ReadingSocket extends WritingSocket implements TransportSink {
   /** @internal */
   protected readonly connection: Connection;
   /** @internal Heartbeat sweeps since bytes last arrived from the peer. */
@@ -22,13 +62,7 @@ export abstract class ReadingSocket extends WritingSocket {
     super(init.transport, bindingOf(init));
     // The events are the whole socket: `write` is above, the rest in the classes built on this one.
     this.connection = new Connection(init.role, this as unknown as ConnectionEvents, init.limits);
-    const transport = this.transport as ListenedTransport;
-    transport[kSocket] = this;
-    transport.on('data', onTransportData);
-    listenForEnd(transport);
-    transport.on('close', onTransportClose);
-    transport.on('error', onTransportError);
-    transport.on('drain', onTransportDrain);
+    listenTransport(this.transport, this);
   }
 
   /** @internal */

@@ -448,7 +448,7 @@ export class WebSocketServer implements SocketOwner {
     this.upgrade(input, new Http1Peer(transport as NetSocket), head);
   }
 
-  /** An upgrade request read by the listener of `listen()`; the socket is paused. */
+  /** An upgrade request read by the listener of `listen()`; the socket is still being read. */
   private upgradeRead(head: RequestHead, socket: NetSocket, rest: Buffer): void {
     const input: UpgradeInput = {
       method: head.method,
@@ -458,7 +458,7 @@ export class WebSocketServer implements SocketOwner {
       request: () => incomingMessageFor(head, socket),
       noBody: true,
     };
-    this.upgrade(input, new Http1Peer(socket), rest);
+    this.upgrade(input, new Http1Peer(socket, true), rest);
   }
 
   /** Takes an upgrade request (HTTP/1.1) or an extended CONNECT (HTTP/2), answered through `socket`. */
@@ -542,6 +542,7 @@ export class WebSocketServer implements SocketOwner {
       remoteAddress: remote.address,
     };
     let decision: Awaited<ReturnType<UpgradeHook<unknown>>> | typeof TIMED_OUT;
+    socket.hold();
     try {
       decision = await withTimeout(match.value.options.upgrade!(context), this.handshakeTimeout);
       const chosen =
@@ -615,7 +616,8 @@ export class WebSocketServer implements SocketOwner {
     });
     this.realtime.opened(ws);
     this.sockets.add(ws);
-    // A head read by wsx leaves the socket paused (the HTTP server leaves it neither way).
+    // Reads again after a hook held the peer back (a socket handed over by Node's HTTP
+    // server is neither paused nor flowing); cheap on a socket already flowing.
     transport.resume();
     ws.start(head);
   }

@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Socket as NetSocket } from 'node:net';
 import { publishHandshakeRejected } from '../node/diagnostics.js';
+import { listenTransport, type TransportSink, unlistenTransport } from '../node/reading.js';
 import { HandshakeError } from '../protocol/errors.js';
 import { asksForUpgrade, type RequestHead, RequestHeadReader } from '../protocol/handshake/request-head.js';
 import { buildRejectResponse } from '../protocol/handshake/server.js';
@@ -11,25 +12,40 @@ export interface UpgradeListenerOptions {
   readonly handshakeTimeout: number;
   /** Most bytes of a request head (request line and fields). */
   readonly maxHeaderBytes: number;
-  /** Takes an upgrade request; the socket is paused, with the bytes after the head unread in `rest`. */
+  /** Takes an upgrade request, with the bytes read after the head in `rest`; the socket keeps reading (see UpgradeListener). */
   readonly upgrade: (head: RequestHead, socket: NetSocket, rest: Buffer) => void;
 }
 
 type Listener = (this: HttpServer, socket: NetSocket) => void;
 
-const kHead = Symbol('wsx.head');
-type HeadSocket = NetSocket & { [kHead]?: PendingHead };
-
-/** A connection whose request head is still arriving. */
-class PendingHead {
+/**
+ * A connection whose request head is still arriving: the sink of its transport's events
+ * (`listenTransport`) until the WebSocket socket takes them over.
+ */
+class PendingHead implements TransportSink {
   readonly reader: RequestHeadReader;
+  /** Set once the head is complete: later events are the upgrade's (or nobody's). */
+  done = false;
   constructor(
     readonly listener: UpgradeListener,
+    readonly socket: NetSocket,
     readonly deadline: number,
     limits: UpgradeListenerOptions,
   ) {
     this.reader = new RequestHeadReader(limits);
   }
+  onData(chunk: Buffer): void {
+    // After the head, bytes reach here only once the request was refused: they are dropped.
+    if (!this.done) this.listener.received(this, chunk);
+  }
+  onEnd(): void {
+    if (!this.done) this.listener.ended(this);
+  }
+  finish(): void {
+    this.listener.forget(this);
+  }
+  onError(): void {}
+  onDrain(): void {}
 }
 
 /**
@@ -39,6 +55,10 @@ class PendingHead {
  * is handed, with every byte read so far put back, to the HTTP server's own connection
  * handler, which then serves it (and whatever follows on the connection) as it always does.
  *
+ * The connection's listeners are the ones its WebSocket socket will use (`listenTransport`):
+ * an upgrade answered at once goes from head to socket inside one read, with no listener
+ * added or removed and reading never paused.
+ *
  * Slow heads are cut by one sweep over the pending connections (no timer per connection),
  * every quarter of `handshakeTimeout` and at least every second.
  */
@@ -47,7 +67,7 @@ export class UpgradeListener {
   private readonly options: UpgradeListenerOptions;
   /** Node's own handlers of new connections, for requests that are not upgrades. */
   private readonly httpHandlers: Listener[];
-  private readonly pending = new Set<HeadSocket>();
+  private readonly pending = new Set<PendingHead>();
   private readonly timer: NodeJS.Timeout;
 
   /** Takes over `event` ('connection', or 'secureConnection' for https) of an http(s) server. */
@@ -65,91 +85,87 @@ export class UpgradeListener {
   /** Stops the sweep and drops the connections whose head has not arrived. */
   close(): void {
     clearInterval(this.timer);
-    for (const socket of this.pending) this.release(socket).destroy();
+    for (const state of this.pending) this.release(state).destroy();
   }
 
-  private accept(socket: HeadSocket): void {
+  private accept(socket: NetSocket): void {
     // An HTTP/2 connection (ALPN h2, on a same-port server) has no request head to read.
     if ((socket as { alpnProtocol?: string | false }).alpnProtocol === 'h2') {
       for (const handler of this.httpHandlers) handler.call(this.server, socket);
       return;
     }
-    socket[kHead] = new PendingHead(this, Date.now() + this.options.handshakeTimeout, this.options);
-    socket.on('data', onHeadData);
-    socket.on('end', onHeadEnd);
-    socket.on('error', ignoreError);
-    this.pending.add(socket);
+    const state = new PendingHead(this, socket, Date.now() + this.options.handshakeTimeout, this.options);
+    this.pending.add(state);
+    listenTransport(socket, state);
   }
 
   /** @internal */
-  received(socket: HeadSocket, state: PendingHead, chunk: Buffer): void {
+  received(state: PendingHead, chunk: Buffer): void {
     let head: RequestHead | null;
     try {
       head = state.reader.push(chunk);
     } catch (error) {
       if (!(error instanceof HandshakeError)) throw error;
-      this.refuse(socket, error.status, error.message);
+      this.refuse(state, error.status, error.message);
       return;
     }
     if (head === null) return;
-    this.release(socket).pause();
+    const socket = state.socket;
+    state.done = true;
+    this.pending.delete(state);
     if (asksForUpgrade(head)) {
+      // The socket goes on reading into `state`, which drops what comes after a refusal;
+      // the WebSocket socket takes the listeners over when the upgrade is accepted.
       this.options.upgrade(head, socket, head.received.subarray(head.headLength));
       return;
     }
     // Not ours: Node's HTTP server reads the connection from its first byte.
+    unlistenTransport(socket);
+    socket.pause();
     socket.unshift(head.received);
     for (const handler of this.httpHandlers) handler.call(this.server, socket);
     socket.resume();
   }
 
   /** @internal The peer ended its side before its head was complete. */
-  ended(socket: HeadSocket, state: PendingHead): void {
+  ended(state: PendingHead): void {
     if (state.reader.received === 0) {
-      this.release(socket).on('error', ignoreError).end();
+      this.release(state).end();
       return;
     }
-    this.refuse(socket, 400, 'the connection ended within the request head');
+    this.refuse(state, 400, 'the connection ended within the request head');
+  }
+
+  /** @internal The connection closed. */
+  forget(state: PendingHead): void {
+    this.pending.delete(state);
   }
 
   /** @internal */
   sweep(): void {
     const now = Date.now();
-    for (const socket of this.pending) {
-      if (socket.destroyed) this.release(socket);
-      else if (now >= socket[kHead]!.deadline) this.refuse(socket, 408, 'request head not received in time');
+    for (const state of this.pending) {
+      if (state.socket.destroyed) this.pending.delete(state);
+      else if (now >= state.deadline) this.refuse(state, 408, 'request head not received in time');
     }
   }
 
   /** Answers like Node's HTTP server answers a bad or late head: the status, then the connection is dropped. */
-  private refuse(socket: HeadSocket, status: number, message: string): void {
+  private refuse(state: PendingHead, status: number, message: string): void {
+    const socket = this.release(state);
     publishHandshakeRejected(status, message, socket.remoteAddress);
-    this.release(socket).on('error', ignoreError);
     if (socket.writable) socket.write(buildRejectResponse(status, `${message}\n`));
     socket.destroy();
   }
 
-  /** Stops reading heads on `socket`; leaves it with no listener of ours. */
-  private release(socket: HeadSocket): HeadSocket {
-    this.pending.delete(socket);
-    socket[kHead] = undefined;
-    socket.removeListener('data', onHeadData);
-    socket.removeListener('end', onHeadEnd);
-    socket.removeListener('error', ignoreError);
-    return socket;
+  /** Stops reading the head: later bytes are dropped, errors ignored (the listeners stay). */
+  private release(state: PendingHead): NetSocket {
+    this.pending.delete(state);
+    state.done = true;
+    return state.socket;
   }
 }
 
-// Module-level listeners: `this` is the socket, which points to its pending head.
-function onHeadData(this: HeadSocket, chunk: Buffer): void {
-  const state = this[kHead];
-  if (state !== undefined) state.listener.received(this, state, chunk);
-}
-function onHeadEnd(this: HeadSocket): void {
-  const state = this[kHead];
-  if (state !== undefined) state.listener.ended(this, state);
-}
 function sweep(listener: UpgradeListener): void {
   listener.sweep();
 }
-function ignoreError(): void {}

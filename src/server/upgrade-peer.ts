@@ -23,6 +23,8 @@ export interface UpgradePeer {
   /** The connection's socket (for an IncomingMessage made on demand). */
   readonly socket: NetSocket;
   refuse(error: HandshakeError, body: string): void;
+  /** Holds back what the peer sends while an upgrade hook decides (the acceptance reads on). */
+  hold(): void;
   /** Sends the acceptance and returns the transport the WebSocket runs over. */
   accept(acceptance: ExtendedConnectAcceptance): Transport;
 }
@@ -34,8 +36,20 @@ export class Http1Peer implements UpgradePeer {
   /** Read on first use, without the copy net.Socket would keep (see `peerOf`). */
   private peer: PeerEndpoint | null = null;
 
-  constructor(readonly socket: NetSocket) {
-    socket.on('error', ignoreError);
+  /**
+   * @param listened - The connection already has its listeners (`listenTransport`, under
+   *   `listen`): its errors are taken, and it is read until paused.
+   */
+  constructor(
+    readonly socket: NetSocket,
+    private readonly listened = false,
+  ) {
+    if (!listened) socket.on('error', ignoreError);
+  }
+
+  hold(): void {
+    // A connection handed over by Node's HTTP server is not read until a listener asks.
+    if (this.listened) this.socket.pause();
   }
 
   get remoteAddress(): string {
@@ -57,7 +71,7 @@ export class Http1Peer implements UpgradePeer {
 
   accept(acceptance: ExtendedConnectAcceptance): Transport {
     this.socket.write(buildAcceptResponse(acceptance), 'latin1');
-    this.socket.off('error', ignoreError);
+    if (!this.listened) this.socket.off('error', ignoreError);
     return this.socket;
   }
 }
@@ -85,6 +99,8 @@ export class Http2Peer implements UpgradePeer {
   refuse(error: HandshakeError, body: string): void {
     refuseStream(this.stream, error.status, body, error.headers);
   }
+
+  hold(): void {}
 
   accept(acceptance: ExtendedConnectAcceptance): Transport {
     this.stream.respond(buildExtendedConnectResponse(acceptance), { endStream: false });
