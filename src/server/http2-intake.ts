@@ -152,7 +152,7 @@ export class Http2Intake {
         method: 'CONNECT',
         target: path,
         httpVersion: '2.0',
-        rawHeaders: raw,
+        fields: raw,
         request: () =>
           incomingMessageFor(
             { method: 'CONNECT', target: path, httpVersion: '2.0', rawHeaders: withHost(raw) },

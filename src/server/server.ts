@@ -158,7 +158,8 @@ export interface UpgradeInput {
   readonly method: string;
   readonly target: string;
   readonly httpVersion: string;
-  readonly rawHeaders: readonly string[];
+  /** The fields: Node's `rawHeaders` (its HTTP parser, HTTP/2), or the head wsx's reader read (fields indexed by name). */
+  readonly fields: readonly string[] | RequestHead;
   /** Node's request object; made on demand for heads wsx read itself. */
   readonly request: IncomingMessage | (() => IncomingMessage);
   /** Refuse a body: after a head read by wsx, the bytes that follow are taken as frames. */
@@ -441,7 +442,7 @@ export class WebSocketServer implements SocketOwner {
       method: request.method ?? '',
       target: request.url ?? '/',
       httpVersion: request.httpVersion,
-      rawHeaders: request.rawHeaders,
+      fields: request.rawHeaders,
       request,
       noBody: false,
     };
@@ -454,7 +455,7 @@ export class WebSocketServer implements SocketOwner {
       method: head.method,
       target: head.target,
       httpVersion: head.httpVersion,
-      rawHeaders: head.rawHeaders,
+      fields: head,
       request: () => incomingMessageFor(head, socket),
       noBody: true,
     };
@@ -478,10 +479,12 @@ export class WebSocketServer implements SocketOwner {
   /** Validates and routes; answers at once, or returns the promise of the route's upgrade hook. */
   private upgradeOrHook(input: UpgradeInput, socket: UpgradePeer, head: Buffer): Promise<void> | undefined {
     if (this.closing !== null) return refuse(socket, new HandshakeError(503, 'server is shutting down'));
-    if (input.rawHeaders.length / 2 > this.maxHeaders) {
+    const fields = input.fields;
+    const raw = Array.isArray(fields) ? (fields as readonly string[]) : null;
+    if ((raw === null ? (fields as RequestHead).fieldCount : raw.length / 2) > this.maxHeaders) {
       return refuse(socket, new HandshakeError(431, `more than ${this.maxHeaders} header fields`));
     }
-    const headers = HeaderMap.fromRaw(input.rawHeaders);
+    const headers = raw === null ? (fields as RequestHead).headers : HeaderMap.fromRaw(raw);
     const peer = { address: socket.remoteAddress, port: socket.remotePort };
     const remote = this.clientAddress === null ? peer : this.clientAddress(peer, headers);
     const limited = this.realtime.refusal(remote.address);
@@ -500,7 +503,7 @@ export class WebSocketServer implements SocketOwner {
       throw error;
     }
     if (input.noBody) {
-      const body = upgradeBodyRefusal(input.rawHeaders);
+      const body = upgradeBodyRefusal(headers);
       if (body !== null) return refuse(socket, body);
     }
     const match = this.router.match(path);

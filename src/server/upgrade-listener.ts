@@ -116,7 +116,8 @@ export class UpgradeListener {
     if (asksForUpgrade(head)) {
       // The socket goes on reading into `state`, which drops what comes after a refusal;
       // the WebSocket socket takes the listeners over when the upgrade is accepted.
-      this.options.upgrade(head, socket, head.received.subarray(head.headLength));
+      const rest = head.headLength === head.received.length ? EMPTY : head.received.subarray(head.headLength);
+      this.options.upgrade(head, socket, rest);
       return;
     }
     // Not ours: Node's HTTP server reads the connection from its first byte.
@@ -165,6 +166,8 @@ export class UpgradeListener {
     return state.socket;
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 function sweep(listener: UpgradeListener): void {
   listener.sweep();

@@ -36,6 +36,13 @@ export class HeaderMap {
     else values.push(value);
   }
 
+  /** @internal `add` for a name known to be in lower case already. */
+  addLowerCase(key: string, value: string): void {
+    const values = this.fields.get(key);
+    if (values === undefined) this.fields.set(key, [value]);
+    else values.push(value);
+  }
+
   /** All values of a field, in order (empty when absent). */
   all(name: string): readonly string[] {
     return this.fields.get(name.toLowerCase()) ?? NONE;

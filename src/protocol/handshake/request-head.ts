@@ -1,5 +1,6 @@
 import { HandshakeError } from '../errors.js';
 import { HeadBytes } from './head-bytes.js';
+import { HeaderMap } from './headers.js';
 import { DEFAULT_HEAD_LIMITS } from './http-head.js';
 
 /**
@@ -12,8 +13,12 @@ export interface RequestHead {
   readonly target: string;
   /** "1.1" for HTTP/1.1. */
   readonly httpVersion: string;
-  /** Alternating names and values (values without surrounding white space), as Node's `rawHeaders`. */
+  /** Alternating names and values (values without surrounding white space), as Node's `rawHeaders`; made on first use. */
   readonly rawHeaders: string[];
+  /** The fields by lower-case name, made as the head is read. */
+  readonly headers: HeaderMap;
+  /** How many fields the head has. */
+  readonly fieldCount: number;
   /** Every byte read: the head, then whatever followed it in the same reads. */
   readonly received: Buffer;
   /** Where the head ends in `received` (just past its blank line). */
@@ -231,23 +236,103 @@ export class RequestHeadReader {
     const bytes = this.gathered.bytes;
     const text = bytes.toString('latin1', 0, end);
     const fields = this.fields;
-    const rawHeaders = new Array<string>(fields.length / 2);
-    for (let f = 0, r = 0; f < fields.length; f += 4, r += 2) {
-      rawHeaders[r] = text.slice(fields[f], fields[f + 1]);
-      rawHeaders[r + 1] = text.slice(fields[f + 2], fields[f + 3]);
+    const headers = new HeaderMap();
+    for (let f = 0; f < fields.length; f += 4) {
+      const from = fields[f];
+      const to = fields[f + 1];
+      const name = knownName(bytes, from, to) ?? text.slice(from, to).toLowerCase();
+      headers.addLowerCase(name, text.slice(fields[f + 2], fields[f + 3]));
     }
     const version = this.versionAt + 5;
-    return {
-      method: text.slice(this.methodStart, this.methodEnd),
+    return new ReadRequestHead(
+      text.slice(this.methodStart, this.methodEnd),
       // Decoded on its own: a slice of `text` would keep the whole head alive for as long as
       // the target is kept (a socket keeps it as its url).
-      target: bytes.toString('latin1', this.targetStart, this.targetEnd),
-      httpVersion: text.slice(version, version + 3),
-      rawHeaders,
-      received: bytes,
-      headLength: end,
-    };
+      bytes.toString('latin1', this.targetStart, this.targetEnd),
+      text.slice(version, version + 3),
+      headers,
+      text,
+      fields,
+      bytes,
+      end,
+    );
   }
+}
+
+/** A head as the reader returns it: `rawHeaders` is made from the text when first asked for. */
+class ReadRequestHead implements RequestHead {
+  private raw: string[] | null = null;
+  constructor(
+    readonly method: string,
+    readonly target: string,
+    readonly httpVersion: string,
+    readonly headers: HeaderMap,
+    private readonly text: string,
+    private readonly fields: readonly number[],
+    readonly received: Buffer,
+    readonly headLength: number,
+  ) {}
+
+  get fieldCount(): number {
+    return this.fields.length / 4;
+  }
+
+  get rawHeaders(): string[] {
+    if (this.raw !== null) return this.raw;
+    const { fields, text } = this;
+    const raw = new Array<string>(fields.length / 2);
+    for (let f = 0, r = 0; f < fields.length; f += 4, r += 2) {
+      raw[r] = text.slice(fields[f], fields[f + 1]);
+      raw[r + 1] = text.slice(fields[f + 2], fields[f + 3]);
+    }
+    this.raw = raw;
+    return raw;
+  }
+}
+
+/**
+ * Names an upgrade request usually has, in lower case, by length: a name read from the head
+ * that matches one is used as this string, with no copy or case conversion per request.
+ */
+const KNOWN_NAMES: string[][] = [];
+for (const name of [
+  'host',
+  'upgrade',
+  'connection',
+  'origin',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+  'user-agent',
+  'pragma',
+  'cache-control',
+  'accept-encoding',
+  'accept-language',
+  'cookie',
+  'authorization',
+  'x-forwarded-for',
+  'forwarded',
+  'content-length',
+  'transfer-encoding',
+]) {
+  (KNOWN_NAMES[name.length] ??= []).push(name);
+}
+
+/**
+ * The known name that bytes [from, to) spell in any case, or undefined. The bytes are tchar
+ * (the reader checked), and for tchar `c | 0x20` equals a lower-case letter only when `c` is
+ * that letter in either case, and equals `-` only for `-`.
+ */
+function knownName(bytes: Buffer, from: number, to: number): string | undefined {
+  const candidates = KNOWN_NAMES[to - from];
+  if (candidates === undefined) return undefined;
+  for (const name of candidates) {
+    let i = 0;
+    while (i < name.length && (bytes[from + i] | 0x20) === name.charCodeAt(i)) i++;
+    if (i === name.length) return name;
+  }
+  return undefined;
 }
 
 function malformed(what: string): HandshakeError {
@@ -259,20 +344,12 @@ function malformed(what: string): HandshakeError {
  * (llhttp): a `Connection` field with the `upgrade` token and an `Upgrade` field. CONNECT
  * is not one: it is left to the HTTP server, as it is with Node's.
  */
-export function asksForUpgrade(head: RequestHead): boolean {
+export function asksForUpgrade(head: Pick<RequestHead, 'method' | 'headers'>): boolean {
   if (head.method === 'CONNECT') return false;
-  const raw = head.rawHeaders;
-  let upgrade = false;
-  let connection = false;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i];
-    if (name.length === 7) {
-      if (name.toLowerCase() === 'upgrade') upgrade = true;
-    } else if (name.length === 10 && !connection && name.toLowerCase() === 'connection') {
-      connection = hasUpgradeToken(raw[i + 1]);
-    }
-  }
-  return upgrade && connection;
+  const headers = head.headers;
+  if (headers.all('upgrade').length === 0) return false;
+  for (const value of headers.all('connection')) if (hasUpgradeToken(value)) return true;
+  return false;
 }
 
 /**
@@ -300,17 +377,16 @@ function isOws(code: number): boolean {
 /**
  * Why an upgrade request cannot be taken as it is: a body (RFC 6455 defines none, and the
  * bytes after the head are frames), which Node's parser would read as HTTP first. Takes
- * the fields as `rawHeaders`; returns a HandshakeError (400) or null.
+ * the fields as `rawHeaders` or a HeaderMap; returns a HandshakeError (400) or null.
  */
-export function upgradeBodyRefusal(raw: readonly string[]): HandshakeError | null {
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i];
-    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
-      return new HandshakeError(400, 'an upgrade request cannot have a body (Transfer-Encoding)');
-    }
-    if (name.length === 14 && name.toLowerCase() === 'content-length' && raw[i + 1] !== '0') {
+export function upgradeBodyRefusal(raw: readonly string[] | HeaderMap): HandshakeError | null {
+  const headers = raw instanceof HeaderMap ? raw : HeaderMap.fromRaw(raw);
+  if (headers.all('transfer-encoding').length > 0) {
+    return new HandshakeError(400, 'an upgrade request cannot have a body (Transfer-Encoding)');
+  }
+  for (const length of headers.all('content-length')) {
+    if (length !== '0')
       return new HandshakeError(400, 'an upgrade request cannot have a body (Content-Length)');
-    }
   }
   return null;
 }
