@@ -103,6 +103,16 @@ function makeServer(seen: { request?: IncomingMessage }) {
       return { data: null };
     },
   });
+  // Decides later, while the client's first frames are already on their way.
+  server.route('/slow-hook', {
+    async upgrade(context) {
+      await sleep(50);
+      return { data: context.headers.single('x-tag') };
+    },
+    message(socket, data) {
+      socket.sendText(`${socket.data as string}:${data.toString()}`);
+    },
+  });
   const request = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -143,6 +153,63 @@ describe('listen(): upgrade requests read by wsx', () => {
     client.socket.write(textFrame('second'));
     await client.until('the second echo', (text) => text.includes('second'));
     client.socket.destroy();
+  });
+
+  it('upgrades a head sent one byte per write, field names in any case', async () => {
+    // Its own server: 170 writes a few ms apart can take longer than the 1 s handshakeTimeout above.
+    const own = createServer();
+    own.route('/echo', { message: (socket, data) => socket.sendText(data) });
+    const { port: ownPort } = await own.listen({ port: 0 });
+    try {
+      const client = new Client(ownPort);
+      const request = upgrade('/echo', 'X-Other: 1\r\n')
+        .replace('Sec-WebSocket-Key', 'sEC-wEBsOCKET-kEY')
+        .replace('Connection', 'CONNECTION');
+      for (const byte of request) {
+        client.socket.write(byte);
+        await sleep(2);
+      }
+      client.socket.write(textFrame('bytewise'));
+      await client.until('the echo', (text) => text.includes('bytewise'));
+      assert.equal(statusOf(client.text), 101);
+      assert.match(client.text, /Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n/);
+      client.socket.destroy();
+    } finally {
+      await own.close({ timeout: 500 });
+    }
+  });
+
+  it('takes frames sent right behind the head, in the same write, as the first messages', async () => {
+    const client = new Client(port);
+    client.socket.write(Buffer.concat([Buffer.from(upgrade()), textFrame('one'), textFrame('two')]));
+    await client.until('both echoes', (text) => text.includes('two'));
+    const text = client.text;
+    assert.equal(statusOf(text), 101);
+    assert.ok(text.indexOf('one') < text.indexOf('two'));
+    client.socket.destroy();
+  });
+
+  it('holds frames that arrive while an async upgrade hook decides, then delivers them in order', async () => {
+    const client = new Client(port);
+    client.socket.write(Buffer.concat([Buffer.from(upgrade('/slow-hook', 'X-Tag: t\r\n')), textFrame('a')]));
+    await sleep(10);
+    client.socket.write(textFrame('b'));
+    await client.until('both echoes', (text) => text.includes('t:b'));
+    const text = client.text;
+    assert.equal(statusOf(text), 101);
+    assert.ok(text.indexOf('t:a') !== -1 && text.indexOf('t:a') < text.indexOf('t:b'));
+    client.socket.destroy();
+  });
+
+  it('answers a refused upgrade though bytes follow its head, and goes on serving', async () => {
+    const client = new Client(port);
+    client.socket.write(Buffer.concat([Buffer.from(upgrade('/nowhere')), textFrame('ignored')]));
+    await client.until('the answer', (text) => text.includes('\r\n\r\n'));
+    assert.equal(statusOf(client.text), 404);
+    client.socket.write('more bytes that nobody reads as a request');
+    client.socket.end();
+    await within(3000, 'the close', client.closed);
+    assert.equal(await statusFor(port, upgrade()), 101);
   });
 
   it('gives the upgrade hook an IncomingMessage of the request', async () => {

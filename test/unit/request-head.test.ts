@@ -198,6 +198,35 @@ describe('RequestHeadReader: size limit (431)', () => {
   });
 });
 
+describe('RequestHeadReader: fields by name', () => {
+  it('indexes fields by lower-case name in any case, known names and others, and keeps rawHeaders as sent', () => {
+    const head = read(
+      'GET / HTTP/1.1\r\nhOsT: a\r\nSEC-WEBSOCKET-KEY: k\r\nX-Odd_Name: 1\r\nx-odd_name: 2\r\n' +
+        'Sec-WebSocket-Keys: not the key\r\nUpgradf: no\r\n\r\n',
+    )!;
+    assert.equal(head.fieldCount, 6);
+    assert.equal(head.headers.single('host'), 'a');
+    assert.equal(head.headers.single('Sec-WebSocket-Key'), 'k');
+    assert.deepEqual(head.headers.all('x-odd_name'), ['1', '2']);
+    assert.equal(head.headers.single('sec-websocket-keys'), 'not the key');
+    assert.equal(head.headers.single('upgradf'), 'no');
+    assert.deepEqual(head.headers.all('upgrade'), []);
+    assert.equal(head.headers.size, 5);
+    assert.deepEqual(head.rawHeaders.slice(0, 4), ['hOsT', 'a', 'SEC-WEBSOCKET-KEY', 'k']);
+    assert.equal(head.rawHeaders, head.rawHeaders, 'made once');
+  });
+
+  it('reads the same fields from a head split at every byte', () => {
+    const reader = new RequestHeadReader();
+    const bytes = Buffer.from(UPGRADE.replace('Sec-WebSocket-Key', 'sec-WEBSOCKET-key'), 'latin1');
+    let head: RequestHead | null = null;
+    for (let i = 0; i < bytes.length; i++) head = reader.push(bytes.subarray(i, i + 1));
+    assert.equal(head?.headers.single('sec-websocket-key'), 'dGhlIHNhbXBsZSBub25jZQ==');
+    assert.equal(head?.headers.single('connection'), 'Upgrade');
+    assert.equal(head?.rawHeaders[6], 'sec-WEBSOCKET-key');
+  });
+});
+
 describe('asksForUpgrade: the rule of Node’s HTTP parser', () => {
   const head = (fields: string, method = 'GET') => read(`${method} / HTTP/1.1\r\n${fields}\r\n`)!;
   it('needs both an Upgrade field and the upgrade token in Connection', () => {
@@ -223,5 +252,10 @@ describe('upgradeBodyRefusal', () => {
     assert.equal(upgradeBodyRefusal(['Content-Length', '00'])?.status, 400);
     assert.equal(upgradeBodyRefusal(['Transfer-Encoding', 'chunked'])?.status, 400);
     assert.equal(upgradeBodyRefusal(['Content-Length', '0', 'Content-Length', '1'])?.status, 400);
+    assert.equal(upgradeBodyRefusal(read('GET / HTTP/1.1\r\ncontent-LENGTH: 0\r\n\r\n')!.headers), null);
+    assert.equal(
+      upgradeBodyRefusal(read('GET / HTTP/1.1\r\nTransfer-encoding: x\r\n\r\n')!.headers)?.status,
+      400,
+    );
   });
 });
