@@ -609,7 +609,7 @@ export class WebSocketServer implements SocketOwner {
       handlers: route,
       data: acceptance?.data,
       protocol: protocol ?? '',
-      extensions: formatExtensions(extensions),
+      extensions: deflate === null ? '' : formatExtensions(extensions),
       deflate: deflate?.params,
       url: this.sharedUrl(target),
       settings: this.settings,

@@ -138,15 +138,40 @@ export function parseTokenList(value: string): string[] {
   return items;
 }
 
-/** Whether a comma-separated header value contains `token`, compared case-insensitively. */
+/**
+ * Whether a comma-separated header value contains `token`, compared case-insensitively
+ * (ASCII letters: a token is ASCII). Elements are compared where they lie, without copies.
+ */
 export function listHasToken(value: string | undefined, token: string): boolean {
   if (value === undefined) return false;
   const wanted = token.toLowerCase();
-  const items = splitList(value);
-  let i = 0;
-  while (i < items.length && items[i].toLowerCase() !== wanted) i++;
-  steps += i + 1;
-  return i < items.length;
+  let start = 0;
+  let n = 0;
+  for (let i = 0; i <= value.length; i++) {
+    n++;
+    if (i < value.length && value.charCodeAt(i) !== 0x2c) continue;
+    let a = start;
+    let b = i;
+    while (a < b && isOws(value.charCodeAt(a))) a++;
+    while (b > a && isOws(value.charCodeAt(b - 1))) b--;
+    n += a - start + (i - b);
+    if (b - a === wanted.length && sameLetters(value, a, wanted)) {
+      steps += n;
+      return true;
+    }
+    start = i + 1;
+  }
+  steps += n;
+  return false;
+}
+
+/** Whether `value` from `at` spells lower-case ASCII `wanted`, letters in either case. */
+function sameLetters(value: string, at: number, wanted: string): boolean {
+  for (let j = 0; j < wanted.length; j++) {
+    const c = value.charCodeAt(at + j);
+    if ((c >= 0x41 && c <= 0x5a ? c + 0x20 : c) !== wanted.charCodeAt(j)) return false;
+  }
+  return true;
 }
 
 /** One offered or accepted extension: its name and parameters in order (`true` for no value). */

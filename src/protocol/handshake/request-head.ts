@@ -136,7 +136,7 @@ export class RequestHeadReader {
     const stop = Math.min(to, this.maxBytes + 2);
     let i = from;
     for (; i < stop; i++) {
-      const c = bytes[i];
+      let c = bytes[i];
       switch (state) {
         case LINE_START:
           if (c === CR) state = LEADING_LF;
@@ -161,6 +161,9 @@ export class RequestHeadReader {
           state = TARGET;
           break;
         case TARGET:
+          // The runs of a target, a name or a value are read in an inner loop; it stops at the
+          // byte that ends the run (handled as the switch would) or before the end of the read.
+          while ((CLASS[c] & FIELD_VCHAR) !== 0 && i + 1 < stop) c = bytes[++i];
           if (c === SP) {
             this.targetEnd = i;
             this.versionAt = i + 1;
@@ -191,6 +194,7 @@ export class RequestHeadReader {
           else throw malformed('header name');
           break;
         case NAME:
+          while ((CLASS[c] & TCHAR) !== 0 && i + 1 < stop) c = bytes[++i];
           if (c === COLON) {
             this.nameEnd = i;
             state = VALUE_OWS;
@@ -208,6 +212,10 @@ export class RequestHeadReader {
           } else if (c !== SP && c !== HTAB) throw malformed('header value');
           break;
         case VALUE:
+          while ((CLASS[c] & FIELD_VCHAR) !== 0 && i + 1 < stop) {
+            this.valueEnd = i + 1;
+            c = bytes[++i];
+          }
           if ((CLASS[c] & FIELD_VCHAR) !== 0) this.valueEnd = i + 1;
           else if (c === CR) state = FIELD_LF;
           else if (c !== SP && c !== HTAB) throw malformed('header value');

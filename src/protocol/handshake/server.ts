@@ -46,10 +46,10 @@ export function validateUpgradeRequest(head: RequestHead): UpgradeRequest {
   const headers = head.headers;
   try {
     if (!headers.single('host')) throw new HandshakeError(400, 'missing Host header');
-    if (!listHasToken(headers.list('upgrade'), 'websocket')) {
+    if (!anyHasToken(headers.all('upgrade'), 'websocket')) {
       throw new HandshakeError(400, 'Upgrade header does not name websocket');
     }
-    if (!listHasToken(headers.list('connection'), 'upgrade')) {
+    if (!anyHasToken(headers.all('connection'), 'upgrade')) {
       throw new HandshakeError(400, 'Connection header does not include Upgrade');
     }
     requireVersion13(headers, 'Sec-WebSocket-Version');
@@ -94,6 +94,12 @@ export function asBadRequest(error: unknown): unknown {
   return error instanceof HeaderSyntaxError
     ? new HandshakeError(400, error.message, { cause: error })
     : error;
+}
+
+/** `listHasToken` over a field's values (the list they make together), without joining them. */
+function anyHasToken(values: readonly string[], token: string): boolean {
+  for (const value of values) if (listHasToken(value, token)) return true;
+  return false;
 }
 
 function isHttp11OrLater(version: string): boolean {
