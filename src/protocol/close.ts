@@ -35,6 +35,7 @@ export function parseClosePayload(payload: Uint8Array): CloseInfo {
   if (payload.length === 1) throw new InvalidClosePayloadError();
   const code = (payload[0] << 8) | payload[1];
   if (!isValidWireCloseCode(code)) throw new InvalidCloseCodeError(String(code));
+  if (payload.length === 2) return { code, reason: '' };
   const reasonBytes = payload.subarray(2);
   if (!isUtf8(reasonBytes)) throw new InvalidCloseReasonError();
   return {

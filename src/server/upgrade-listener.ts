@@ -19,11 +19,10 @@ export interface UpgradeListenerOptions {
 type Listener = (this: HttpServer, socket: NetSocket) => void;
 
 /**
- * A connection whose request head is still arriving: the sink of its transport's events
- * (`listenTransport`) until the WebSocket socket takes them over.
+ * A connection whose request head is still arriving: its reader, and the sink of its
+ * transport's events (`listenTransport`) until the WebSocket socket takes them over.
  */
-class PendingHead implements TransportSink {
-  readonly reader: RequestHeadReader;
+class PendingHead extends RequestHeadReader implements TransportSink {
   /** Set once the head is complete: later events are the upgrade's (or nobody's). */
   done = false;
   constructor(
@@ -32,7 +31,7 @@ class PendingHead implements TransportSink {
     readonly deadline: number,
     limits: UpgradeListenerOptions,
   ) {
-    this.reader = new RequestHeadReader(limits);
+    super(limits);
   }
   onData(chunk: Buffer): void {
     // After the head, bytes reach here only once the request was refused: they are dropped.
@@ -103,7 +102,7 @@ export class UpgradeListener {
   received(state: PendingHead, chunk: Buffer): void {
     let head: RequestHead | null;
     try {
-      head = state.reader.push(chunk);
+      head = state.push(chunk);
     } catch (error) {
       if (!(error instanceof HandshakeError)) throw error;
       this.refuse(state, error.status, error.message);
@@ -130,7 +129,7 @@ export class UpgradeListener {
 
   /** @internal The peer ended its side before its head was complete. */
   ended(state: PendingHead): void {
-    if (state.reader.received === 0) {
+    if (state.received === 0) {
       this.release(state).end();
       return;
     }

@@ -18,7 +18,10 @@ export class HeadBytes {
 
   /** Everything gathered so far (a view, valid until the next `append`). */
   get bytes(): Buffer {
-    return this.buffer === null ? EMPTY : this.buffer.subarray(0, this.length);
+    const buffer = this.buffer;
+    if (buffer === null) return EMPTY;
+    // A head that came in one read is that chunk itself: no view of it is made.
+    return buffer.length === this.length ? buffer : buffer.subarray(0, this.length);
   }
 
   append(chunk: Buffer): void {

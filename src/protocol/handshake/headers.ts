@@ -45,18 +45,18 @@ export class HeaderMap {
 
   /** All values of a field, in order (empty when absent). */
   all(name: string): readonly string[] {
-    return this.fields.get(name.toLowerCase()) ?? NONE;
+    return this.values(name) ?? NONE;
   }
 
   /** The field's values joined as one comma-separated list (RFC 7230 §3.2.2), or undefined. */
   list(name: string): string | undefined {
-    const values = this.fields.get(name.toLowerCase());
+    const values = this.values(name);
     return values === undefined ? undefined : values.join(', ');
   }
 
   /** The value of a field that must appear at most once; throws `DuplicateHeader` otherwise. */
   single(name: string): string | undefined {
-    const values = this.fields.get(name.toLowerCase());
+    const values = this.values(name);
     if (values === undefined) return undefined;
     if (values.length > 1) throw new HeaderSyntaxError(`${name} appears ${values.length} times`);
     return values[0];
@@ -65,6 +65,11 @@ export class HeaderMap {
   /** The number of distinct field names. */
   get size(): number {
     return this.fields.size;
+  }
+
+  /** A field's values; a name in lower case already (as the server's own lookups) is not converted. */
+  private values(name: string): string[] | undefined {
+    return this.fields.get(isLowerCase(name) ? name : name.toLowerCase());
   }
 
   /** Every field as lower-case name → its values joined with ', ' (for error reports). */
@@ -76,6 +81,15 @@ export class HeaderMap {
 }
 
 const NONE: readonly string[] = Object.freeze([]);
+
+/** Whether `toLowerCase` would leave `name` as it is: no A-Z, nothing beyond ASCII. */
+function isLowerCase(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a) || c > 0x7f) return false;
+  }
+  return true;
+}
 
 export class HeaderSyntaxError extends Error {}
 
