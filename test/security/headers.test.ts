@@ -183,12 +183,14 @@ describe('header parsers run in linear time on adversarial values (CVE-2021-3264
 
   for (const header of ['connection', 'upgrade']) {
     it(`${header} lists (spaces, commas) are scanned in linear time`, () => {
+      // The normal value has no element the check looks for, so it is scanned to its end (the
+      // scan stops at the first match).
       for (const [name, make] of PROTOCOL_SHAPES.slice(0, 5)) {
         assertLinear(
           `${header}: ${name}`,
           (v) => quietly((x) => validateWith(header, x), v),
           make,
-          (n) => fill('keep-alive, Upgrade, ', n),
+          (n) => fill('keep-alive, x-other, ', n),
         );
         assertLinear(
           `listHasToken ${name}`,
@@ -196,7 +198,7 @@ describe('header parsers run in linear time on adversarial values (CVE-2021-3264
             listHasToken(v, 'upgrade');
           },
           make,
-          (n) => fill('keep-alive, Upgrade, ', n),
+          (n) => fill('keep-alive, x-other, ', n),
         );
       }
     });
