@@ -33,6 +33,29 @@ describe('HeaderMap', () => {
     assert.throws(() => map.single('sec-websocket-key'), HeaderSyntaxError);
   });
 
+  it('keeps order, values and lookups the same past the names a small map searches in order', () => {
+    const map = new HeaderMap();
+    for (let i = 0; i < 40; i++) map.add(`X-Name-${i}`, `v${i}`);
+    map.add('x-name-3', 'again');
+    map.add('Content-Type', 'text/plain');
+    assert.equal(map.size, 41);
+    assert.deepEqual(map.all('X-NAME-3'), ['v3', 'again']);
+    assert.equal(map.single('x-name-39'), 'v39');
+    assert.equal(map.single('content-type'), 'text/plain');
+    assert.equal(map.single('x-name-40'), undefined);
+    const record = map.toRecord();
+    assert.deepEqual(Object.keys(record).slice(0, 2), ['x-name-0', 'x-name-1']);
+    assert.equal(record['x-name-3'], 'v3, again');
+    assert.equal(Object.keys(record).at(-1), 'content-type');
+  });
+
+  it('finds a name given in any case, including beyond ASCII', () => {
+    const map = new HeaderMap();
+    map.add('\u00c9t\u00e9', '1');
+    assert.equal(map.single('\u00c9T\u00c9'), '1');
+    assert.equal(map.single('\u00e9t\u00e9'), '1');
+  });
+
   it('fromRaw ignores a dangling name without a value', () => {
     const map = HeaderMap.fromRaw(['A', '1', 'B']);
     assert.equal(map.size, 1);

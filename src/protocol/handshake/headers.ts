@@ -17,9 +17,18 @@ export function parserSteps(): number {
   return steps;
 }
 
+/** Distinct names kept in a plain list, searched in order; past this, a Map indexes them. */
+const SMALL_FIELDS = 16;
+
 /** Header fields of a request or response, looked up case-insensitively. */
 export class HeaderMap {
-  private readonly fields = new Map<string, string[]>();
+  /**
+   * Lower-case name, then its values, for each distinct name in order of arrival: a request's
+   * few fields cost one small array rather than a Map. `index` takes over past SMALL_FIELDS
+   * names, so that a head with thousands of them is still read in linear time.
+   */
+  private readonly fields: Array<string | string[]> = [];
+  private index: Map<string, string[]> | null = null;
 
   /** Builds a map from alternating names and values, as in Node's `rawHeaders`. */
   static fromRaw(raw: readonly string[]): HeaderMap {
@@ -30,17 +39,25 @@ export class HeaderMap {
 
   /** Adds a value to a field (case-insensitive name), after any it already has. */
   add(name: string, value: string): void {
-    const key = name.toLowerCase();
-    const values = this.fields.get(key);
-    if (values === undefined) this.fields.set(key, [value]);
-    else values.push(value);
+    this.addLowerCase(name.toLowerCase(), value);
   }
 
   /** @internal `add` for a name known to be in lower case already. */
   addLowerCase(key: string, value: string): void {
-    const values = this.fields.get(key);
-    if (values === undefined) this.fields.set(key, [value]);
-    else values.push(value);
+    const values = this.find(key);
+    if (values !== undefined) {
+      values.push(value);
+      return;
+    }
+    const list = [value];
+    this.fields.push(key, list);
+    if (this.index !== null) this.index.set(key, list);
+    else if (this.fields.length > 2 * SMALL_FIELDS) {
+      const index = new Map<string, string[]>();
+      for (let i = 0; i < this.fields.length; i += 2)
+        index.set(this.fields[i] as string, this.fields[i + 1] as string[]);
+      this.index = index;
+    }
   }
 
   /** All values of a field, in order (empty when absent). */
@@ -64,18 +81,27 @@ export class HeaderMap {
 
   /** The number of distinct field names. */
   get size(): number {
-    return this.fields.size;
+    return this.fields.length / 2;
   }
 
   /** A field's values; a name in lower case already (as the server's own lookups) is not converted. */
   private values(name: string): string[] | undefined {
-    return this.fields.get(isLowerCase(name) ? name : name.toLowerCase());
+    return this.find(isLowerCase(name) ? name : name.toLowerCase());
+  }
+
+  private find(key: string): string[] | undefined {
+    if (this.index !== null) return this.index.get(key);
+    const fields = this.fields;
+    for (let i = 0; i < fields.length; i += 2) if (fields[i] === key) return fields[i + 1] as string[];
+    return undefined;
   }
 
   /** Every field as lower-case name → its values joined with ', ' (for error reports). */
   toRecord(): Record<string, string> {
     const record: Record<string, string> = {};
-    for (const [name, values] of this.fields) record[name] = values.join(', ');
+    const fields = this.fields;
+    for (let i = 0; i < fields.length; i += 2)
+      record[fields[i] as string] = (fields[i + 1] as string[]).join(', ');
     return record;
   }
 }
