@@ -1,0 +1,56 @@
+#!/bin/bash
+# What one handshake (connect, upgrade, close) costs a server, measured in ways that move less
+# with the load on a shared machine than handshakes/s do. Run `npm run bench -- --help` once
+# first: it builds the servers (.build/bench/servers) and the generator (bench/results/loadgen).
+#
+#   bench/handshake-cost.sh SERVER cpu [N]   server CPU (utime+stime from /proc/PID/stat, and the
+#                                            user part) over N handshakes, 200 at a time, in µs each
+#   bench/handshake-cost.sh SERVER ir [N]    instructions the server executes per handshake in user
+#                                            space, under valgrind's callgrind, one handshake at a
+#                                            time (no batching of events, which varies with timing);
+#                                            node runs --single-threaded so GC and compiler work is counted
+#
+# SERVER: wsx, wsx-http, ws, net-handshake. ROOT=/other/checkout measures that checkout's build.
+# Every run first makes WARM (15,000) unmeasured handshakes, so that the JIT has settled.
+set -eu
+S=$1; MODE=$2; N=${3:-5000}
+ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+LG=$(cd "$(dirname "$0")/.." && pwd)/bench/results/loadgen
+ENV=()
+case $S in
+  wsx) SCRIPT=wsx.js ;;
+  wsx-http) SCRIPT=wsx.js; ENV=(WSX_HTTP_PARSER=1) ;;
+  ws) SCRIPT=ws.js; ENV=(WS_NO_BUFFER_UTIL=1) ;;
+  net-handshake) SCRIPT=net-handshake.js ;;
+  *) echo "unknown server $S" >&2; exit 2 ;;
+esac
+SCRIPT=$ROOT/.build/bench/servers/$SCRIPT
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+if [ "$MODE" = ir ]; then
+  env "${ENV[@]}" valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/cg.out" \
+    node --single-threaded "$SCRIPT" --port=0 >"$OUT/srv.out" 2>"$OUT/srv.err" &
+else
+  env "${ENV[@]}" taskset -c 0 node "$SCRIPT" --port=0 >"$OUT/srv.out" 2>"$OUT/srv.err" &
+fi
+for _ in $(seq 1 600); do grep -q READY "$OUT/srv.out" 2>/dev/null && break; sleep 0.1; done
+PORT=$(grep -o 'port=[0-9]*' "$OUT/srv.out" | cut -d= -f2)
+PID=$(grep -o 'pid=[0-9]*' "$OUT/srv.out" | cut -d= -f2)
+gen() { taskset -c 1 "$LG" --port="$PORT" --mode=handshake --warm-total=0 --timeout=600 "$@"; }
+gen --total="${WARM:-15000}" --concurrency=200 >/dev/null
+if [ "$MODE" = ir ]; then
+  callgrind_control -i on "$PID" >/dev/null 2>&1
+  gen --total="$N" --concurrency=1 >"$OUT/gen.json"
+  callgrind_control -i off "$PID" >/dev/null 2>&1
+  kill "$PID"; wait
+  IR=$(callgrind_annotate "$OUT"/cg.out* 2>/dev/null | grep -m1 'PROGRAM TOTALS' | awk '{gsub(",","",$1); print $1}')
+  echo "$S instructions/handshake $((IR / N)) $(grep -o '"ok":[a-z]*' "$OUT/gen.json")"
+else
+  read -r U0 S0 < <(awk '{print $14, $15}' "/proc/$PID/stat")
+  gen --total="$N" --concurrency=200 >"$OUT/gen.json"
+  read -r U1 S1 < <(awk '{print $14, $15}' "/proc/$PID/stat")
+  kill "$PID"; wait
+  TCK=$(getconf CLK_TCK)
+  awk -v u="$((U1 - U0))" -v s="$((S1 - S0))" -v t="$TCK" -v n="$N" -v name="$S" -v ok="$(grep -o '"ok":[a-z]*' "$OUT/gen.json")" \
+    'BEGIN { printf "%s cpu µs/handshake %.1f (user %.1f, system %.1f) %s\n", name, (u + s) * 1e6 / t / n, u * 1e6 / t / n, s * 1e6 / t / n, ok }'
+fi
