@@ -11,7 +11,9 @@
 #                                            node runs --single-threaded so GC and compiler work is counted
 #
 # SERVER: wsx, wsx-http, ws, net-handshake. ROOT=/other/checkout measures that checkout's build.
-# Every run first makes WARM (15,000) unmeasured handshakes, so that the JIT has settled.
+# Every run first makes WARM (15,000) unmeasured handshakes, so that the JIT has settled. The
+# instruction counts still move by a few % from run to run (a major GC in the window or not):
+# take the median of several.
 set -eu
 S=$1; MODE=$2; N=${3:-5000}
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -39,6 +41,8 @@ PID=$(grep -o 'pid=[0-9]*' "$OUT/srv.out" | cut -d= -f2)
 gen() { taskset -c 1 "$LG" --port="$PORT" --mode=handshake --warm-total=0 --timeout=600 "$@"; }
 gen --total="${WARM:-15000}" --concurrency=200 >/dev/null
 if [ "$MODE" = ir ]; then
+  # The one-at-a-time pattern gives the JIT other feedback: let it settle on that too.
+  gen --total=1000 --concurrency=1 >/dev/null
   callgrind_control -i on "$PID" >/dev/null 2>&1
   gen --total="$N" --concurrency=1 >"$OUT/gen.json"
   callgrind_control -i off "$PID" >/dev/null 2>&1
