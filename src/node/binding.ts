@@ -25,8 +25,25 @@ export interface SocketBinding {
   readonly httpVersion: HttpVersion;
 }
 
-/** Bindings by handlers object: a server's routes each have one; clients mostly share one. */
-const bindings = new WeakMap<object, SocketBinding[]>();
+/**
+ * Bindings by handlers object: a server's routes each have one; clients mostly share one. A
+ * binding names its owner (a server), so an owner's bindings hang from the owner: a route object
+ * that outlives its server does not keep the closed server alive.
+ */
+const ownerless = new WeakMap<object, SocketBinding[]>();
+const byOwner = new WeakMap<SocketOwner, WeakMap<object, SocketBinding[]>>();
+
+function keptFor(handlers: object, owner: SocketOwner | undefined): SocketBinding[] {
+  let table = ownerless;
+  if (owner !== undefined) {
+    let own = byOwner.get(owner);
+    if (own === undefined) byOwner.set(owner, (own = new WeakMap()));
+    table = own;
+  }
+  let kept = table.get(handlers);
+  if (kept === undefined) table.set(handlers, (kept = []));
+  return kept;
+}
 /** Bindings kept per handlers object: a caller making fresh settings for every socket gets fresh ones. */
 const KEPT_PER_HANDLERS = 8;
 
@@ -43,26 +60,20 @@ export function bindingOf(init: {
   const { handlers, settings, owner, protocol, extensions } = init;
   const policies = init.policies ?? NO_POLICIES;
   const httpVersion = init.httpVersion ?? '1.1';
-  let kept = bindings.get(handlers);
-  if (kept === undefined) {
-    kept = [];
-    bindings.set(handlers, kept);
-  } else {
-    for (let i = 0; i < kept.length; i++) {
-      const b = kept[i];
-      if (
-        b.settings === settings &&
-        b.policies === policies &&
-        b.owner === owner &&
-        b.protocol === protocol &&
-        b.extensions === extensions &&
-        b.httpVersion === httpVersion
-      ) {
-        return b;
-      }
+  const kept = keptFor(handlers, owner);
+  for (let i = 0; i < kept.length; i++) {
+    const b = kept[i];
+    if (
+      b.settings === settings &&
+      b.policies === policies &&
+      b.protocol === protocol &&
+      b.extensions === extensions &&
+      b.httpVersion === httpVersion
+    ) {
+      return b;
     }
-    if (kept.length === KEPT_PER_HANDLERS) kept.shift();
   }
+  if (kept.length === KEPT_PER_HANDLERS) kept.shift();
   const binding: SocketBinding = Object.freeze({
     policies,
     settings,

@@ -40,8 +40,12 @@ export function unlistenTransport(transport: Transport): void {
   listened[kSocket] = undefined;
   transport.off('data', onTransportData);
   const events = (transport as { _events?: Record<string, unknown> })._events;
-  if (events?.end === onStreamEnd) events.end = streamEnd;
-  else transport.off('end', onTransportEnd);
+  const end = events?.end;
+  if (end === onStreamEnd) events!.end = streamEnd;
+  else if (Array.isArray(end) && end.includes(onStreamEnd)) {
+    // Someone added an 'end' listener after ours: Node's own goes back in our place.
+    end[end.indexOf(onStreamEnd)] = streamEnd;
+  } else transport.off('end', onTransportEnd);
   transport.off('close', onTransportClose);
   transport.off('error', onTransportError);
   transport.off('drain', onTransportDrain);
@@ -168,7 +172,8 @@ function listenForEnd(transport: ListenedTransport): void {
 // Module-level listeners: `this` is the transport, which points back to its socket.
 function onStreamEnd(this: ListenedTransport): void {
   streamEnd!.call(this);
-  this[kSocket]!.onEnd();
+  // Undefined once the transport went to another reader (Node's HTTP server).
+  this[kSocket]?.onEnd();
 }
 function onTransportData(this: ListenedTransport, chunk: Buffer): void {
   this[kSocket]!.onData(chunk);

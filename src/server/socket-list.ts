@@ -9,8 +9,9 @@ export interface ListedSocket<T> {
 /**
  * The open sockets of a server, in the order they opened: a list threaded through the sockets
  * themselves (two fields on each, 16 bytes) rather than a Set, whose entry costs 20 to 40
- * bytes with its share of the table. Adding and removing are O(1); a socket removed while the
- * list is walked does not stop the walk.
+ * bytes with its share of the table. Adding and removing are O(1). A walk goes on past the
+ * removal of the socket it is at or of any other one, though not of that socket and its
+ * successor both in one step.
  */
 export class SocketList<T extends ListedSocket<T>> implements Iterable<T> {
   private head: T | null = null;
@@ -46,13 +47,19 @@ export class SocketList<T extends ListedSocket<T>> implements Iterable<T> {
     return true;
   }
 
+  /** Whether `socket` is in this list. */
+  has(socket: T): boolean {
+    return socket.listPrev !== null ? socket.listPrev.listNext === socket : this.head === socket;
+  }
+
   *[Symbol.iterator](): Iterator<T> {
     let socket = this.head;
     while (socket !== null) {
-      // Read first: the socket may be removed while the caller has it.
+      // Read first: the caller may remove the socket it has. If it is still here, its
+      // successor is read again, in case that one was removed meanwhile.
       const next = socket.listNext;
       yield socket;
-      socket = next;
+      socket = this.has(socket) ? socket.listNext : next;
     }
   }
 }

@@ -55,4 +55,28 @@ describe('SocketList', () => {
     assert.equal(list.size, 0);
     assert.deepEqual(ids(list), []);
   });
+  it('walks on when the socket after the current one is removed during the walk', () => {
+    const list = new SocketList<Item>();
+    const items = [0, 1, 2, 3].map((id) => new Item(id));
+    for (const item of items) list.add(item);
+    const seen: number[] = [];
+    for (const item of list) {
+      seen.push(item.id);
+      if (item.id === 0) list.delete(items[1]);
+    }
+    assert.deepEqual(seen, [0, 2, 3]);
+  });
+
+  it('walks on when the current socket is removed during the walk', () => {
+    const list = new SocketList<Item>();
+    const items = [0, 1, 2].map((id) => new Item(id));
+    for (const item of items) list.add(item);
+    const seen: number[] = [];
+    for (const item of list) {
+      seen.push(item.id);
+      list.delete(item);
+    }
+    assert.deepEqual(seen, [0, 1, 2]);
+    assert.equal(list.size, 0);
+  });
 });
