@@ -1,7 +1,7 @@
 import { type Socket as NetSocket, connect as netConnect } from 'node:net';
 import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { handshakeFailedChannel } from '../node/diagnostics.js';
-import { DEFAULT_SOCKET_SETTINGS, Socket, type SocketHandlers, type SocketSettings } from '../node/socket.js';
+import { Socket, type SocketHandlers, type SocketSettings } from '../node/socket.js';
 import { HandshakeError, UsageError } from '../protocol/errors.js';
 import {
   acceptResponse,
@@ -17,6 +17,7 @@ import { formatExtensions } from '../protocol/handshake/headers.js';
 import { type HeadLimits, ResponseHeadReader } from '../protocol/handshake/http-head.js';
 import { type ConnectionLimits, resolveLimits } from '../protocol/limits.js';
 import { connectHttp2 } from './http2-connect.js';
+import { clientSettings, NO_HANDLERS } from './socket-settings.js';
 import { isIpAddress } from './transport.js';
 
 /** Options of `connect`; every field has a default. */
@@ -73,8 +74,6 @@ export interface ConnectOptions<Data = unknown>
 
 /** Time for the whole opening handshake unless `handshakeTimeout` says otherwise. */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
-const NO_HANDLERS: SocketHandlers<never> = Object.freeze({});
-
 /** The parts of a parsed ws:// or wss:// URL that a connection needs. */
 export interface Target {
   readonly secure: boolean;
@@ -162,10 +161,7 @@ export function connect<Data = unknown>(
     origin: options.origin,
     headers: options.headers,
   });
-  const settings: SocketSettings = {
-    closeTimeout: options.closeTimeout ?? DEFAULT_SOCKET_SETTINGS.closeTimeout,
-    backpressureLimit: options.backpressureLimit ?? DEFAULT_SOCKET_SETTINGS.backpressureLimit,
-  };
+  const settings = clientSettings(options);
   const reader = new ResponseHeadReader({
     maxHeaderBytes: options.maxHeaderBytes ?? 16 * 1024,
     maxHeaders: options.maxHeaders ?? 100,

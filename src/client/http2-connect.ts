@@ -1,7 +1,7 @@
 import type { ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import type { Socket as NetSocket } from 'node:net';
 import { handshakeFailedChannel } from '../node/diagnostics.js';
-import { DEFAULT_SOCKET_SETTINGS, Socket, type SocketHandlers } from '../node/socket.js';
+import { Socket, type SocketHandlers } from '../node/socket.js';
 import { HandshakeError, UsageError } from '../protocol/errors.js';
 import {
   acceptResponse,
@@ -15,8 +15,7 @@ import { formatExtensions, HeaderMap } from '../protocol/handshake/headers.js';
 import { resolveLimits } from '../protocol/limits.js';
 import type { ConnectOptions, Target } from './connect.js';
 import { acquireSession, type PooledSession } from './http2-pool.js';
-
-const NO_HANDLERS: SocketHandlers<never> = Object.freeze({});
+import { clientSettings, NO_HANDLERS } from './socket-settings.js';
 
 /**
  * Opens a WebSocket as one stream of a pooled HTTP/2 session (RFC 8441), or, under
@@ -168,10 +167,7 @@ function openStream<Data>(
           extensions: formatExtensions(agreed.extensions),
           deflate: deflateParams,
           url: target.href,
-          settings: {
-            closeTimeout: options.closeTimeout ?? DEFAULT_SOCKET_SETTINGS.closeTimeout,
-            backpressureLimit: options.backpressureLimit ?? DEFAULT_SOCKET_SETTINGS.backpressureLimit,
-          },
+          settings: clientSettings(options),
           limits: resolveLimits(options),
         });
       } catch (error) {

@@ -4,14 +4,13 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe } from 'node:test';
 import { connect, type Socket } from '../../src/index.js';
 import { freePort } from '../client/helpers.js';
 import { Peer } from '../shared/peer.js';
-import { sleep, within } from '../shared/wait.js';
+import { accepts, sleep, within } from '../shared/wait.js';
 import { CLIENT_TLS, echoServer } from './helpers.js';
 
 const NGHTTPX = process.env.WSX_NGHTTPX ?? '/usr/sbin/nghttpx';
@@ -67,17 +66,6 @@ async function startNghttpx(
     await sleep(20);
   }
   return { port, stop };
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = netConnect(port, '127.0.0.1');
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
 }
 
 describe('nghttpx in front of wsx, h2 on the client side', () => {

@@ -13,13 +13,12 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../client/helpers.js';
 import { Peer } from '../shared/peer.js';
-import { sleep, within } from '../shared/wait.js';
+import { accepts, sleep, within } from '../shared/wait.js';
 import { type ConfigInput, haproxyConfig, nginxConfig, type ProxyRoute } from './proxy-configs.js';
 
 const NGINX = process.env.WSX_NGINX ?? '/usr/sbin/nginx';
@@ -155,15 +154,4 @@ function launch(kind: ProxyKind, route: ProxyRoute, port: number, dir: string): 
   } finally {
     closeSync(output);
   }
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = netConnect(port, '127.0.0.1');
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
 }

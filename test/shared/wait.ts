@@ -4,6 +4,8 @@
 // wait forever. Each is stretched by WAIT_SCALE (WSX_TEST_WAIT_SCALE, 3 by default) so that a
 // 2-core machine running something else beside the suite does not trip a guard written with a
 // quiet machine in mind.
+import { connect as netConnect } from 'node:net';
+
 const WAIT_SCALE = Math.max(1, Number(process.env.WSX_TEST_WAIT_SCALE ?? 3) || 3);
 
 /** Resolves with what `promise` gives, or rejects after `ms`. */
@@ -41,4 +43,16 @@ export function sleep(ms: number): Promise<void> {
 /** One turn of the event loop. */
 export function tick(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Whether something listens on 127.0.0.1:`port` now (a process started by a test, say). */
+export function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = netConnect(port, '127.0.0.1');
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
 }
