@@ -25,6 +25,10 @@ import { ignoreError, runZlib, TooMuchOutput, UNUSED_CHUNK, type ZlibStream } fr
 
 /** RFC 7692 §7.2.1: the empty stored block that ends a sync flush; senders strip it, receivers add it back. */
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+/** A message's last piece up to this size is inflated together with the tail, copied into `JOINED`. */
+const MAX_JOINED_PIECE = 8 * 1024;
+/** Shared by every connection: inflating is synchronous, and zlib is done with its input when it returns. */
+const JOINED = Buffer.allocUnsafe(MAX_JOINED_PIECE + TAIL.length);
 /** §7.2.3.6: an empty message compresses to a single 0x00 byte. */
 const EMPTY_COMPRESSED = Buffer.from([0x00]);
 
@@ -131,16 +135,23 @@ export class PerMessageDeflate {
       }
     }
     if (this.inflated < 0) this.inflated = 0;
-    if (piece.length > 0) this.inflate(piece, output);
-    if (!end) return;
-    this.inflate(TAIL, output);
+    if (end && piece.length <= MAX_JOINED_PIECE) {
+      // One pass through zlib instead of two: the last piece and the tail, joined.
+      JOINED.set(piece, 0);
+      JOINED.set(TAIL, piece.length);
+      this.inflate(JOINED, output, piece.length + TAIL.length);
+    } else {
+      if (piece.length > 0) this.inflate(piece, output, piece.length);
+      if (!end) return;
+      this.inflate(TAIL, output, TAIL.length);
+    }
     this.inflated = -1;
     // A stream that ended needs a fresh decompressor; one whose peer resets its compressor
     // after each message has nothing worth keeping, so it goes back for any socket to use.
     if (this.streamEnded || this.inflateHistory === null) this.putInflaterAway();
   }
 
-  private inflate(input: Buffer, output: DecodedSink): void {
+  private inflate(input: Buffer, output: DecodedSink, length: number): void {
     const history = this.inflateHistory;
     try {
       if (this.inflater === null) {
@@ -150,10 +161,17 @@ export class PerMessageDeflate {
         if (seed !== undefined) prime(this.inflater, seed);
       }
       const limit = this.maxMessageSize - this.inflated;
-      const result = runZlib(this.inflater, input, constants.Z_SYNC_FLUSH, limit, (decoded) => {
-        history?.add(decoded);
-        output.appendDecoded(Buffer.from(decoded));
-      });
+      const result = runZlib(
+        this.inflater,
+        input,
+        constants.Z_SYNC_FLUSH,
+        limit,
+        (decoded) => {
+          history?.add(decoded);
+          output.appendDecoded(Buffer.from(decoded));
+        },
+        length,
+      );
       this.inflated += result.produced;
       if (result.ended) this.streamEnded = true;
     } catch (error) {
@@ -256,11 +274,39 @@ export class PerMessageDeflate {
 
 /** Compresses one message through `stream` with a sync flush; the tail is stripped. */
 function deflateWith(stream: ZlibStream, payload: Uint8Array): Buffer {
-  const pieces: Buffer[] = [];
-  const { produced } = runZlib(stream, payload, constants.Z_SYNC_FLUSH, Number.MAX_SAFE_INTEGER, (piece) =>
-    pieces.push(Buffer.from(piece)),
+  deflated.length = 0;
+  onlyPiece = null;
+  const { produced } = runZlib(
+    stream,
+    payload,
+    constants.Z_SYNC_FLUSH,
+    Number.MAX_SAFE_INTEGER,
+    collectDeflated,
   );
-  return stripTail(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, produced));
+  if (onlyPiece !== null) {
+    const result: Buffer = onlyPiece;
+    onlyPiece = null;
+    return result;
+  }
+  const joined = stripTail(Buffer.concat(deflated, produced));
+  deflated.length = 0;
+  return joined;
+}
+
+/** What `deflateWith` collects (compression is synchronous, so one set serves all). */
+const deflated: Buffer[] = [];
+/** The result when zlib gave it in one piece (most messages): copied once, without the tail. */
+let onlyPiece: Buffer | null = null;
+
+function collectDeflated(piece: Buffer, last: boolean): void {
+  if (last && deflated.length === 0) {
+    const kept = endsWithTail(piece) ? piece.length - TAIL.length : piece.length;
+    if (kept === 0) onlyPiece = EMPTY_COMPRESSED;
+    else {
+      onlyPiece = Buffer.allocUnsafe(kept);
+      onlyPiece.set(kept === piece.length ? piece : piece.subarray(0, kept));
+    }
+  } else deflated.push(Buffer.from(piece));
 }
 
 /** One per parameter set, so that sockets with equal parameters share their compressed frames. */
@@ -330,15 +376,18 @@ function windowSize(bits: number): number {
   return 1 << Math.max(bits, MIN_ZLIB_WINDOW_BITS);
 }
 
-function stripTail(compressed: Buffer): Buffer {
-  const length = compressed.length;
-  const stripped =
+function endsWithTail(bytes: Uint8Array): boolean {
+  const length = bytes.length;
+  return (
     length >= 4 &&
-    compressed[length - 4] === 0 &&
-    compressed[length - 3] === 0 &&
-    compressed[length - 2] === 0xff &&
-    compressed[length - 1] === 0xff
-      ? compressed.subarray(0, length - 4)
-      : compressed;
+    bytes[length - 4] === 0 &&
+    bytes[length - 3] === 0 &&
+    bytes[length - 2] === 0xff &&
+    bytes[length - 1] === 0xff
+  );
+}
+
+function stripTail(compressed: Buffer): Buffer {
+  const stripped = endsWithTail(compressed) ? compressed.subarray(0, compressed.length - 4) : compressed;
   return stripped.length === 0 ? EMPTY_COMPRESSED : stripped;
 }

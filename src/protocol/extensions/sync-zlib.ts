@@ -44,24 +44,35 @@ export const UNUSED_CHUNK = constants.Z_MIN_CHUNK;
 
 export function ignoreError(): void {}
 
+/** What `runZlib` did: bytes out, and whether the stream reached its final block. */
+export interface ZlibRun {
+  produced: number;
+  ended: boolean;
+}
+
+/** Reused for every run (nothing here is async, and callers read it before the next run). */
+const RUN: ZlibRun = { produced: 0, ended: false };
+
 /**
  * Runs `input` through a zlib stream with `flush`, passing each piece of output to `output`
  * as it is produced: a view of the shared scratch buffer, valid only during the call (copy
- * what is kept). Throws `TooMuchOutput` as soon as more than `limit` bytes came out.
- * `ended` tells that the stream reached its final block (input was left unconsumed).
+ * what is kept), with `last` true on the final piece. Throws `TooMuchOutput` as soon as more
+ * than `limit` bytes came out. `ended` tells that the stream reached its final block (input
+ * was left unconsumed). Only the first `length` bytes of `input` are read. The result is shared: read it before the next run.
  */
 export function runZlib(
   stream: ZlibStream,
   input: Uint8Array,
   flush: number,
   limit: number,
-  output: (bytes: Buffer) => void,
-): { produced: number; ended: boolean } {
+  output: (bytes: Buffer, last: boolean) => void,
+  length = input.length,
+): ZlibRun {
   const handle = stream._handle;
   if (handle === null) throw new Error('zlib context is closed');
   const state = stream._writeState;
   let inOffset = 0;
-  let inLength = input.length;
+  let inLength = length;
   let produced = 0;
   for (;;) {
     handle.writeSync(flush, input, inOffset, inLength, SCRATCH, 0, SCRATCH.length);
@@ -70,16 +81,21 @@ export function runZlib(
     const outLeft = state[0];
     const inLeft = state[1];
     const have = SCRATCH.length - outLeft;
+    // A full output buffer means zlib may have more: go again. Otherwise all input was
+    // consumed, unless the stream ended (a block with BFINAL set) before it.
+    const last = outLeft !== 0;
     if (have > 0) {
       produced += have;
       if (produced > limit) throw new TooMuchOutput();
-      output(SCRATCH.subarray(0, have));
+      output(SCRATCH.subarray(0, have), last);
     }
     inOffset += inLength - inLeft;
     inLength = inLeft;
-    // A full output buffer means zlib may have more: go again. Otherwise all input was
-    // consumed, unless the stream ended (a block with BFINAL set) before it.
-    if (outLeft !== 0) return { produced, ended: inLeft > 0 };
+    if (last) {
+      RUN.produced = produced;
+      RUN.ended = inLeft > 0;
+      return RUN;
+    }
   }
 }
 
