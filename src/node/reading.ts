@@ -2,7 +2,7 @@ import { Connection, type ConnectionEvents } from '../protocol/connection.js';
 import { bindingOf } from './binding.js';
 import type { SocketInit, SocketSettings } from './socket-types.js';
 import type { Transport } from './transport.js';
-import { Flag, WritingSocket } from './writes.js';
+import { Flag, readEnded, readStarted, WritingSocket } from './writes.js';
 
 const kSocket = Symbol('wsx.socket');
 type ListenedTransport = Transport & { [kSocket]?: TransportSink };
@@ -176,7 +176,12 @@ function onStreamEnd(this: ListenedTransport): void {
   this[kSocket]?.onEnd();
 }
 function onTransportData(this: ListenedTransport, chunk: Buffer): void {
-  this[kSocket]!.onData(chunk);
+  readStarted();
+  try {
+    this[kSocket]!.onData(chunk);
+  } finally {
+    readEnded();
+  }
 }
 function onTransportEnd(this: ListenedTransport): void {
   this[kSocket]!.onEnd();
