@@ -15,15 +15,17 @@ const MARKER = Buffer.from('c0ffeeee', 'hex');
 
 /** Fills the not-yet-allocated rest of the current Buffer pool slab with MARKER; returns the bytes dirtied. */
 function dirtyPool(): number {
-  // Start on a fresh slab, half full, so that about 4 KiB of dirty pool lie ahead.
+  // Start on a fresh slab, half full, so that half a pool of dirty bytes lies ahead. The pool's
+  // size is read, not assumed: Node has changed it (8 KiB, then 64 KiB).
+  const largestPooled = (Buffer.poolSize >>> 1) - 1;
   for (let i = 0; i < 3; i++) {
-    const probe = Buffer.allocUnsafe(4095);
+    const probe = Buffer.allocUnsafe(largestPooled);
     if (probe.byteOffset === 0) break;
   }
   const mark = Buffer.allocUnsafe(1);
   const slab = Buffer.from(mark.buffer);
   const from = (mark.byteOffset + 8) & ~7;
-  for (let at = from; at + 4 <= slab.length; at += 4) MARKER.copy(slab, at);
+  slab.fill(MARKER, from);
   return slab.length - from;
 }
 
