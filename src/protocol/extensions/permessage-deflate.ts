@@ -272,17 +272,15 @@ export class PerMessageDeflate {
   }
 }
 
-/** Compresses one message through `stream` with a sync flush; the tail is stripped. */
-function deflateWith(stream: ZlibStream, payload: Uint8Array): Buffer {
+/** Compresses one message through `stream`, ending it with `flush`; the tail is stripped. */
+function deflateWith(
+  stream: ZlibStream,
+  payload: Uint8Array,
+  flush: number = constants.Z_SYNC_FLUSH,
+): Buffer {
   deflated.length = 0;
   onlyPiece = null;
-  const { produced } = runZlib(
-    stream,
-    payload,
-    constants.Z_SYNC_FLUSH,
-    Number.MAX_SAFE_INTEGER,
-    collectDeflated,
-  );
+  const { produced } = runZlib(stream, payload, flush, Number.MAX_SAFE_INTEGER, collectDeflated);
   if (onlyPiece !== null) {
     const result: Buffer = onlyPiece;
     onlyPiece = null;
@@ -333,14 +331,14 @@ function sharedCompressionFor(params: DeflateParams): SharedCompression {
   return shared;
 }
 
-/** One compressor per settings for every message sent without context takeover, reset after each. */
+/** One compressor per settings for every message sent without context takeover, each message ended with a full flush. */
 const sharedCompressors = new Map<string, ZlibStream>();
 
 /**
  * Compresses one message with no context before or after it: the result depends only on
  * the payload and the settings, so one result can be sent to every socket that agreed to
  * the same window, memLevel and level without context takeover (the broadcast path). One
- * compressor per settings serves every socket (reset after each message), so sockets that
+ * compressor per settings serves every socket (its match table cleared after each message), so sockets that
  * agreed to server_no_context_takeover hold no compressor at all.
  */
 export function compressMessage(
@@ -359,11 +357,17 @@ export function compressMessage(
     stream.on('error', ignoreError);
     sharedCompressors.set(key, stream);
   }
+  // A full flush ends the message and clears zlib's match table, so the next message cannot
+  // refer back into this one (RFC 7692 §7.1.1.1) without a reset call per message. A run cut
+  // short by an error still resets, so no half-flushed state reaches the next message.
+  let flushed = false;
   try {
-    return deflateWith(stream, payload);
+    const compressed = deflateWith(stream, payload, constants.Z_FULL_FLUSH);
+    flushed = true;
+    return compressed;
   } finally {
     if (stream.destroyed) sharedCompressors.delete(key);
-    else stream.reset();
+    else if (!flushed) stream.reset();
   }
 }
 
