@@ -331,15 +331,16 @@ function sharedCompressionFor(params: DeflateParams): SharedCompression {
   return shared;
 }
 
-/** One compressor per settings for every message sent without context takeover, each message ended with a full flush. */
+/** One compressor per settings for every message sent without context takeover (see `compressMessage`). */
 const sharedCompressors = new Map<string, ZlibStream>();
 
 /**
  * Compresses one message with no context before or after it: the result depends only on
  * the payload and the settings, so one result can be sent to every socket that agreed to
  * the same window, memLevel and level without context takeover (the broadcast path). One
- * compressor per settings serves every socket (its match table cleared after each message), so sockets that
- * agreed to server_no_context_takeover hold no compressor at all.
+ * compressor per settings serves every socket (each message ends with a full flush, which
+ * clears its match table), so sockets that agreed to server_no_context_takeover hold no
+ * compressor at all.
  */
 export function compressMessage(
   payload: Uint8Array,

@@ -58,7 +58,8 @@ const RUN: ZlibRun = { produced: 0, ended: false };
  * as it is produced: a view of the shared scratch buffer, valid only during the call (copy
  * what is kept), with `last` true on the final piece. Throws `TooMuchOutput` as soon as more
  * than `limit` bytes came out. `ended` tells that the stream reached its final block (input
- * was left unconsumed). Only the first `length` bytes of `input` are read. The result is shared: read it before the next run.
+ * was left unconsumed). Only the first `length` bytes of `input` are read. The result object
+ * is shared: read it before the next run.
  */
 export function runZlib(
   stream: ZlibStream,
