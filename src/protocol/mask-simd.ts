@@ -115,10 +115,13 @@ interface KernelExports {
 
 class WasmKernel implements SimdKernel {
   private readonly scratch: Buffer;
+  /** The scratch's memory (it never grows), for views made without `Buffer#subarray`. */
+  private readonly memory: ArrayBuffer;
   private readonly xor: (length: number, word: number) => void;
 
   constructor(exports: KernelExports) {
-    this.scratch = Buffer.from(exports.memory.buffer, 0, SIMD_BLOCK);
+    this.memory = exports.memory.buffer;
+    this.scratch = Buffer.from(this.memory, 0, SIMD_BLOCK);
     this.xor = exports.xor;
   }
 
@@ -131,11 +134,12 @@ class WasmKernel implements SimdKernel {
     word: number,
   ): void {
     const length = end - start;
-    const scratch = this.scratch;
-    scratch.set(source.subarray(start, end));
+    // `Buffer#subarray` reads the source's `.buffer`, a call into V8's runtime: a whole
+    // source is copied as it is, and the way out is a plain view of the wasm memory.
+    this.scratch.set(start === 0 && end === source.length ? source : source.subarray(start, end));
     // Whole 64-byte rounds: the bytes past `length` are scratch, XORed and never copied out.
     this.xor((length + 63) & ~63, word);
-    target.set(scratch.subarray(0, length), offset);
+    target.set(new Uint8Array(this.memory, 0, length), offset);
   }
 }
 

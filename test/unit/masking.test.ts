@@ -140,6 +140,15 @@ const EDGE_LENGTHS = [
   63,
   64,
   65,
+  95,
+  96,
+  97,
+  127,
+  128,
+  129,
+  191,
+  192,
+  193,
   1000,
   1023,
   1024,
@@ -211,6 +220,19 @@ describe('RFC 6455 §5.3 mask words, xorInto and xorInPlace', () => {
         xorInPlace(data, 5, 5 + length, maskWord(key, phase));
         assert.ok(Buffer.from(data).equals(expected), `length ${length} align ${align} phase ${phase}`);
       }
+    }
+  });
+
+  it('xorInPlace on a whole view (a frame read in one piece) unmasks it and nothing around it', () => {
+    const random = prng(12);
+    for (const length of EDGE_LENGTHS) {
+      const key = randomBytes(4, random);
+      const backing = randomBytes(length + 8, random);
+      const around = Buffer.from(backing);
+      const view = backing.subarray(3, 3 + length);
+      xorInPlace(view, 0, view.length, maskWord(key, 0));
+      const expected = reference(around, 3, 3 + length, key, 0);
+      assert.ok(backing.equals(expected), `length ${length}`);
     }
   });
 
