@@ -240,8 +240,10 @@ let readDepth = 0;
 
 /**
  * A transport read is handed to its socket: what its handlers write is flushed when it ends
- * rather than by a `nextTick` callback. The bytes leave at the same point (Node runs the tick
- * queue right after the read's callback), one callback less per read.
+ * rather than by a `nextTick` callback, one callback less per read. For a read from the
+ * socket's handle the bytes leave at the same point (Node runs the tick queue right after
+ * the read's callback); when one tick delivers several reads (`resume()` with data already
+ * buffered), each read's frames now leave in a write of their own.
  */
 export function readStarted(): void {
   readDepth++;

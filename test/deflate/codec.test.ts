@@ -293,6 +293,42 @@ describe('sending: threshold, compress flag, fragments', () => {
   });
 });
 
+describe("a message's last piece and the tail", () => {
+  /** Collects what a codec decodes. */
+  function sink(): DecodedSink & { bytes(): Buffer } {
+    const out: Buffer[] = [];
+    return { appendDecoded: (piece) => void out.push(Buffer.from(piece)), bytes: () => Buffer.concat(out) };
+  }
+
+  it("decode byte-exact whatever the last piece's size around the one-pass limit, on interleaved connections", async () => {
+    // Up to 8 KiB the last piece is inflated together with the tail in one zlib call, through a
+    // buffer all connections share; larger, piece and tail go in two calls.
+    const peers = [0, 1].map(() => ({
+      codec: new PerMessageDeflate(params(), MiB),
+      deflater: new TakeoverDeflater(),
+    }));
+    let seed = 1;
+    for (const lastPiece of [1, 8191, 8192, 8193, 8196, 20_000]) {
+      for (const kind of ['noise', 'json'] as const) {
+        for (const peer of peers) {
+          const message =
+            kind === 'noise' ? noise(lastPiece + 3000) : Buffer.from(jsonText(lastPiece * 3 + 500, seed++));
+          const compressed = await peer.deflater.message(message);
+          const cut = Math.max(0, compressed.length - lastPiece);
+          const out = sink();
+          if (cut > 0) peer.codec.decode(compressed.subarray(0, cut), false, out);
+          peer.codec.decode(compressed.subarray(cut), true, out);
+          assert.ok(out.bytes().equals(message), `${kind}, last piece ${compressed.length - cut} B`);
+        }
+      }
+    }
+    for (const peer of peers) {
+      peer.codec.release();
+      peer.deflater.close();
+    }
+  });
+});
+
 describe('context takeover vs reset, each direction', () => {
   const message = Buffer.from(jsonText(4000, 7));
 
