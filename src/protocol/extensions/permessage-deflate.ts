@@ -361,14 +361,13 @@ export function compressMessage(
   // A full flush ends the message and clears zlib's match table, so the next message cannot
   // refer back into this one (RFC 7692 §7.1.1.1) without a reset call per message. A run cut
   // short by an error still resets, so no half-flushed state reaches the next message.
-  let flushed = false;
   try {
-    const compressed = deflateWith(stream, payload, constants.Z_FULL_FLUSH);
-    flushed = true;
-    return compressed;
+    return deflateWith(stream, payload, constants.Z_FULL_FLUSH);
+  } catch (error) {
+    if (!stream.destroyed) stream.reset();
+    throw error;
   } finally {
     if (stream.destroyed) sharedCompressors.delete(key);
-    else if (!flushed) stream.reset();
   }
 }
 
