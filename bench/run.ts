@@ -452,16 +452,25 @@ function rssBytes(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
-async function gcAndRss(server: RunningServer, seq: number): Promise<number> {
+interface MemoryReading {
+  rss: number;
+  /** Physical bytes of V8's young generation (new space), from the server's GC line; 0 when not given. */
+  young: number;
+}
+
+async function gcAndRss(server: RunningServer, seq: number): Promise<MemoryReading> {
   // each GC request produces one "GC rss=" line; wait for the seq-th one
   process.kill(server.pid, 'SIGUSR2');
   const deadline = Date.now() + 10000;
-  while (server.lines.all.filter((l) => l.startsWith('GC ')).length < seq) {
+  let lines = server.lines.all.filter((l) => l.startsWith('GC '));
+  while (lines.length < seq) {
     if (Date.now() > deadline) throw new Error('server did not answer the GC request');
     await sleep(20);
+    lines = server.lines.all.filter((l) => l.startsWith('GC '));
   }
   await sleep(100);
-  return rssBytes(server.pid);
+  const young = lines[seq - 1].match(/new_space:\d+\/(\d+)/);
+  return { rss: rssBytes(server.pid), young: young ? Number(young[1]) : 0 };
 }
 
 /** Busy CPU seconds of the whole machine so far (all CPUs), from /proc/stat. */
@@ -596,14 +605,25 @@ async function idleSample(w: Workload, server: RunningServer, common: string[], 
     gen.stdin!.end('\n');
     await exited(gen);
     const r = parseResult(lines, gen);
+    // V8 sizes its young generation by the allocation of the connection burst, up to a fixed
+    // cap, and gives it back after a quiet spell: a cost per burst, not per connection.
+    const outsideYoung = (after.rss - after.young - (before.rss - before.young)) / conns;
     return {
-      value: (after - before) / conns,
+      value: (after.rss - before.rss) / conns,
       serverCpu: null,
       genCpu: null,
       otherCpu: null,
       faultsPerOp: null,
       cpuPerOp: null,
-      detail: { ...r, rss_before: before, rss_after: after, serverNotes: server.notes },
+      detail: {
+        ...r,
+        rss_before: before.rss,
+        rss_after: after.rss,
+        young_before: before.young,
+        young_after: after.young,
+        rss_outside_young_per_conn: outsideYoung,
+        serverNotes: server.notes,
+      },
     };
   } finally {
     clearTimeout(timer);
@@ -612,6 +632,27 @@ async function idleSample(w: Workload, server: RunningServer, common: string[], 
 }
 
 // ---------------------------------------------------------------- stats and report
+
+/**
+ * The idle figures again without V8's young generation (RSS minus new space's physical size,
+ * after minus before): medians, and each server's ratio to `net`.
+ */
+function outsideYoungLines(cells: Cell[]): string[] {
+  const idle = cells.filter((c) => c.unit === 'B/conn');
+  const medians = new Map<string, number>();
+  for (const cell of idle) {
+    const values = cell.samples
+      .map((s) => s.detail.rss_outside_young_per_conn)
+      .filter((v): v is number => typeof v === 'number');
+    if (values.length) medians.set(cell.server, median(values));
+  }
+  if (medians.size === 0) return [];
+  const net = medians.get('net');
+  const parts = [...medians].map(
+    ([server, v]) => `${server} ${fmtValue(v, 'B/conn')}${net ? ` (${(v / net).toFixed(2)}x net)` : ''}`,
+  );
+  return [`idle-memory outside V8's young generation (RSS minus new space, medians): ${parts.join(', ')}`];
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -821,7 +862,12 @@ async function main(): Promise<void> {
             r.serverCpu === null
               ? ''
               : ` (server ${r.serverCpu.toFixed(0)}%, gen ${r.genCpu?.toFixed(0)}%, other ${r.otherCpu?.toFixed(0)}%)`;
-          process.stderr.write(`${tag}: ${fmtValue(r.value, w.unit)}${cpuNote}\n`);
+          const outside = r.detail.rss_outside_young_per_conn;
+          const youngNote =
+            typeof outside === 'number'
+              ? ` (outside V8's young generation ${fmtValue(outside, w.unit)})`
+              : '';
+          process.stderr.write(`${tag}: ${fmtValue(r.value, w.unit)}${cpuNote}${youngNote}\n`);
         } catch (e) {
           const msg = e instanceof Error ? e.message : String(e);
           cell.errors.push(msg);
@@ -864,6 +910,7 @@ async function main(): Promise<void> {
     'node:net (raw) echoes bytes without WebSocket framing: the ceiling for a Node server (idle-memory: net.Socket floor).',
     'net-handshake answers the handshake workload with its bytes only (101 with the accept hash, the close reply),',
     '  checking nothing: the floor of that exchange on Node sockets.',
+    ...outsideYoungLines(cells),
     `server notes: ${[...notes].map(([k, v]) => `${k}: ${v}`).join('; ') || '-'}`,
     `workloads: ${workloads.map((w) => `${w.name} = ${w.title}`).join('; ')}`,
     `${elapsed.toFixed(0)} s total; command: node .build/bench/run.js ${process.argv.slice(2).join(' ')}`.trimEnd(),
