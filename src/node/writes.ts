@@ -156,23 +156,27 @@ export abstract class WritingSocket {
 
   /** Hands the gathered frames to the transport, in one buffer. */
   protected writeGathered(): void {
-    if (tailOwner === this) closeRun();
     const frames = this.gathered;
+    if (tailOwner === this) {
+      // The common case, a run of the slab and nothing else: written with no list between.
+      if (frames === null || frames.length === 0) {
+        const run = takeRun();
+        this.gatheredBytes = 0;
+        if (run !== null) this.writeOne(run);
+        return;
+      }
+      closeRun();
+    }
     if (frames === null || frames.length === 0) return;
     const bytes = this.gatheredBytes;
     this.gatheredBytes = 0;
     const transport = this.transport;
     if (transport.destroyed || transport.writableEnded) {
-      frames.length = 0;
+      empty(frames);
       return;
     }
     if (frames.length === 1) {
-      const frame = frames[0];
-      frames.length = 0;
-      // Queued behind earlier writes, a view would keep its whole slab alive: queue a copy.
-      transport.write(
-        transport.writableLength > 0 && frame.buffer === slabOf(frame) ? Buffer.from(frame) : frame,
-      );
+      this.writeOne(frames.pop()!);
       return;
     }
     // Pieces of a few KiB (runs of the slab split where one filled up) cost less as iovecs of
@@ -183,12 +187,21 @@ export abstract class WritingSocket {
         transport.cork();
       }
       for (let i = 0; i < frames.length; i++) transport.write(frames[i]);
-      frames.length = 0;
+      empty(frames);
       return;
     }
     const joined = Buffer.concat(frames, bytes);
-    frames.length = 0;
+    empty(frames);
     transport.write(joined);
+  }
+
+  private writeOne(frame: Uint8Array): void {
+    const transport = this.transport;
+    if (transport.destroyed || transport.writableEnded) return;
+    // Queued behind earlier writes, a view would keep its whole slab alive: queue a copy.
+    transport.write(
+      transport.writableLength > 0 && frame.buffer === slabOf(frame) ? Buffer.from(frame) : frame,
+    );
   }
 
   /** Bytes written but not yet handed to the operating system. */
@@ -220,8 +233,22 @@ let tailStart = 0;
 
 function closeRun(): void {
   const owner = tailOwner!;
+  const run = takeRun();
+  if (run !== null) owner.endRun(run);
+}
+
+/** Ends the run at the slab's tail: its bytes as a view, null when it has none. */
+function takeRun(): Buffer | null {
   tailOwner = null;
-  if (slabUsed > tailStart) owner.endRun(slab.subarray(tailStart, slabUsed));
+  return slabUsed > tailStart ? slab.subarray(tailStart, slabUsed) : null;
+}
+
+/**
+ * Empties a list that is used again: `pop` keeps the array's room, where setting `length`
+ * to 0 is a runtime call that also gives the room back, to be grown again by the next push.
+ */
+function empty(list: unknown[]): void {
+  while (list.length > 0) list.pop();
 }
 
 /** The slab's memory when `view` is a run of it (slabs are the only buffers of exactly this size). */
@@ -231,9 +258,9 @@ function slabOf(view: Uint8Array): ArrayBufferLike | null {
 
 /**
  * Sockets written to in this tick, flushed together by one `nextTick` callback: a broadcast to
- * 10,000 sockets queues one callback, not 10,000.
+ * 10,000 sockets queues one callback, not 10,000. One array for the life of the process.
  */
-let toFlush: WritingSocket[] = [];
+const toFlush: WritingSocket[] = [];
 let flushQueued = false;
 /** Transport reads being handled now (nested only if a handler feeds another socket synchronously). */
 let readDepth = 0;
@@ -255,18 +282,18 @@ export function readEnded(): void {
 }
 
 function flushAll(): void {
-  const sockets = toFlush;
-  toFlush = [];
   flushQueued = false;
-  // A socket written to while these flush lands in the next list and its own callback. One
-  // socket's failure must not keep the others' bytes back: it is thrown once they are out.
+  // A socket written to while these flush joins the list and is flushed in this pass (a
+  // socket already flushed has nothing left: `flushNow` returns). One socket's failure must
+  // not keep the others' bytes back: it is thrown once they are out.
   let failure: { error: unknown } | null = null;
-  for (let i = 0; i < sockets.length; i++) {
+  for (let i = 0; i < toFlush.length; i++) {
     try {
-      sockets[i].flushNow();
+      toFlush[i].flushNow();
     } catch (error) {
       failure ??= { error };
     }
   }
+  empty(toFlush);
   if (failure !== null) throw failure.error;
 }

@@ -342,6 +342,10 @@ export class Connection implements FrameSink {
     if ((bits & Bit.MessageCompressed) !== 0) {
       xorInPlace(piece, 0, piece.length, mask);
       this.extension!.decode(piece, messageEnd, assembler);
+    } else if (messageEnd && assembler.isEmpty) {
+      // A message that arrived whole: handed on from the piece, never stored.
+      this.events.messageReceived(assembler.takeWhole(piece, mask), (bits & Bit.MessageBinary) !== 0);
+      return;
     } else {
       assembler.append(piece, mask, frameEnd);
     }

@@ -87,6 +87,22 @@ export class MessageAssembler {
     this.size = needed;
   }
 
+  /** Whether no byte of the current message has arrived yet. */
+  get isEmpty(): boolean {
+    return this.size === 0;
+  }
+
+  /**
+   * Ends a message that is all in `piece` (its final frame's end, with nothing before it):
+   * unmasked in place and returned as it is, with nothing kept here.
+   */
+  takeWhole(piece: Buffer, mask: number): Buffer {
+    xorInPlace(piece, 0, piece.length, mask);
+    if (this.text && !isUtf8(piece)) throw new InvalidUtf8Error();
+    this.announced = 0;
+    return piece;
+  }
+
   /** Checks text that arrives in pieces as it comes (a whole message is checked natively when taken). */
   private validate(bytes: Buffer): void {
     this.incremental = true;
