@@ -278,7 +278,7 @@ function deflateWith(
   payload: Uint8Array,
   flush: number = constants.Z_SYNC_FLUSH,
 ): Buffer {
-  deflated.length = 0;
+  emptyDeflated();
   onlyPiece = null;
   const { produced } = runZlib(stream, payload, flush, Number.MAX_SAFE_INTEGER, collectDeflated);
   if (onlyPiece !== null) {
@@ -287,8 +287,13 @@ function deflateWith(
     return result;
   }
   const joined = stripTail(Buffer.concat(deflated, produced));
-  deflated.length = 0;
+  emptyDeflated();
   return joined;
+}
+
+/** `pop` keeps the list's room; setting its length is a runtime call even when it is empty. */
+function emptyDeflated(): void {
+  while (deflated.length > 0) deflated.pop();
 }
 
 /** What `deflateWith` collects (compression is synchronous, so one set serves all). */
