@@ -9,6 +9,8 @@
  *     heapTotal and external after the GC); with
  *     BENCH_HEAP_SNAPSHOT_DIR set, it writes a heap snapshot there first and adds
  *     `snapshot=<path>` (bench/idle-heap.ts reads it);
+ *   - on SIGHUP it prints `COUNT <n>`: the messages it has echoed (and, for wsx, the
+ *     deliveries of its broadcasts) so far, for `bench/message-cost.sh`;
  *   - SIGTERM/SIGINT exit immediately.
  */
 
@@ -22,6 +24,13 @@ export function isTrigger(data: Uint8Array, isBinary: boolean): boolean {
   if (isBinary || data.length < PREFIX_BYTES.length) return false;
   for (let i = 0; i < PREFIX_BYTES.length; i++) if (data[i] !== PREFIX_BYTES[i]) return false;
   return true;
+}
+
+let done = 0;
+
+/** Counts `n` messages (or deliveries) the server has handled, reported on SIGHUP. */
+export function counted(n = 1): void {
+  done += n;
 }
 
 export function portFromArgs(): number {
@@ -59,5 +68,6 @@ export function installHooks(): void {
     const more = `total=${usage.heapTotal} external=${usage.external} spaces=${spaces}`;
     process.stdout.write(`GC rss=${process.memoryUsage.rss()} heap=${heap} ${more}${snapshot}\n`);
   });
+  process.on('SIGHUP', () => process.stdout.write(`COUNT ${done}\n`));
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => process.exit(0));
 }

@@ -4,12 +4,13 @@
  * and with idle connections it is the memory floor of a bare net.Socket.
  */
 import net from 'node:net';
-import { HOST, installHooks, portFromArgs, ready } from './common.js';
+import { counted, HOST, installHooks, portFromArgs, ready } from './common.js';
 
 installHooks();
 const server = net.createServer({ noDelay: true }, (socket) => {
   socket.on('error', () => {});
   socket.on('data', (chunk) => {
+    counted();
     socket.write(chunk);
   });
 });

@@ -4,7 +4,7 @@
  * framed once and the same bytes go to every subscriber.
  */
 import { createServer } from '../../src/index.js';
-import { HOST, installHooks, isTrigger, portFromArgs, ready } from './common.js';
+import { counted, HOST, installHooks, isTrigger, portFromArgs, ready } from './common.js';
 
 installHooks();
 const server = createServer({ maxMessageSize: 64 * 1024 * 1024, perMessageDeflate: false });
@@ -15,9 +15,10 @@ server.route('/*', {
   },
   message(ws, data, isBinary) {
     if (isTrigger(data, isBinary)) {
-      server.publish('all', data.toString('utf8'));
+      counted(server.publish('all', data.toString('utf8')));
       return;
     }
+    counted();
     if (isBinary) ws.sendBinary(data);
     else ws.sendText(data);
   },

@@ -1,0 +1,55 @@
+#!/bin/bash
+# Instructions a server executes per message in user space, under valgrind's callgrind: a
+# figure that hardly moves with the load on a shared machine, to compare one change with the
+# next where messages per second drift by more than the change. Run `npm run bench -- --help`
+# once first: it builds the servers (.build/bench/servers) and the generator (bench/results/loadgen).
+#
+#   bench/message-cost.sh SERVER [loadgen args...]
+#     bench/message-cost.sh wsx --conns=1000 --inflight=1 --size=32          # 32 B echo, one at a time
+#     bench/message-cost.sh wsx --conns=100 --inflight=8 --size=1024 --text  # 1 KiB text, batched
+#     bench/message-cost.sh wsx --mode=broadcast --conns=2000 --rounds=1000000 --payload=64
+#     bench/message-cost.sh net --conns=1000 --inflight=1 --size=32 --proto=raw
+#
+# SERVER: wsx or net. The server counts what it handled (echoes, and for wsx the deliveries of its
+# broadcasts; for net, reads: one per message only with one message in flight per connection) and
+# prints the count on SIGHUP; instructions are counted over WINDOW (15) seconds after WARM (25)
+# seconds of load, and divided by the count over the same window. node runs --single-threaded so
+# that GC and compiler work is counted. ROOT=/other/checkout measures that checkout's build (its
+# bench servers must count, as they do from the commit that added this script on).
+set -eu
+S=$1
+shift
+ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+LG=$(cd "$(dirname "$0")/.." && pwd)/bench/results/loadgen
+case $S in
+  wsx | net) SCRIPT=$ROOT/.build/bench/servers/$S.js ;;
+  *) echo "unknown server $S (wsx or net)" >&2; exit 2 ;;
+esac
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/cg.out" \
+  node --single-threaded "$SCRIPT" --port=0 >"$OUT/srv.out" 2>"$OUT/srv.err" &
+for _ in $(seq 1 600); do grep -q READY "$OUT/srv.out" 2>/dev/null && break; sleep 0.1; done
+PORT=$(grep -o 'port=[0-9]*' "$OUT/srv.out" | cut -d= -f2)
+PID=$(grep -o 'pid=[0-9]*' "$OUT/srv.out" | cut -d= -f2)
+"$LG" --port="$PORT" --warmup=1 --duration=600 --timeout=900 "$@" >"$OUT/gen.json" 2>&1 &
+GEN=$!
+sleep "${WARM:-25}"
+kill -HUP "$PID"
+callgrind_control -i on "$PID" >/dev/null 2>&1
+sleep "${WINDOW:-15}"
+kill -HUP "$PID"
+callgrind_control -i off "$PID" >/dev/null 2>&1
+sleep 0.5
+kill "$GEN" 2>/dev/null || true
+kill "$PID"
+wait 2>/dev/null || true
+C0=$(grep '^COUNT' "$OUT/srv.out" | head -1 | awk '{print $2}')
+C1=$(grep '^COUNT' "$OUT/srv.out" | tail -1 | awk '{print $2}')
+IR=$(callgrind_annotate "$OUT"/cg.out* 2>/dev/null | grep -m1 'PROGRAM TOTALS' | awk '{gsub(",","",$1); print $1}')
+N=$((C1 - C0))
+if [ "$N" -le 0 ]; then
+  echo "$S: no messages counted in the window (see the generator's output: $(tail -c 300 "$OUT/gen.json"))" >&2
+  exit 1
+fi
+echo "$S instructions/message $((IR / N)) (messages in the window: $N)"
