@@ -1,3 +1,4 @@
+import { emptyList } from '../protocol/reused-list.js';
 import type { SocketBinding } from './binding.js';
 import type { SocketPolicies } from './socket-types.js';
 import type { Transport } from './transport.js';
@@ -170,13 +171,14 @@ export abstract class WritingSocket {
     if (frames === null || frames.length === 0) return;
     const bytes = this.gatheredBytes;
     this.gatheredBytes = 0;
-    const transport = this.transport;
-    if (transport.destroyed || transport.writableEnded) {
-      empty(frames);
-      return;
-    }
+    // `writeOne` drops the frame itself when the transport is gone.
     if (frames.length === 1) {
       this.writeOne(frames.pop()!);
+      return;
+    }
+    const transport = this.transport;
+    if (transport.destroyed || transport.writableEnded) {
+      emptyList(frames);
       return;
     }
     // Pieces of a few KiB (runs of the slab split where one filled up) cost less as iovecs of
@@ -187,11 +189,11 @@ export abstract class WritingSocket {
         transport.cork();
       }
       for (let i = 0; i < frames.length; i++) transport.write(frames[i]);
-      empty(frames);
+      emptyList(frames);
       return;
     }
     const joined = Buffer.concat(frames, bytes);
-    empty(frames);
+    emptyList(frames);
     transport.write(joined);
   }
 
@@ -243,14 +245,6 @@ function takeRun(): Buffer | null {
   return slabUsed > tailStart ? slab.subarray(tailStart, slabUsed) : null;
 }
 
-/**
- * Empties a list that is used again: `pop` keeps the array's room, where setting `length`
- * to 0 is a runtime call that also gives the room back, to be grown again by the next push.
- */
-function empty(list: unknown[]): void {
-  while (list.length > 0) list.pop();
-}
-
 /** The slab's memory when `view` is a run of it (slabs are the only buffers of exactly this size). */
 function slabOf(view: Uint8Array): ArrayBufferLike | null {
   return view.buffer.byteLength === SLAB_SIZE && view.byteLength < SLAB_SIZE ? view.buffer : null;
@@ -294,6 +288,6 @@ function flushAll(): void {
       failure ??= { error };
     }
   }
-  empty(toFlush);
+  emptyList(toFlush);
   if (failure !== null) throw failure.error;
 }

@@ -1,6 +1,7 @@
 import { constants, createDeflateRaw, createInflateRaw } from 'node:zlib';
 import { InvalidCompressedDataError, MessageTooBigError, ProtocolViolation } from '../errors.js';
 import type { DecodedSink, MessageEncoding } from '../message-extension.js';
+import { emptyList } from '../reused-list.js';
 import { History } from './history.js';
 import type { DeflateParams } from './negotiation.js';
 import type { SharedCompression } from './shared-compression.js';
@@ -278,7 +279,7 @@ function deflateWith(
   payload: Uint8Array,
   flush: number = constants.Z_SYNC_FLUSH,
 ): Buffer {
-  emptyDeflated();
+  emptyList(deflated);
   onlyPiece = null;
   const { produced } = runZlib(stream, payload, flush, Number.MAX_SAFE_INTEGER, collectDeflated);
   if (onlyPiece !== null) {
@@ -287,13 +288,8 @@ function deflateWith(
     return result;
   }
   const joined = stripTail(Buffer.concat(deflated, produced));
-  emptyDeflated();
+  emptyList(deflated);
   return joined;
-}
-
-/** `pop` keeps the list's room; setting its length is a runtime call even when it is empty. */
-function emptyDeflated(): void {
-  while (deflated.length > 0) deflated.pop();
 }
 
 /** What `deflateWith` collects (compression is synchronous, so one set serves all). */
