@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { constants, createInflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
-import { compressMessage, PerMessageDeflate } from '../../src/protocol/extensions/permessage-deflate.js';
+import { PerMessageDeflate } from '../../src/protocol/extensions/permessage-deflate.js';
+import { compressMessage } from '../../src/protocol/extensions/shared-deflater.js';
 import type { DecodedSink, MessageEncoding, MessageExtension } from '../../src/protocol/message-extension.js';
 import {
   deflateMessage,

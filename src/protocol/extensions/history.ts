@@ -47,8 +47,12 @@ export class History {
     }
     const length = ring.length;
     const first = Math.min(count, length - this.end);
-    ring.set(bytes.subarray(from, from + first), this.end);
-    if (first < count) ring.set(bytes.subarray(from + first, from + count), 0);
+    // Most messages fit before the ring wraps: copied whole, without making a view.
+    if (from === 0 && first === count) ring.set(bytes, this.end);
+    else {
+      ring.set(bytes.subarray(from, from + first), this.end);
+      if (first < count) ring.set(bytes.subarray(from + first, from + count), 0);
+    }
     this.end = (this.end + count) % length;
     this.size = Math.min(length, this.size + count);
   }

@@ -1,10 +1,11 @@
 import { constants, createDeflateRaw, createInflateRaw } from 'node:zlib';
 import { InvalidCompressedDataError, MessageTooBigError, ProtocolViolation } from '../errors.js';
 import type { DecodedSink, MessageEncoding } from '../message-extension.js';
-import { emptyList } from '../reused-list.js';
+import { deflateWith, TAIL } from './deflate-output.js';
 import { History } from './history.js';
 import type { DeflateParams } from './negotiation.js';
 import type { SharedCompression } from './shared-compression.js';
+import { type SharedDeflater, sharedCompressionFor, sharedDeflaterFor } from './shared-deflater.js';
 import { readStoredMessage, storedBlocks, storedPieces } from './stored-blocks.js';
 import { ignoreError, runZlib, TooMuchOutput, UNUSED_CHUNK, type ZlibStream } from './sync-zlib.js';
 
@@ -24,14 +25,10 @@ import { ignoreError, runZlib, TooMuchOutput, UNUSED_CHUNK, type ZlibStream } fr
  * direction); the server calls it on connections that went quiet.
  */
 
-/** RFC 7692 §7.2.1: the empty stored block that ends a sync flush; senders strip it, receivers add it back. */
-const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 /** A message's last piece up to this size is inflated together with the tail, copied into `JOINED`. */
 const MAX_JOINED_PIECE = 8 * 1024;
 /** Shared by every connection: inflating is synchronous, and zlib is done with its input when it returns. */
 const JOINED = Buffer.allocUnsafe(MAX_JOINED_PIECE + TAIL.length);
-/** §7.2.3.6: an empty message compresses to a single 0x00 byte. */
-const EMPTY_COMPRESSED = Buffer.from([0x00]);
 
 /** zlib's raw deflate cannot compress with an 8-bit window (it would use 9), so 8 means "do not compress". */
 const MIN_ZLIB_WINDOW_BITS = 9;
@@ -105,6 +102,8 @@ export class PerMessageDeflate {
   private readonly storesUncompressed: boolean;
   /** Set when this side compresses without context takeover: then one compressed frame serves many sockets. */
   readonly sharedCompression: SharedCompression | null;
+  /** The process-wide compressor this side sends through when it keeps no context (null: it keeps one). */
+  private readonly sharedDeflater: SharedDeflater | null;
 
   constructor(params: DeflateParams, maxMessageSize: number) {
     this.params = params;
@@ -118,7 +117,10 @@ export class PerMessageDeflate {
         ? null
         : new History(windowSize(params.localMaxWindowBits));
     this.storesUncompressed = this.deflateHistory === null;
-    this.sharedCompression = this.storesUncompressed ? sharedCompressionFor(params) : null;
+    // A window too small to compress with means every message goes stored.
+    const threshold = compresses(params) ? params.threshold : Number.POSITIVE_INFINITY;
+    this.sharedCompression = this.storesUncompressed ? sharedCompressionFor(params, threshold) : null;
+    this.sharedDeflater = this.storesUncompressed ? sharedDeflaterFor(params) : null;
   }
 
   /**
@@ -210,7 +212,7 @@ export class PerMessageDeflate {
   /** Compresses a whole message, ready to be sent with RSV1 set. */
   encode(payload: Uint8Array): Buffer {
     const history = this.deflateHistory;
-    if (history === null) return compressMessage(payload, this.params);
+    if (history === null) return this.sharedDeflater!.compress(payload);
     if (this.deflater === null) {
       this.deflater = createDeflateRaw({
         windowBits: this.params.localMaxWindowBits,
@@ -273,105 +275,6 @@ export class PerMessageDeflate {
   }
 }
 
-/** Compresses one message through `stream`, ending it with `flush`; the tail is stripped. */
-function deflateWith(
-  stream: ZlibStream,
-  payload: Uint8Array,
-  flush: number = constants.Z_SYNC_FLUSH,
-): Buffer {
-  emptyList(deflated);
-  onlyPiece = null;
-  const { produced } = runZlib(stream, payload, flush, Number.MAX_SAFE_INTEGER, collectDeflated);
-  if (onlyPiece !== null) {
-    const result: Buffer = onlyPiece;
-    onlyPiece = null;
-    return result;
-  }
-  const joined = stripTail(Buffer.concat(deflated, produced));
-  emptyList(deflated);
-  return joined;
-}
-
-/** What `deflateWith` collects (compression is synchronous, so one set serves all). */
-const deflated: Buffer[] = [];
-/** The result when zlib gave it in one piece (most messages): copied once, without the tail. */
-let onlyPiece: Buffer | null = null;
-
-function collectDeflated(piece: Buffer, last: boolean): void {
-  if (last && deflated.length === 0) {
-    const kept = endsWithTail(piece) ? piece.length - TAIL.length : piece.length;
-    if (kept === 0) onlyPiece = EMPTY_COMPRESSED;
-    else {
-      onlyPiece = Buffer.allocUnsafe(kept);
-      onlyPiece.set(kept === piece.length ? piece : piece.subarray(0, kept));
-    }
-  } else deflated.push(Buffer.from(piece));
-}
-
-/** One per parameter set, so that sockets with equal parameters share their compressed frames. */
-const sharedCompressions = new Map<string, SharedCompression>();
-
-function sharedCompressionFor(params: DeflateParams): SharedCompression {
-  // A window too small to compress with means every message goes stored.
-  const threshold = compresses(params) ? params.threshold : Number.POSITIVE_INFINITY;
-  const key = `w${params.localMaxWindowBits}.m${params.memLevel}.l${params.level}.t${threshold}`;
-  let shared = sharedCompressions.get(key);
-  if (shared === undefined) {
-    const settings = {
-      localMaxWindowBits: params.localMaxWindowBits,
-      memLevel: params.memLevel,
-      level: params.level,
-    };
-    shared = {
-      key,
-      compress: (payload) =>
-        payload.length < threshold ? storedBlocks(payload, true) : compressMessage(payload, settings),
-    };
-    sharedCompressions.set(key, shared);
-  }
-  return shared;
-}
-
-/** One compressor per settings for every message sent without context takeover (see `compressMessage`). */
-const sharedCompressors = new Map<string, ZlibStream>();
-
-/**
- * Compresses one message with no context before or after it: the result depends only on
- * the payload and the settings, so one result can be sent to every socket that agreed to
- * the same window, memLevel and level without context takeover (the broadcast path). One
- * compressor per settings serves every socket (each message ends with a full flush, which
- * clears its match table), so sockets that agreed to server_no_context_takeover hold no
- * compressor at all.
- */
-export function compressMessage(
-  payload: Uint8Array,
-  settings: Pick<DeflateParams, 'localMaxWindowBits' | 'memLevel' | 'level'>,
-): Buffer {
-  const key = `${settings.localMaxWindowBits}/${settings.memLevel}/${settings.level}`;
-  let stream = sharedCompressors.get(key);
-  if (stream === undefined) {
-    stream = createDeflateRaw({
-      windowBits: settings.localMaxWindowBits,
-      memLevel: settings.memLevel,
-      level: settings.level,
-      chunkSize: UNUSED_CHUNK,
-    }) as unknown as ZlibStream;
-    stream.on('error', ignoreError);
-    sharedCompressors.set(key, stream);
-  }
-  // A full flush ends the message and clears zlib's match table, so the next message cannot
-  // refer back into this one (RFC 7692 §7.1.1.1) without a reset call per message. A run cut
-  // short by an error still resets, so no half-flushed state reaches the next message.
-  try {
-    return deflateWith(stream, payload, constants.Z_FULL_FLUSH);
-  } catch (error) {
-    if (!stream.destroyed) stream.reset();
-    throw error;
-  } finally {
-    if (stream.destroyed) sharedCompressors.delete(key);
-  }
-}
-
 /** Whether this side may compress at all: zlib cannot with the 8-bit window a peer may ask for. */
 function compresses(params: DeflateParams): boolean {
   return params.localMaxWindowBits >= MIN_ZLIB_WINDOW_BITS;
@@ -379,20 +282,4 @@ function compresses(params: DeflateParams): boolean {
 
 function windowSize(bits: number): number {
   return 1 << Math.max(bits, MIN_ZLIB_WINDOW_BITS);
-}
-
-function endsWithTail(bytes: Uint8Array): boolean {
-  const length = bytes.length;
-  return (
-    length >= 4 &&
-    bytes[length - 4] === 0 &&
-    bytes[length - 3] === 0 &&
-    bytes[length - 2] === 0xff &&
-    bytes[length - 1] === 0xff
-  );
-}
-
-function stripTail(compressed: Buffer): Buffer {
-  const stripped = endsWithTail(compressed) ? compressed.subarray(0, compressed.length - 4) : compressed;
-  return stripped.length === 0 ? EMPTY_COMPRESSED : stripped;
 }
