@@ -4,8 +4,7 @@ import type { DecodedSink, MessageEncoding } from '../message-extension.js';
 import { deflateWith, TAIL } from './deflate-output.js';
 import { History } from './history.js';
 import type { DeflateParams } from './negotiation.js';
-import type { SharedCompression } from './shared-compression.js';
-import { type SharedDeflater, sharedCompressionFor, sharedDeflaterFor } from './shared-deflater.js';
+import { type SharedCompressionGroup, sharedCompressionFor } from './shared-deflater.js';
 import { readStoredMessage, storedBlocks, storedPieces } from './stored-blocks.js';
 import { ignoreError, runZlib, TooMuchOutput, UNUSED_CHUNK, type ZlibStream } from './sync-zlib.js';
 
@@ -101,9 +100,7 @@ export class PerMessageDeflate {
    */
   private readonly storesUncompressed: boolean;
   /** Set when this side compresses without context takeover: then one compressed frame serves many sockets. */
-  readonly sharedCompression: SharedCompression | null;
-  /** The process-wide compressor this side sends through when it keeps no context (null: it keeps one). */
-  private readonly sharedDeflater: SharedDeflater | null;
+  readonly sharedCompression: SharedCompressionGroup | null;
 
   constructor(params: DeflateParams, maxMessageSize: number) {
     this.params = params;
@@ -120,7 +117,6 @@ export class PerMessageDeflate {
     // A window too small to compress with means every message goes stored.
     const threshold = compresses(params) ? params.threshold : Number.POSITIVE_INFINITY;
     this.sharedCompression = this.storesUncompressed ? sharedCompressionFor(params, threshold) : null;
-    this.sharedDeflater = this.storesUncompressed ? sharedDeflaterFor(params) : null;
   }
 
   /**
@@ -212,7 +208,8 @@ export class PerMessageDeflate {
   /** Compresses a whole message, ready to be sent with RSV1 set. */
   encode(payload: Uint8Array): Buffer {
     const history = this.deflateHistory;
-    if (history === null) return this.sharedDeflater!.compress(payload);
+    // No context kept: the group's compressor, held by reference (nothing looked up per message).
+    if (history === null) return this.sharedCompression!.deflater.compress(payload);
     if (this.deflater === null) {
       this.deflater = createDeflateRaw({
         windowBits: this.params.localMaxWindowBits,

@@ -74,24 +74,40 @@ export function compressMessage(payload: Uint8Array, settings: DeflateSettings):
   return sharedDeflaterFor(settings).compress(payload);
 }
 
+/**
+ * A group of sockets that compress identically (see `SharedCompression`): payloads under the
+ * threshold go as stored blocks, the rest through the group's shared compressor.
+ */
+export class SharedCompressionGroup implements SharedCompression {
+  readonly key: string;
+  /** The compressor every socket of the group sends through. */
+  readonly deflater: SharedDeflater;
+  private readonly threshold: number;
+
+  constructor(key: string, deflater: SharedDeflater, threshold: number) {
+    this.key = key;
+    this.deflater = deflater;
+    this.threshold = threshold;
+  }
+
+  compress(payload: Uint8Array): Uint8Array {
+    return payload.length < this.threshold ? storedBlocks(payload, true) : this.deflater.compress(payload);
+  }
+}
+
 /** One per parameter set, so that sockets with equal parameters share their compressed frames. */
-const sharedCompressions = new Map<string, SharedCompression>();
+const groups = new Map<string, SharedCompressionGroup>();
 
 /**
- * How sockets with these parameters compress a message once for all of them: payloads under
- * `threshold` go as stored blocks (Infinity: every one, for a window too small to compress with).
+ * The group of sockets with these parameters: payloads under `threshold` go as stored blocks
+ * (Infinity: every one, for a window too small to compress with).
  */
-export function sharedCompressionFor(settings: DeflateSettings, threshold: number): SharedCompression {
+export function sharedCompressionFor(settings: DeflateSettings, threshold: number): SharedCompressionGroup {
   const key = `w${settings.localMaxWindowBits}.m${settings.memLevel}.l${settings.level}.t${threshold}`;
-  let shared = sharedCompressions.get(key);
-  if (shared === undefined) {
-    const deflater = sharedDeflaterFor(settings);
-    shared = {
-      key,
-      compress: (payload) =>
-        payload.length < threshold ? storedBlocks(payload, true) : deflater.compress(payload),
-    };
-    sharedCompressions.set(key, shared);
+  let group = groups.get(key);
+  if (group === undefined) {
+    group = new SharedCompressionGroup(key, sharedDeflaterFor(settings), threshold);
+    groups.set(key, group);
   }
-  return shared;
+  return group;
 }
