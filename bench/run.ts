@@ -18,6 +18,7 @@ import os from 'node:os';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { pairedRatioLines } from './paired.js';
 
 // ---------------------------------------------------------------- paths
 
@@ -855,6 +856,7 @@ async function main(): Promise<void> {
             process.stderr.write(`${tag}: other load ${r.otherCpu.toFixed(0)}% during the sample, again\n`);
           }
           r.detail.retries = retries;
+          r.detail.run = rep + 1;
           cell.samples.push(r);
           if (typeof r.detail.serverNotes === 'string' && r.detail.serverNotes)
             notes.set(s.name, r.detail.serverNotes);
@@ -911,6 +913,7 @@ async function main(): Promise<void> {
     'net-handshake answers the handshake workload with its bytes only (101 with the accept hash, the close reply),',
     '  checking nothing: the floor of that exchange on Node sockets.',
     ...outsideYoungLines(cells),
+    ...pairedRatioLines(cells),
     `server notes: ${[...notes].map(([k, v]) => `${k}: ${v}`).join('; ') || '-'}`,
     `workloads: ${workloads.map((w) => `${w.name} = ${w.title}`).join('; ')}`,
     `${elapsed.toFixed(0)} s total; command: node .build/bench/run.js ${process.argv.slice(2).join(' ')}`.trimEnd(),
