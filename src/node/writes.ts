@@ -53,8 +53,12 @@ export abstract class WritingSocket {
    * 40 bytes less for every idle connection. The bits above them count the gathered bytes.
    */
   protected flags = 0;
-  /** Small frames of this tick not encoded in place, and this socket's closed runs of the slab, in order. */
-  private gathered: Uint8Array[] | null = null;
+  /**
+   * Small frames of this tick not encoded in place, and this socket's closed runs of the slab,
+   * in order: one frame as it is (a broadcast gives each socket one), a list from the second
+   * on. A socket keeps its list for later ticks once it needed one.
+   */
+  private gathered: Uint8Array | Uint8Array[] | null = null;
 
   /** Bytes gathered in this tick and not yet handed to the transport. */
   private get gatheredBytes(): number {
@@ -90,7 +94,7 @@ export abstract class WritingSocket {
       return;
     }
     if (this.gatheredBytes + data.length > GATHER_BYTES_LIMIT) this.spill();
-    (this.gathered ??= []).push(data);
+    this.gather(data);
     this.gatheredBytes += data.length;
   }
 
@@ -129,7 +133,14 @@ export abstract class WritingSocket {
 
   /** @internal This socket's run at the slab's tail is over: it joins the gathered frames. */
   endRun(view: Uint8Array): void {
-    (this.gathered ??= []).push(view);
+    this.gather(view);
+  }
+
+  private gather(frame: Uint8Array): void {
+    const gathered = this.gathered;
+    if (gathered === null) this.gathered = frame;
+    else if (Array.isArray(gathered)) gathered.push(frame);
+    else this.gathered = [gathered, frame];
   }
 
   private scheduleFlush(): void {
@@ -157,10 +168,10 @@ export abstract class WritingSocket {
 
   /** Hands the gathered frames to the transport, in one buffer. */
   protected writeGathered(): void {
-    const frames = this.gathered;
     if (tailOwner === this) {
+      const gathered = this.gathered;
       // The common case, a run of the slab and nothing else: written with no list between.
-      if (frames === null || frames.length === 0) {
+      if (gathered === null || (Array.isArray(gathered) && gathered.length === 0)) {
         const run = takeRun();
         this.gatheredBytes = 0;
         if (run !== null) this.writeOne(run);
@@ -168,10 +179,18 @@ export abstract class WritingSocket {
       }
       closeRun();
     }
-    if (frames === null || frames.length === 0) return;
+    const frames = this.gathered;
+    if (frames === null) return;
+    // `writeOne` drops the frame itself when the transport is gone.
+    if (!Array.isArray(frames)) {
+      this.gathered = null;
+      this.gatheredBytes = 0;
+      this.writeOne(frames);
+      return;
+    }
+    if (frames.length === 0) return;
     const bytes = this.gatheredBytes;
     this.gatheredBytes = 0;
-    // `writeOne` drops the frame itself when the transport is gone.
     if (frames.length === 1) {
       this.writeOne(frames.pop()!);
       return;

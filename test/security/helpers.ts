@@ -34,6 +34,8 @@ export interface ServerHandle {
   /** Forces a GC in the server (it runs with --expose-gc), then reads its figures. */
   settledStats(): Promise<ServerStats>;
   resetEventLoopDelay(): void;
+  /** Has the server publish one 64-byte text message to `topic` in each of `ticks` ticks; resolves with the deliveries. */
+  publishEachTick(topic: string, ticks: number): Promise<number>;
   /** Asks the server to close every open socket of `path` with `code`. */
   closeAll(path: string, code: number, reason?: string): void;
   /** Waits for an event matching `predicate` (already reported or still to come). */
@@ -102,6 +104,12 @@ export async function startServer(options: FixtureOptions = {}): Promise<ServerH
     async settledStats() {
       command({ cmd: 'gc' });
       return stats();
+    },
+    async publishEachTick(topic, ticks) {
+      const mine = ++seq;
+      const done = waitFor((e) => e.type === 'published' && e.seq === mine, 30_000);
+      command({ cmd: 'publish', seq: mine, topic, ticks });
+      return ((await done) as Extract<FixtureEvent, { type: 'published' }>).delivered;
     },
     resetEventLoopDelay: () => command({ cmd: 'reset-eld' }),
     closeAll: (path, code, reason = '') => command({ cmd: 'close-all', path, code, reason }),
