@@ -9,8 +9,10 @@
 #     bench/message-cost.sh wsx --conns=100 --inflight=8 --size=1024 --text  # 1 KiB text, batched
 #     bench/message-cost.sh wsx --mode=broadcast --conns=2000 --rounds=1000000 --payload=64
 #     bench/message-cost.sh net --conns=1000 --inflight=1 --size=32 --proto=raw
+#     bench/message-cost.sh wsx-deflate        # compressed 1 KiB JSON echo, 100 x 8 (bench/deflate's load)
 #
-# SERVER: wsx or net. The server counts what it handled (echoes, and for wsx the deliveries of its
+# SERVER: wsx, net, or wsx-deflate (the permessage-deflate bench's wsx server and its load
+# generator, bench/deflate/load.js, which takes that bench's --conns, --inflight and --size). The server counts what it handled (echoes, and for wsx the deliveries of its
 # broadcasts; for net, reads: one per message only with one message in flight per connection) and
 # prints the count on SIGHUP; instructions are counted over WINDOW (15) seconds after WARM (25)
 # seconds of load, and divided by the count over the same window. node runs --single-threaded so
@@ -21,18 +23,28 @@ S=$1
 shift
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 LG=$(cd "$(dirname "$0")/.." && pwd)/bench/results/loadgen
+SERVER_ARGS=()
 case $S in
   wsx | net) SCRIPT=$ROOT/.build/bench/servers/$S.js ;;
-  *) echo "unknown server $S (wsx or net)" >&2; exit 2 ;;
+  wsx-deflate) SCRIPT=$ROOT/.build/bench/deflate/server.js; SERVER_ARGS=(--impl=wsx) ;;
+  *) echo "unknown server $S (wsx, net or wsx-deflate)" >&2; exit 2 ;;
 esac
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/cg.out" \
-  node --single-threaded "$SCRIPT" --port=0 >"$OUT/srv.out" 2>"$OUT/srv.err" &
+  node --single-threaded "$SCRIPT" "${SERVER_ARGS[@]}" --port=0 >"$OUT/srv.out" 2>"$OUT/srv.err" &
 for _ in $(seq 1 600); do grep -q READY "$OUT/srv.out" 2>/dev/null && break; sleep 0.1; done
 PORT=$(grep -o 'port=[0-9]*' "$OUT/srv.out" | cut -d= -f2)
 PID=$(grep -o 'pid=[0-9]*' "$OUT/srv.out" | cut -d= -f2)
-"$LG" --port="$PORT" --warmup=1 --duration=600 --timeout=900 "$@" >"$OUT/gen.json" 2>&1 &
+if [ "$S" = wsx-deflate ]; then
+  # The deflate bench's own clients: they offer permessage-deflate and send compressed messages.
+  LOAD_ARGS=("$@")
+  [ ${#LOAD_ARGS[@]} -eq 0 ] && LOAD_ARGS=(--conns=100 --inflight=8 --size=1024)
+  node "$ROOT/.build/bench/deflate/load.js" --mode=echo --url="ws://127.0.0.1:$PORT/" --warmup=1 --duration=600 \
+    "${LOAD_ARGS[@]}" >"$OUT/gen.json" 2>&1 &
+else
+  "$LG" --port="$PORT" --warmup=1 --duration=600 --timeout=900 "$@" >"$OUT/gen.json" 2>&1 &
+fi
 GEN=$!
 sleep "${WARM:-25}"
 kill -HUP "$PID"
@@ -53,3 +65,11 @@ if [ "$N" -le 0 ]; then
   exit 1
 fi
 echo "$S instructions/message $((IR / N)) (messages in the window: $N)"
+if [ "$S" = wsx-deflate ]; then
+  # valgrind counts each byte of a `rep stosb` memset as an instruction (zlib clears its 64 KiB
+  # hash table per message that way), so the part outside zlib and memset is given apart.
+  ZLIB=$(callgrind_annotate --threshold=100 "$OUT"/cg.out* 2>/dev/null |
+    awk '/^ *[0-9,]+ \(/ && !/PROGRAM/ && /deflate|longest_match|build_tree|pqdownheap|compress_block|send_tree|scan_tree|_tr_|fill_window|inflate|memset|bi_flush|gen_bitlen|gen_codes|adler32|crc32/ {
+      v = $1; gsub(",", "", v); z += v } END { printf "%d", z }')
+  echo "$S outside zlib and memset: $(((IR - ZLIB) / N)) instructions/message"
+fi

@@ -21,7 +21,8 @@
  *        RSV1 kept), so a client's first compressed message comes back valid without zlib here.
  *
  * Prints `READY port=<port> pid=<pid>`; on SIGUSR2 runs a full GC (with --expose-gc) and prints
- * `GC rss=<bytes>`; SIGTERM/SIGINT exit.
+ * `GC rss=<bytes>`; the wsx servers print `COUNT <echoes>` on SIGHUP (bench/message-cost.sh);
+ * SIGTERM/SIGINT exit.
  */
 import { createHash } from 'node:crypto';
 import { createServer as createNetServer, type Socket as NetSocket } from 'node:net';
@@ -53,12 +54,16 @@ if (impl === 'wsx' || impl === 'wsx-takeover') {
     maxMessageSize: MAX,
     perMessageDeflate: impl === 'wsx' ? true : { serverNoContextTakeover: false },
   });
+  let echoed = 0;
   server.route('/*', {
     message(socket, data, isBinary) {
+      echoed++;
       if (isBinary) socket.sendBinary(data);
       else socket.sendText(data);
     },
   });
+  // The echoes so far, for bench/message-cost.sh.
+  process.on('SIGHUP', () => process.stdout.write(`COUNT ${echoed}\n`));
   const address = await server.listen({ port, host: HOST });
   ready(address.port);
 } else if (impl === 'ws') {
