@@ -12,9 +12,10 @@
 #     bench/message-cost.sh wsx-deflate        # compressed 1 KiB JSON echo, 100 x 8 (bench/deflate's load)
 #
 # SERVER: wsx, net, or wsx-deflate (the permessage-deflate bench's wsx server and its load
-# generator, bench/deflate/load.js, which takes that bench's --conns, --inflight and --size). The server counts what it handled (echoes, and for wsx the deliveries of its
-# broadcasts; for net, reads: one per message only with one message in flight per connection) and
-# prints the count on SIGHUP; instructions are counted over WINDOW (15) seconds after WARM (25)
+# generator, bench/deflate/load.js, which takes that bench's --conns, --inflight and --size).
+# The server counts what it handled (echoes, and for wsx the deliveries of its broadcasts; for
+# net, reads: one per message only with one message in flight per connection) and prints the
+# count on SIGHUP; instructions are counted over WINDOW (15) seconds after WARM (25)
 # seconds of load, and divided by the count over the same window. node runs --single-threaded so
 # that GC and compiler work is counted. ROOT=/other/checkout measures that checkout's build (its
 # bench servers must count, as they do from the commit that added this script on).

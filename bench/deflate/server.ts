@@ -28,6 +28,7 @@ import { createHash } from 'node:crypto';
 import { createServer as createNetServer, type Socket as NetSocket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { createServer } from '../../src/index.js';
+import { counted, reportCountOnHangup } from '../servers/common.js';
 
 const HOST = '127.0.0.1';
 const MAX = 64 * 1024 * 1024;
@@ -54,16 +55,14 @@ if (impl === 'wsx' || impl === 'wsx-takeover') {
     maxMessageSize: MAX,
     perMessageDeflate: impl === 'wsx' ? true : { serverNoContextTakeover: false },
   });
-  let echoed = 0;
+  reportCountOnHangup();
   server.route('/*', {
     message(socket, data, isBinary) {
-      echoed++;
+      counted();
       if (isBinary) socket.sendBinary(data);
       else socket.sendText(data);
     },
   });
-  // The echoes so far, for bench/message-cost.sh.
-  process.on('SIGHUP', () => process.stdout.write(`COUNT ${echoed}\n`));
   const address = await server.listen({ port, host: HOST });
   ready(address.port);
 } else if (impl === 'ws') {

@@ -33,6 +33,11 @@ export function counted(n = 1): void {
   done += n;
 }
 
+/** On SIGHUP, prints `COUNT <n>`: what `counted` added up so far (bench/message-cost.sh reads it). */
+export function reportCountOnHangup(): void {
+  process.on('SIGHUP', () => process.stdout.write(`COUNT ${done}\n`));
+}
+
 export function portFromArgs(): number {
   for (const a of process.argv.slice(2)) {
     if (a.startsWith('--port=')) return Number(a.slice(7));
@@ -68,6 +73,6 @@ export function installHooks(): void {
     const more = `total=${usage.heapTotal} external=${usage.external} spaces=${spaces}`;
     process.stdout.write(`GC rss=${process.memoryUsage.rss()} heap=${heap} ${more}${snapshot}\n`);
   });
-  process.on('SIGHUP', () => process.stdout.write(`COUNT ${done}\n`));
+  reportCountOnHangup();
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => process.exit(0));
 }

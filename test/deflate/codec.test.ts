@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { constants, createInflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { PerMessageDeflate } from '../../src/protocol/extensions/permessage-deflate.js';
-import { compressMessage } from '../../src/protocol/extensions/shared-deflater.js';
+import { sharedDeflaterFor } from '../../src/protocol/extensions/shared-deflater.js';
 import type { DecodedSink, MessageEncoding, MessageExtension } from '../../src/protocol/message-extension.js';
 import {
   deflateMessage,
@@ -59,7 +59,7 @@ describe('the tail (RFC 7692 §7.2.1, §7.2.2)', () => {
       assert.deepEqual(codec.encode(Buffer.alloc(0)), Buffer.from([0x00]), 'and again after a first one');
       codec.release();
     }
-    assert.deepEqual(compressMessage(Buffer.alloc(0), params()), Buffer.from([0x00]));
+    assert.deepEqual(sharedDeflaterFor(params()).compress(Buffer.alloc(0)), Buffer.from([0x00]));
   });
 
   it('Connection.sendText/sendBinary with compress put the stripped payload in one frame with RSV1', () => {
@@ -348,7 +348,7 @@ describe('context takeover vs reset, each direction', () => {
     const first = codec.encode(message);
     const second = codec.encode(message);
     assert.deepEqual(second, first);
-    assert.deepEqual(first, compressMessage(message, params()));
+    assert.deepEqual(first, sharedDeflaterFor(params()).compress(message));
     assert.deepEqual(inflatePayload(second), message);
   });
 

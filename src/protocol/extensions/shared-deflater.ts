@@ -69,11 +69,6 @@ export function sharedDeflaterFor(settings: DeflateSettings): SharedDeflater {
   return deflater;
 }
 
-/** Compresses one message with no context before or after it (see `SharedDeflater`). */
-export function compressMessage(payload: Uint8Array, settings: DeflateSettings): Buffer {
-  return sharedDeflaterFor(settings).compress(payload);
-}
-
 /**
  * A group of sockets that compress identically (see `SharedCompression`): payloads under the
  * threshold go as stored blocks, the rest through the group's shared compressor.
