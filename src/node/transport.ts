@@ -35,6 +35,8 @@ export interface Transport {
   resume(): unknown;
   /** Whether reading is paused. */
   isPaused(): boolean;
+  /** True while the stream is flowing (read and emitted as data arrives), false once paused, null before anyone asked to read. */
+  readonly readableFlowing: boolean | null;
   /** Adds a listener. */
   on(event: string, listener: Listener): unknown;
   /** Adds a listener called once. */

@@ -537,7 +537,11 @@ export class Connection implements FrameSink {
 
   private sendClose(code: number, reasonBytes: Uint8Array): void {
     this.writeFrame(Opcode.Close, true, encodeClosePayload(code, reasonBytes));
-    this.ending.sent = { code, reason: Buffer.from(reasonBytes).toString('utf8') };
+    const reason =
+      reasonBytes.length === 0
+        ? ''
+        : Buffer.from(reasonBytes.buffer, reasonBytes.byteOffset, reasonBytes.length).toString('utf8');
+    this.ending.sent = { code, reason };
   }
 
   private stopReading(): void {

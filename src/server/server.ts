@@ -464,16 +464,18 @@ export class WebSocketServer implements SocketOwner {
 
   /** Takes an upgrade request (HTTP/1.1) or an extended CONNECT (HTTP/2), answered through `socket`. */
   private upgrade(input: UpgradeInput, socket: UpgradePeer, head: Buffer): void {
-    // The hook's own exceptions are reported in runHook; what reaches here is unexpected.
-    const failed = (error: unknown) => {
-      this.report(asError(error), { kind: 'server', path: pathOf(input.target) });
-      refuse(socket, new HandshakeError(500, 'upgrade failed', { cause: error }));
-    };
     try {
-      this.upgradeOrHook(input, socket, head)?.catch(failed);
+      const hook = this.upgradeOrHook(input, socket, head);
+      if (hook !== undefined) hook.catch((error: unknown) => this.upgradeFailed(input, socket, error));
     } catch (error) {
-      failed(error);
+      this.upgradeFailed(input, socket, error);
     }
+  }
+
+  /** The hook's own exceptions are reported in runHook; what reaches here is unexpected. */
+  private upgradeFailed(input: UpgradeInput, socket: UpgradePeer, error: unknown): void {
+    this.report(asError(error), { kind: 'server', path: pathOf(input.target) });
+    refuse(socket, new HandshakeError(500, 'upgrade failed', { cause: error }));
   }
 
   /** Validates and routes; answers at once, or returns the promise of the route's upgrade hook. */
@@ -620,8 +622,9 @@ export class WebSocketServer implements SocketOwner {
     this.realtime.opened(ws);
     this.sockets.add(ws);
     // Reads again after a hook held the peer back (a socket handed over by Node's HTTP
-    // server is neither paused nor flowing); cheap on a socket already flowing.
-    transport.resume();
+    // server is neither paused nor flowing). Not on a socket already flowing: `resume` would
+    // still schedule a tick of stream work for it.
+    if (transport.readableFlowing !== true) transport.resume();
     ws.start(head);
   }
 

@@ -84,9 +84,13 @@ export class HeaderMap {
     return this.fields.length / 2;
   }
 
-  /** A field's values; a name in lower case already (as the server's own lookups) is not converted. */
+  /**
+   * A field's values. The name is tried as it is first: the server's own lookups are in lower
+   * case already, and most find their field at once, with no scan of the name.
+   */
   private values(name: string): string[] | undefined {
-    return this.find(isLowerCase(name) ? name : name.toLowerCase());
+    const found = this.find(name);
+    return found !== undefined || isLowerCase(name) ? found : this.find(name.toLowerCase());
   }
 
   private find(key: string): string[] | undefined {
