@@ -168,6 +168,14 @@ const SERVERS: ServerDef[] = [
     raw: false,
     kinds: ['handshake'],
   },
+  {
+    name: 'net-broadcast',
+    label: 'node:net (bare broadcast)',
+    script: 'net-broadcast.js',
+    env: {},
+    raw: false,
+    kinds: ['broadcast'],
+  },
 ];
 // WSX_BENCH_REF=/path/to/another/checkout (built with `npm run bench` there) adds `wsx-ref`:
 // that checkout's wsx server, for a before/after comparison inside one run.
@@ -912,6 +920,8 @@ async function main(): Promise<void> {
     'node:net (raw) echoes bytes without WebSocket framing: the ceiling for a Node server (idle-memory: net.Socket floor).',
     'net-handshake answers the handshake workload with its bytes only (101 with the accept hash, the close reply),',
     '  checking nothing: the floor of that exchange on Node sockets.',
+    'net-broadcast writes one frame, made once, to every bare connection with socket.write: the floor of a',
+    '  broadcast on Node sockets (one stream write per delivery).',
     ...outsideYoungLines(cells),
     ...pairedRatioLines(cells),
     `server notes: ${[...notes].map(([k, v]) => `${k}: ${v}`).join('; ') || '-'}`,
