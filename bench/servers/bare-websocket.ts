@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const KEY_FIELD = 'sec-websocket-key:';
 /** Close frame, code 1000: what the generator sends, echoed. */
-export const CLOSE_1000 = Buffer.from([0x88, 0x02, 0x03, 0xe8]);
+const CLOSE_1000 = Buffer.from([0x88, 0x02, 0x03, 0xe8]);
 
 /** Answers the upgrade on `socket`, then calls `opened` once and `frames` with each later read. */
 export function bareWebSocket(socket: Socket, opened: () => void, frames: (chunk: Buffer) => void): void {
