@@ -9,9 +9,10 @@ export interface PeerEndpoint {
 /**
  * The peer of a transport, read from its handle when net.Socket has not cached it yet: the
  * `remoteAddress` getter would keep an object and the address string on the socket for its
- * whole life. The peer must still be read at once, not on first use: after a reset the
- * kernel no longer knows it (getpeername fails with ENOTCONN), and a close handler would see
- * no address.
+ * whole life. The peer must still be read at once, not on first use or when the connection
+ * dies: after a reset the kernel no longer knows it (getpeername fails with ENOTCONN), Node has
+ * dropped the handle by the time it emits the error, and a close handler would see no address.
+ * It costs one system call per connection (~2.4 µs on a 2-core VM, bench/README round 7).
  */
 export function peerOf(transport: Transport): PeerEndpoint {
   const internals = transport as Transport & {
