@@ -38,10 +38,13 @@ export function parseClosePayload(payload: Uint8Array): CloseInfo {
   if (payload.length === 2) return { code, reason: '' };
   const reasonBytes = payload.subarray(2);
   if (!isUtf8(reasonBytes)) throw new InvalidCloseReasonError();
-  return {
-    code,
-    reason: Buffer.from(reasonBytes.buffer, reasonBytes.byteOffset, reasonBytes.length).toString('utf8'),
-  };
+  return { code, reason: reasonText(reasonBytes) };
+}
+
+/** A close reason's bytes as text, decoded in place (no copy; nothing made for an empty one). */
+export function reasonText(reasonBytes: Uint8Array): string {
+  if (reasonBytes.length === 0) return '';
+  return Buffer.from(reasonBytes.buffer, reasonBytes.byteOffset, reasonBytes.length).toString('utf8');
 }
 
 /** Validates what an application asks to send, so that a bad code never reaches the wire. */

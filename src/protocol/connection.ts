@@ -1,4 +1,10 @@
-import { type CloseInfo, encodeClosePayload, parseClosePayload, validateCloseToSend } from './close.js';
+import {
+  type CloseInfo,
+  encodeClosePayload,
+  parseClosePayload,
+  reasonText,
+  validateCloseToSend,
+} from './close.js';
 import { CloseCode, type ProtocolViolation, toViolation, UsageError } from './errors.js';
 import type { SharedCompression } from './extensions/shared-compression.js';
 import { type ConnectionLimits, resolveLimits } from './limits.js';
@@ -537,11 +543,7 @@ export class Connection implements FrameSink {
 
   private sendClose(code: number, reasonBytes: Uint8Array): void {
     this.writeFrame(Opcode.Close, true, encodeClosePayload(code, reasonBytes));
-    const reason =
-      reasonBytes.length === 0
-        ? ''
-        : Buffer.from(reasonBytes.buffer, reasonBytes.byteOffset, reasonBytes.length).toString('utf8');
-    this.ending.sent = { code, reason };
+    this.ending.sent = { code, reason: reasonText(reasonBytes) };
   }
 
   private stopReading(): void {
