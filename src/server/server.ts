@@ -305,7 +305,7 @@ export class WebSocketServer implements SocketOwner {
     return this.realtime.topics.subscribers(topic);
   }
 
-  /** The sockets of this server subscribed to `topic` (a live view: do not change it). */
+  /** The sockets of this server subscribed to `topic` now (a copy, made at each call). */
   subscribersOf(topic: string): ReadonlySet<ServerSocket<unknown>> {
     return this.realtime.topics.subscribersOf(topic);
   }

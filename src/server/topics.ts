@@ -1,6 +1,7 @@
-import { hasTopic, withoutTopic, withTopic } from './own-topics.js';
+import { addTopic, hasTopic, removeTopic } from './own-topics.js';
 import { PreparedMessage } from './prepared.js';
 import type { ServerSocket, TopicHub } from './server-socket.js';
+import { Subscribers } from './subscribers.js';
 import type {
   SubscribeOptions,
   TopicAdapter,
@@ -53,11 +54,11 @@ export interface PublishResult {
  * Topics of one server: which sockets are subscribed to what, and the fan-out. A publish is
  * framed once (`PreparedMessage`) and the same Buffer is written to every subscriber; each
  * socket applies its own backpressure policy, so a slow subscriber never holds back the others.
- * A socket's own topics live on the socket (`socket.topics`), so a subscription costs one entry
- * in each of two sets, and the close of a socket removes it from every topic.
+ * A socket's own topics live on the socket (`socket.topics`, with its slot in each topic's
+ * `Subscribers`), so the close of a socket removes it from every topic in O(1) each.
  */
 export class TopicRegistry implements TopicHub {
-  private readonly topics = new Map<string, Set<ServerSocket<unknown>>>();
+  private readonly topics = new Map<string, Subscribers<ServerSocket<unknown>>>();
   private readonly adapter: TopicAdapter | null;
   private readonly ordered: boolean;
   private readonly envelope: TopicEnvelope | undefined;
@@ -93,14 +94,13 @@ export class TopicRegistry implements TopicHub {
     if (since !== undefined) checkPosition(since);
     if (socket.readyState === 'closed') return false;
     if (hasTopic(socket.topics, topic)) return false;
-    socket.topics = withTopic(socket.topics, topic);
     let subscribers = this.topics.get(topic);
     if (subscribers === undefined) {
-      subscribers = new Set();
+      subscribers = new Subscribers(topic);
       this.topics.set(topic, subscribers);
       this.adapter?.subscribe(topic);
     }
-    subscribers.add(socket);
+    addTopic(socket, topic, subscribers.add(socket));
     this.subscriptionCount++;
     if (since !== undefined) this.recoveries.begin(socket, topic, since, this.adapter);
     return true;
@@ -109,8 +109,8 @@ export class TopicRegistry implements TopicHub {
   /** Unsubscribes `socket` from `topic`; false if it was not subscribed. */
   unsubscribe(socket: ServerSocket<unknown>, topic: string): boolean {
     if (!hasTopic(socket.topics, topic)) return false;
-    socket.topics = withoutTopic(socket.topics, topic);
     this.remove(socket, topic);
+    removeTopic(socket, topic);
     return true;
   }
 
@@ -118,11 +118,13 @@ export class TopicRegistry implements TopicHub {
   unsubscribeAll(socket: ServerSocket<unknown>): void {
     const own = socket.topics;
     if (own === null) return;
-    socket.topics = null;
     if (typeof own === 'string') this.remove(socket, own);
-    else for (const topic of own) this.remove(socket, topic);
+    else for (const topic of own.keys()) this.remove(socket, topic);
+    socket.topics = null;
+    socket.topicSlot = -1;
   }
 
+  /** Takes `socket` out of the subscribers of `topic`; its own topics still name it (for its slot). */
   private remove(socket: ServerSocket<unknown>, topic: string): void {
     const subscribers = this.topics.get(topic);
     if (subscribers === undefined || !subscribers.delete(socket)) return;
@@ -259,11 +261,18 @@ export class TopicRegistry implements TopicHub {
     if (subscribers === undefined) return 0;
     const recovering = this.recoveries.of(topic);
     let written = 0;
-    for (const socket of subscribers) {
-      if (socket === origin) continue;
-      if (recovering?.has(socket)) {
-        if (this.recoveries.offer(socket, topic, message, position)) written++;
-      } else if (socket.sendPrepared(message) !== 'dropped') written++;
+    const sockets = subscribers.beginWalk();
+    const count = sockets.length;
+    try {
+      for (let i = 0; i < count; i++) {
+        const socket = sockets[i];
+        if (socket === null || socket === origin) continue;
+        if (recovering?.has(socket)) {
+          if (this.recoveries.offer(socket, topic, message, position)) written++;
+        } else if (socket.sendPrepared(message) !== 'dropped') written++;
+      }
+    } finally {
+      subscribers.endWalk();
     }
     if (position !== null) this.recoveries.advance(topic, position);
     return written;
@@ -275,7 +284,7 @@ export class TopicRegistry implements TopicHub {
     if (subscribers === undefined) return;
     if (position !== null) this.recoveries.advance(topic, position);
     const result: TopicRecovery = { topic, recovered: false, missed: 0, reason, position };
-    for (const socket of [...subscribers]) socket.topicRecovery(result);
+    for (const socket of subscribers.snapshot()) socket.topicRecovery(result);
   }
 
   /** Subscribers of `topic` in this process. */
@@ -283,9 +292,9 @@ export class TopicRegistry implements TopicHub {
     return this.topics.get(topic)?.size ?? 0;
   }
 
-  /** The sockets subscribed to `topic` in this process (a live view: do not change it). */
+  /** The sockets subscribed to `topic` in this process, as a Set of their own (a copy). */
   subscribersOf(topic: string): ReadonlySet<ServerSocket<unknown>> {
-    return this.topics.get(topic) ?? EMPTY_SET;
+    return this.topics.get(topic)?.snapshot() ?? new Set();
   }
 
   /** Topics with at least one subscriber here. */
@@ -323,8 +332,6 @@ export class TopicRegistry implements TopicHub {
     await this.adapter?.close?.();
   }
 }
-
-const EMPTY_SET: ReadonlySet<ServerSocket<unknown>> = new Set();
 
 function checkPosition(since: TopicPosition): void {
   if (typeof since !== 'object' || since === null) throw new TypeError('since is { offset, epoch }');

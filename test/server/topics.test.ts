@@ -115,6 +115,12 @@ describe('topics', { timeout: 40_000 }, () => {
       assert.deepEqual(sa.subscriptions, ['room']);
       assert.equal(server.subscribers('room'), 2);
       assert.deepEqual(server.topics().sort(), ['other', 'room']);
+      const members = server.subscribersOf('room');
+      assert.deepEqual(
+        [...members].sort((x, y) => sockets.indexOf(x) - sockets.indexOf(y)),
+        [sa, sb],
+      );
+      assert.deepEqual([...server.subscribersOf('nobody')], []);
 
       assert.equal(sa.publish('room', 'from a', { exceptSelf: true }), 1);
       assert.equal(sa.publish('room', 'to all'), 2);
@@ -129,6 +135,8 @@ describe('topics', { timeout: 40_000 }, () => {
       assert.equal(sb.unsubscribe('room'), false);
       assert.equal(server.subscribers('room'), 1);
       assert.deepEqual(sb.subscriptions, []);
+      assert.deepEqual([...server.subscribersOf('room')], [sa]);
+      assert.equal(members.size, 2, 'subscribersOf gave a copy, which later changes leave as it was');
 
       // One topic, then several, then one again, then none (a socket holds one topic without a Set).
       for (const topic of ['t1', 't2', 't3']) assert.equal(sc.subscribe(topic), true);
