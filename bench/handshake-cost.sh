@@ -5,6 +5,10 @@
 #
 #   bench/handshake-cost.sh SERVER cpu [N]   server CPU (utime+stime from /proc/PID/stat, and the
 #                                            user part) over N handshakes, 200 at a time, in µs each
+#   bench/handshake-cost.sh SERVER gc [N]    V8's young-generation collections (scavenges) over N
+#                                            handshakes, 200 at a time, from --trace-gc-nvp: how many
+#                                            per 1,000 handshakes, their pause in µs per handshake,
+#                                            and the bytes each promotes to the old generation
 #   bench/handshake-cost.sh SERVER ir [N]    instructions the server executes per handshake in user
 #                                            space, under valgrind's callgrind, one handshake at a
 #                                            time (no batching of events, which varies with timing);
@@ -32,6 +36,8 @@ trap 'rm -rf "$OUT"' EXIT
 if [ "$MODE" = ir ]; then
   env "${ENV[@]}" valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/cg.out" \
     node --single-threaded "$SCRIPT" --port=0 >"$OUT/srv.out" 2>"$OUT/srv.err" &
+elif [ "$MODE" = gc ]; then
+  env "${ENV[@]}" taskset -c 0 node --trace-gc-nvp "$SCRIPT" --port=0 >"$OUT/srv.out" 2>"$OUT/srv.err" &
 else
   env "${ENV[@]}" taskset -c 0 node "$SCRIPT" --port=0 >"$OUT/srv.out" 2>"$OUT/srv.err" &
 fi
@@ -49,6 +55,16 @@ if [ "$MODE" = ir ]; then
   kill "$PID"; wait
   IR=$(callgrind_annotate "$OUT"/cg.out* 2>/dev/null | grep -m1 'PROGRAM TOTALS' | awk '{gsub(",","",$1); print $1}')
   echo "$S instructions/handshake $((IR / N)) $(grep -o '"ok":[a-z]*' "$OUT/gen.json")"
+elif [ "$MODE" = gc ]; then
+  sleep 0.3
+  SKIP=$(wc -l <"$OUT/srv.out")
+  gen --total="$N" --concurrency=200 >"$OUT/gen.json"
+  sleep 0.3
+  kill "$PID"; wait
+  # One line per collection; the scavenges (gc=s) after the warm-up are counted.
+  tail -n +"$((SKIP + 1))" "$OUT/srv.out" | grep ' gc=s ' | awk -v n="$N" -v name="$S" -v ok="$(grep -o '"ok":[a-z]*' "$OUT/gen.json")" '
+    { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "pause") p += kv[2]; if (kv[1] == "promoted") b += kv[2] } c++ }
+    END { printf "%s scavenges/1000 handshakes %.2f, pause µs/handshake %.2f, promoted KiB/scavenge %.0f %s\n", name, c * 1000 / n, p * 1000 / n, (c ? b / c / 1024 : 0), ok }'
 else
   read -r U0 S0 < <(awk '{print $14, $15}' "/proc/$PID/stat")
   gen --total="$N" --concurrency=200 >"$OUT/gen.json"

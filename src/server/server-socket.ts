@@ -6,7 +6,7 @@ import {
   type SocketOwner,
   toBytes,
 } from '../node/socket.js';
-import { hasTopic, type OwnTopics, type TopicMember, topicList } from './own-topics.js';
+import { hasTopic, type OwnTopics, topicList } from './own-topics.js';
 import type { PreparedMessage } from './prepared.js';
 import type { SubscribeOptions, TopicRecovery } from './topic-types.js';
 
@@ -44,7 +44,7 @@ export interface ServerSocketInit<Data> extends SocketInit<Data> {
 }
 
 /** A socket a server accepted: the node socket, with topics (subscribe, publish, recovery). */
-export class ServerSocket<Data = unknown> extends Socket<Data> implements TopicMember {
+export class ServerSocket<Data = unknown> extends Socket<Data> {
   /** @internal This socket's topics (`own-topics.ts`); null until its first subscribe. */
   topics: OwnTopics = null;
   /** @internal Its slot in the subscribers of its one topic (`subscribers.ts`); -1 with none or several. */

@@ -5,10 +5,10 @@ import { moveSlot, slotOf, type TopicMember } from './own-topics.js';
  * with its own topics, `own-topics.ts`), so that adding and removing are O(1) and a publish
  * walks a plain array.
  *
- * Not a Set: with a Set of sockets per topic, V8's young-generation collections copied and
- * promoted about twice the bytes per handshake and took about twice as long
- * (`node --trace-gc-nvp` under the handshake bench, where every socket subscribes). An array
- * that is only pushed, popped and overwritten in place keeps no pointer to a socket that left.
+ * Not a Set: with a Set of sockets per topic, V8's young-generation collections promoted
+ * about twice the bytes per handshake and took about twice as long (`node --trace-gc-nvp`
+ * under the handshake bench, where every socket subscribes). A Set of sockets did the same
+ * to the `net-handshake` floor; a list threaded through the members, or an array, did not.
  *
  * A removal swaps the last socket into the freed slot, except during a walk (`beginWalk`), when
  * it leaves a hole that the walk's end fills: no socket is skipped or visited twice because
@@ -16,7 +16,7 @@ import { moveSlot, slotOf, type TopicMember } from './own-topics.js';
  */
 export class Subscribers<S extends TopicMember> {
   private readonly sockets: (S | null)[] = [];
-  /** Walks under way (a handler may publish from within a publish). */
+  /** Walks under way: a `recovery` handler, run during a publish, may unsubscribe or publish. */
   private walks = 0;
   /** Slots emptied during the walks under way. */
   private holes = 0;
