@@ -72,11 +72,9 @@ export class UpgradeListener {
   /** Node's own handlers of new connections, for requests that are not upgrades. */
   private readonly httpHandlers: Listener[];
   /**
-   * Heads still arriving, threaded through the heads themselves. Not a Set: with a Set of the
-   * connections here, V8's young-generation collections promoted about 1.6 times the bytes per
-   * handshake and took about twice as long (`node --trace-gc-nvp` under the handshake bench).
-   * A Set of sockets did the same to the `net-handshake` floor; a list threaded through the
-   * members, or an array, did not.
+   * Heads still arriving, threaded through the heads themselves: not a Set, for the reason
+   * `subscribers.ts` gives (here a Set made V8's scavenges promote about 1.6 times the bytes
+   * per handshake).
    */
   private readonly pending = new SocketList<PendingHead>();
   private readonly timer: NodeJS.Timeout;
