@@ -1,7 +1,7 @@
 #!/bin/bash
 # What one handshake (connect, upgrade, close) costs a server, measured in ways that move less
 # with the load on a shared machine than handshakes/s do. Run `npm run bench -- --help` once
-# first: it builds the servers (.build/bench/servers) and the generator (bench/results/loadgen).
+# first: it builds the servers (.build/bench/servers); the generator is built here when missing.
 #
 #   bench/handshake-cost.sh SERVER cpu [N]   server CPU (utime+stime from /proc/PID/stat, and the
 #                                            user part) over N handshakes, 200 at a time, in µs each
@@ -21,7 +21,7 @@
 set -eu
 S=$1; MODE=$2; N=${3:-5000}
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
-LG=$(cd "$(dirname "$0")/.." && pwd)/bench/results/loadgen
+LG=$("$(dirname "$0")/loadgen/build.sh")
 ENV=()
 case $S in
   wsx) SCRIPT=wsx.js ;;

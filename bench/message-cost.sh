@@ -2,7 +2,7 @@
 # Instructions a server executes per message in user space, under valgrind's callgrind: a
 # figure that hardly moves with the load on a shared machine, to compare one change with the
 # next where messages per second drift by more than the change. Run `npm run bench -- --help`
-# once first: it builds the servers (.build/bench/servers) and the generator (bench/results/loadgen).
+# once first: it builds the servers (.build/bench/servers); the generator is built here when missing.
 #
 #   bench/message-cost.sh SERVER [loadgen args...]
 #     bench/message-cost.sh wsx --conns=1000 --inflight=1 --size=32          # 32 B echo, one at a time
@@ -23,7 +23,7 @@ set -eu
 S=$1
 shift
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
-LG=$(cd "$(dirname "$0")/.." && pwd)/bench/results/loadgen
+LG=$("$(dirname "$0")/loadgen/build.sh")
 SERVER_ARGS=()
 case $S in
   wsx | net) SCRIPT=$ROOT/.build/bench/servers/$S.js ;;

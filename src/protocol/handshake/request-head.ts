@@ -1,6 +1,6 @@
 import { HandshakeError } from '../errors.js';
 import { HeadBytes } from './head-bytes.js';
-import { HeaderMap } from './headers.js';
+import { HeaderMap, listHasToken } from './headers.js';
 import { DEFAULT_HEAD_LIMITS } from './http-head.js';
 
 /**
@@ -356,30 +356,8 @@ export function asksForUpgrade(head: Pick<RequestHead, 'method' | 'headers'>): b
   if (head.method === 'CONNECT') return false;
   const headers = head.headers;
   if (headers.all('upgrade').length === 0) return false;
-  for (const value of headers.all('connection')) if (hasUpgradeToken(value)) return true;
+  for (const value of headers.all('connection')) if (listHasToken(value, 'upgrade')) return true;
   return false;
-}
-
-/**
- * Whether a comma-separated list has the element `upgrade` (any case, OWS around it). Unlike
- * `listHasToken`, it copies only elements of the right length: it runs on every request head.
- */
-function hasUpgradeToken(value: string): boolean {
-  let start = 0;
-  for (let i = 0; i <= value.length; i++) {
-    if (i < value.length && value.charCodeAt(i) !== 0x2c) continue;
-    let a = start;
-    let b = i;
-    while (a < b && isOws(value.charCodeAt(a))) a++;
-    while (b > a && isOws(value.charCodeAt(b - 1))) b--;
-    if (b - a === 7 && value.slice(a, b).toLowerCase() === 'upgrade') return true;
-    start = i + 1;
-  }
-  return false;
-}
-
-function isOws(code: number): boolean {
-  return code === SP || code === HTAB;
 }
 
 /**
