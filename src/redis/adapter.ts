@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { OperationalNotice } from '../server/errors.js';
 import type {
   AdapterStats,
@@ -7,40 +6,15 @@ import type {
   TopicHistory,
   TopicPosition,
 } from '../server/topic-adapter.js';
-import { decodeEnvelope, type Envelope, EnvelopeError, headerOf } from './envelope.js';
+import { decodeEnvelope, type Envelope, EnvelopeError, headerOf, newNodeId, toDelivery } from './envelope.js';
 import type { LinkEvents, RedisLink } from './link.js';
 import { Outbox, PublishRefusedError } from './outbox.js';
 import { RecentMax } from './recent-max.js';
-import { HISTORY_SCRIPT, PUBLISH_SCRIPT } from './scripts.js';
+import { runScript } from './scripts.js';
+import type { RedisAdapterSettings } from './settings.js';
 import { StreamOrder } from './stream-order.js';
 
-/** How topics travel: `pubsub` at most once, or `stream` with offsets, history and recovery. */
-export type RedisTopicMode = 'pubsub' | 'stream';
-
-/** Settings of the adapter once resolved (see `RedisAdapterOptions` for each one's meaning). */
-export interface RedisAdapterSettings {
-  readonly mode: RedisTopicMode;
-  readonly prefix: string;
-  readonly maxQueued: number;
-  readonly maxQueuedBytes: number;
-  readonly maxPayload: number;
-  readonly historyLength: number;
-  readonly historyAge: number;
-  readonly historyTtl: number;
-  readonly sharded: boolean;
-}
-
-const SCRIPT_SHA = {
-  publish: createHash('sha1').update(PUBLISH_SCRIPT).digest('hex'),
-  history: createHash('sha1').update(HISTORY_SCRIPT).digest('hex'),
-};
-
 type Deliver = (topic: string, payload: Uint8Array, isBinary: boolean, delivery?: TopicDelivery) => void;
-
-/** One id per adapter: it tells a node its own messages among those coming back from Redis. */
-function newId(): string {
-  return BigInt(`0x${randomBytes(8).toString('hex')}`).toString(36);
-}
 
 /**
  * Topics across processes and machines over Redis. `pubsub`: the registry writes a publish to
@@ -55,7 +29,7 @@ export class RedisTopicAdapter implements TopicAdapter {
   /** True in `stream` mode: every message, this node's own included, comes back with its position. */
   readonly ordered: boolean;
   /** This adapter's random id, which tells its own messages among those coming back from Redis. */
-  readonly node = newId();
+  readonly node = newNodeId();
   private readonly settings: RedisAdapterSettings;
   private link: RedisLink | null = null;
   private readonly outbox: Outbox;
@@ -196,7 +170,7 @@ export class RedisTopicAdapter implements TopicAdapter {
     const link = this.link;
     if (link === null || !this.up) throw new Error('Redis link down');
     this.counters.historyReads++;
-    const reply = (await this.script('history', HISTORY_SCRIPT, this.channel(topic), [
+    const reply = (await runScript(link, 'history', this.channel(topic), [
       String(afterOffset + 1),
       String(limit),
     ])) as [Buffer, Buffer, [Buffer, Buffer[]][]];
@@ -207,7 +181,7 @@ export class RedisTopicAdapter implements TopicAdapter {
       const raw = fields[3];
       const envelope = raw === undefined ? null : this.decode(raw, topic);
       if (envelope === null) continue;
-      messages.push(this.toDelivery(topic, envelope));
+      messages.push(toDelivery(topic, envelope));
     }
     return { epoch, head, messages };
   }
@@ -256,7 +230,7 @@ export class RedisTopicAdapter implements TopicAdapter {
       return link.publish(channel, Buffer.concat([Buffer.from(header, 'latin1'), payload])).then(() => null);
     }
     const s = this.settings;
-    return this.script('publish', PUBLISH_SCRIPT, channel, [
+    return runScript(link, 'publish', channel, [
       header,
       payload,
       this.newEpoch(),
@@ -278,26 +252,6 @@ export class RedisTopicAdapter implements TopicAdapter {
    */
   private newEpoch(): string {
     return this.node.padStart(13, '0') + (++this.epochsOffered).toString(36);
-  }
-
-  /**
-   * EVALSHA, or EVAL when the node does not have the script yet (first use, restart, failover,
-   * a slot moved to another node). EVAL caches the script on the node it runs on, the one
-   * owning `key`; SCRIPT LOAD has no key, and a cluster client sends it to every node.
-   */
-  private async script(
-    name: 'publish' | 'history',
-    source: string,
-    key: string,
-    args: readonly (string | Buffer)[],
-  ): Promise<unknown> {
-    const link = this.link!;
-    try {
-      return await link.command(key, ['EVALSHA', SCRIPT_SHA[name], '1', key, ...args]);
-    } catch (error) {
-      if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
-    }
-    return link.command(key, ['EVAL', source, '1', key, ...args]);
   }
 
   private received(message: Buffer, channel: string): void {
@@ -332,16 +286,6 @@ export class RedisTopicAdapter implements TopicAdapter {
     }
   }
 
-  private toDelivery(topic: string, envelope: Envelope): TopicDelivery {
-    return {
-      topic,
-      payload: envelope.payload,
-      isBinary: envelope.isBinary,
-      position: { offset: envelope.offset, epoch: envelope.epoch },
-      origin: null,
-    };
-  }
-
   private orderingHost() {
     return {
       counters: this.counters,
@@ -351,7 +295,7 @@ export class RedisTopicAdapter implements TopicAdapter {
         if ('node' in message) {
           const own = message.node === this.node ? this.inflight.get(message.seq) : undefined;
           if (own !== undefined) this.inflight.delete(message.seq);
-          delivery = { ...this.toDelivery(topic, message), origin: own?.origin ?? null };
+          delivery = { ...toDelivery(topic, message), origin: own?.origin ?? null };
         } else {
           delivery = message;
         }

@@ -1,4 +1,6 @@
 import { isUtf8 } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
+import type { TopicDelivery } from '../server/topic-adapter.js';
 
 /**
  * What travels on a Redis channel (and is kept in a topic's stream): a one-line text header,
@@ -30,6 +32,11 @@ const NEWLINE = 0x0a;
 const ID = /^[0-9a-z]{1,24}$/;
 const EPOCH = /^([0-9a-z]{1,24}|-)$/;
 const DIGITS = /^[0-9]{1,15}$/;
+
+/** One id per adapter: it tells a node its own messages among those coming back from Redis. */
+export function newNodeId(): string {
+  return BigInt(`0x${randomBytes(8).toString('hex')}`).toString(36);
+}
 
 /** The header of a message, up to (pub/sub) or without (stream: Redis appends) epoch and offset. */
 export function headerOf(
@@ -86,5 +93,16 @@ export function decodeEnvelope(message: Buffer, maxPayload: number): Envelope {
     epoch: epoch!,
     offset: Number(offset),
     payload,
+  };
+}
+
+/** A stream-mode message as the topic registry takes it: with its position, and no origin. */
+export function toDelivery(topic: string, envelope: Envelope): TopicDelivery {
+  return {
+    topic,
+    payload: envelope.payload,
+    isBinary: envelope.isBinary,
+    position: { offset: envelope.offset, epoch: envelope.epoch },
+    origin: null,
   };
 }

@@ -5,14 +5,16 @@
  * @module wsx/redis
  */
 import type { RedisClusterOptions } from 'redis';
-import { RedisTopicAdapter, type RedisTopicMode } from './adapter.js';
+import { RedisTopicAdapter } from './adapter.js';
 import { type AnyRedisCluster, ClusterLink } from './cluster-link.js';
 import { type AnyRedisClient, retryDelay, SingleNodeLink } from './link.js';
+import type { RedisTopicMode } from './settings.js';
 
-export { RedisTopicAdapter, type RedisTopicMode } from './adapter.js';
+export { RedisTopicAdapter } from './adapter.js';
 export type { AnyRedisCluster } from './cluster-link.js';
 export { EnvelopeError } from './envelope.js';
 export { PublishRefusedError } from './outbox.js';
+export type { RedisTopicMode } from './settings.js';
 
 /** Options of {@link createRedisAdapter}; every field has a default. Give at most one of `url`, `client` and `cluster`. */
 export interface RedisAdapterOptions {

@@ -1,14 +1,17 @@
 /**
- * The Lua scripts of stream mode. Each touches one key (a topic's stream), so it runs on the
- * node that owns the topic in a Redis Cluster, and Redis runs it atomically: a message gets
- * its offset, goes into the history and out to the live subscribers in one step, so the
- * order on the channel is the order of the offsets.
+ * The Lua scripts of stream mode, and how they are run. Each touches one key (a topic's
+ * stream), so it runs on the node that owns the topic in a Redis Cluster, and Redis runs it
+ * atomically: a message gets its offset, goes into the history and out to the live subscribers
+ * in one step, so the order on the channel is the order of the offsets.
  *
  * Entry ids are `OFFSET-MS`: the offset counts 1, 2, 3, ... (so a gap is visible), and the
  * publish time in the second part lets age trimming find old entries. Every entry keeps the
  * topic's epoch; a topic whose stream is gone (expired, deleted, Redis restarted without
  * persistence) starts again at offset 1 with the new epoch the publisher offered.
  */
+
+import { createHash } from 'node:crypto';
+import type { RedisLink } from './link.js';
 
 /** KEYS[1] stream; ARGV: header, payload, epoch if new, max length, max age ms (0: none), ttl s (0: none), 1 for SPUBLISH. */
 export const PUBLISH_SCRIPT = `
@@ -54,3 +57,28 @@ if tonumber(ARGV[2]) > 0 then
 end
 return {last[1][2][2], last[1][1], entries}
 `;
+
+const SCRIPTS = { publish: PUBLISH_SCRIPT, history: HISTORY_SCRIPT };
+const SCRIPT_SHA = {
+  publish: createHash('sha1').update(PUBLISH_SCRIPT).digest('hex'),
+  history: createHash('sha1').update(HISTORY_SCRIPT).digest('hex'),
+};
+
+/**
+ * EVALSHA, or EVAL when the node does not have the script yet (first use, restart, failover,
+ * a slot moved to another node). EVAL caches the script on the node it runs on, the one
+ * owning `key`; SCRIPT LOAD has no key, and a cluster client sends it to every node.
+ */
+export async function runScript(
+  link: RedisLink,
+  name: 'publish' | 'history',
+  key: string,
+  args: readonly (string | Buffer)[],
+): Promise<unknown> {
+  try {
+    return await link.command(key, ['EVALSHA', SCRIPT_SHA[name], '1', key, ...args]);
+  } catch (error) {
+    if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
+  }
+  return link.command(key, ['EVAL', SCRIPTS[name], '1', key, ...args]);
+}

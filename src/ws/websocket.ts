@@ -1,10 +1,8 @@
 import type { ClientRequest, ClientRequestArgs } from 'node:http';
-import type { Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { defineReadyStateConstants } from '../client/ready-state.js';
-import { Socket as WsxSocket } from '../node/socket.js';
-import type { DeflateParams } from '../protocol/extensions/negotiation.js';
-import { abortHandshake, type ClientOptions, startClientHandshake } from './client-handshake.js';
+import type { Socket as WsxSocket } from '../node/socket.js';
+import type { ClientOptions } from './client-handshake.js';
 import {
   BINARY_TYPES,
   type BinaryType,
@@ -13,8 +11,6 @@ import {
   CONNECTING,
   EMPTY_BUFFER,
   OPEN,
-  READY_STATE_NAMES,
-  WS_CLOSE_TIMEOUT,
 } from './constants.js';
 import {
   addEventListener,
@@ -23,25 +19,16 @@ import {
   removeEventListener,
 } from './events.js';
 import { type ControlCallback, Outbox, type SendCallback } from './outbox.js';
-import { checkCloseArguments, controlPayload, toSendable, whenWritten } from './send-data.js';
-import { SOCKET_HANDLERS } from './socket-handlers.js';
+import { toSendable, whenWritten } from './send-data.js';
 import { typedEmitter, type WebSocketEvents } from './typed-events.js';
+import { blobFailed, closeWebSocket, sendAfterClose, terminateWebSocket } from './websocket-close.js';
+import { sendControl } from './websocket-control.js';
 import type { WebSocketLike } from './websocket-like.js';
+import { bindTransport, connectClient, type SocketSetup } from './websocket-open.js';
 
-/**
- * What the server (or the client's handshake) hands a WebSocket with its transport. Code written
- * for ws calls `setSocket` with ws's options (`{ maxPayload }`, as @fastify/websocket's
- * `injectWS` does): then there is no subprotocol and no extension.
- */
-export interface SocketSetup {
-  readonly maxPayload: number;
-  readonly maxFragments?: number | undefined;
-  readonly protocol?: string | undefined;
-  /** Names of the extensions in use, as ws lists them ('permessage-deflate' or ''). */
-  readonly extensions?: string | undefined;
-  readonly deflate?: DeflateParams | null | undefined;
-  readonly closeTimeout?: number | undefined;
-}
+// The class's namespace of types (`WebSocket.RawData`...), merged into it there: re-exported so
+// that whatever loads this module's declarations loads them too.
+export type * from './websocket-types.js';
 
 /** The shape of ws's `WebSocket` (client and server side), on wsx's connection and Node binding. */
 export class WebSocket extends typedEmitter<WebSocketEvents>() implements WebSocketLike {
@@ -124,14 +111,7 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() implements WebSoc
       return;
     }
     this._isServer = false;
-    let offered: readonly string[];
-    if (protocols === undefined) offered = [];
-    else if (Array.isArray(protocols)) offered = protocols;
-    else if (typeof protocols === 'object' && protocols !== null) {
-      options = protocols as ClientOptions;
-      offered = [];
-    } else offered = [protocols as string];
-    startClientHandshake(this, address, offered, (options ?? {}) as ClientOptions);
+    connectClient(this, address, protocols, options);
   }
 
   /** How binary messages are given to `message` listeners: 'nodebuffer' (default), 'arraybuffer', 'fragments' or 'blob'. */
@@ -183,36 +163,13 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() implements WebSoc
 
   /**
    * @internal Binds the connection to its transport once the handshake is done, and emits `open`
-   * (as ws's `setSocket` does). Bytes that came with the handshake are put back on the transport,
-   * so that they are read after the `connection` (server) or `open` (client) listeners ran.
+   * (as ws's `setSocket` does).
    */
   setSocket(socket: Duplex, head: Buffer, setup: SocketSetup): void {
-    const maxPayload = setup.maxPayload > 0 ? setup.maxPayload : Number.MAX_SAFE_INTEGER;
     this._socket = socket;
     this._protocol = setup.protocol ?? '';
     this._extensions = setup.extensions ?? '';
-    if (head.length > 0) socket.unshift(head);
-    const transport = socket as NetSocket;
-    if (typeof transport.setTimeout === 'function') transport.setTimeout(0);
-    if (typeof transport.setNoDelay !== 'function')
-      (transport as { setNoDelay?: () => void }).setNoDelay = noop;
-    this._inner = new WsxSocket<WebSocket>({
-      role: this._isServer ? 'server' : 'client',
-      transport,
-      handlers: SOCKET_HANDLERS,
-      data: this,
-      protocol: this._protocol,
-      extensions: this._extensions,
-      url: this._url ?? '',
-      settings: { closeTimeout: setup.closeTimeout ?? WS_CLOSE_TIMEOUT, backpressureLimit: 1024 * 1024 },
-      limits: {
-        maxMessageSize: maxPayload,
-        maxFrameSize: maxPayload,
-        // ws reads 0 as "no limit"; wsx keeps its default then (a limit is never lifted by accident).
-        ...(setup.maxFragments ? { maxFragments: setup.maxFragments } : {}),
-      },
-      deflate: setup.deflate ?? null,
-    });
+    this._inner = bindTransport(this, socket, head, setup);
     this._readyState = OPEN;
     this._inner.start(undefined);
     this.emit('open');
@@ -231,27 +188,7 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() implements WebSoc
    * must be one that may be sent; the reason is at most 123 bytes of UTF-8.
    */
   close(code?: number, reason?: string | Buffer): void {
-    const state = this.readyState;
-    if (state === CLOSED) return;
-    if (state === CONNECTING) {
-      abortHandshake(this, this._req, 'WebSocket was closed before the connection was established');
-      return;
-    }
-    if (state === CLOSING && (this._closeFrameSent || this._inner === null)) return;
-    const reasonText = checkCloseArguments(code, reason);
-    this._readyState = CLOSING;
-    if (this._closeFrameSent) return;
-    this._closeFrameSent = true;
-    if (this._outbox?.busy) this._outbox.push(null, 0, undefined, () => this.closeNow(code, reasonText));
-    else this.closeNow(code, reasonText);
-  }
-
-  private closeNow(code: number | undefined, reason: string): void {
-    const inner = this._inner!;
-    if (code === undefined) inner.closeWithoutStatus();
-    else inner.close(code, reason);
-    // ws writes the close frame at once: it is not left for the end of the tick.
-    inner.flushNow();
+    closeWebSocket(this, code, reason);
   }
 
   /** @internal Messages waiting behind a Blob being read; null until the first Blob. */
@@ -276,42 +213,12 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() implements WebSoc
 
   /** Sends a ping (at most 125 bytes); `cb` is called once it is written. `mask` is ignored. */
   ping(data?: unknown, mask?: boolean | ControlCallback, cb?: ControlCallback): void {
-    this.control('ping', data, mask, cb as SendCallback | undefined);
+    sendControl(this, 'ping', data, mask, cb as SendCallback | undefined);
   }
 
   /** Sends an unsolicited pong (at most 125 bytes); `cb` is called once it is written. `mask` is ignored. */
   pong(data?: unknown, mask?: boolean | ControlCallback, cb?: ControlCallback): void {
-    this.control('pong', data, mask, cb as SendCallback | undefined);
-  }
-
-  private control(kind: 'ping' | 'pong', data: unknown, mask: unknown, cb: SendCallback | undefined): void {
-    if (this._readyState === CONNECTING) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
-    if (typeof data === 'function') {
-      cb = data as SendCallback;
-      data = undefined;
-    } else if (typeof mask === 'function') {
-      cb = mask as SendCallback;
-    }
-    if (typeof data === 'number') data = data.toString();
-    const blob = data instanceof Blob ? data : null;
-    if (blob !== null && blob.size > 125)
-      throw new RangeError('The data size must not be greater than 125 bytes');
-    const payload = blob === null ? controlPayload(data) : null;
-    if (this.readyState !== OPEN) {
-      this.sendAfterClose(blob ?? payload!, cb);
-      return;
-    }
-    const run = (bytes: Uint8Array | null) => {
-      if (kind === 'ping') this._inner!.ping(bytes ?? payload!);
-      else this._inner!.pong(bytes ?? payload!);
-      if (cb !== undefined) whenWritten(this._socket!, cb);
-    };
-    if (blob !== null || this._outbox?.busy) {
-      this._outbox ??= new Outbox((error) => this.blobFailed(error));
-      this._outbox.push(blob, blob?.size ?? payload!.length, cb, run);
-    } else {
-      run(null);
-    }
+    sendControl(this, 'pong', data, mask, cb as SendCallback | undefined);
   }
 
   /**
@@ -334,7 +241,7 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() implements WebSoc
     if (!data) data = EMPTY_BUFFER;
     const blob = data instanceof Blob ? data : null;
     if (this.readyState !== OPEN) {
-      this.sendAfterClose(blob ?? toSendable(data), cb);
+      sendAfterClose(this, blob ?? toSendable(data), cb);
       return;
     }
     const fin = options?.fin ?? true;
@@ -347,23 +254,13 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() implements WebSoc
           : typeof sendable === 'string'
             ? Buffer.byteLength(sendable)
             : sendable!.length;
-      this._outbox ??= new Outbox((error) => this.blobFailed(error));
+      this._outbox ??= new Outbox((error) => blobFailed(this, error));
       this._outbox.push(blob, size, cb, (bytes) =>
         this.sendNow(bytes ?? sendable!, binary, fin, compress, cb),
       );
       return;
     }
     this.sendNow(toSendable(data), binary, fin, compress, cb);
-  }
-
-  /** A Blob given to `send` could not be read: the connection ends, as with ws. */
-  private blobFailed(error: Error): void {
-    if (this._readyState === CLOSED) return;
-    this._readyState = CLOSING;
-    this._socket?.end();
-    if (this._errorEmitted) return;
-    this._errorEmitted = true;
-    this.emit('error', error);
   }
 
   private sendNow(
@@ -390,27 +287,9 @@ export class WebSocket extends typedEmitter<WebSocketEvents>() implements WebSoc
   private _fragmenting = false;
   private _fragmentBinary: boolean | undefined = undefined;
 
-  private sendAfterClose(data: string | Uint8Array | Blob, cb: SendCallback | undefined): void {
-    this._bufferedAmount +=
-      data instanceof Blob ? data.size : typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-    if (cb === undefined) return;
-    const state = this.readyState;
-    process.nextTick(
-      cb,
-      new Error(`WebSocket is not open: readyState ${state} (${READY_STATE_NAMES[state]})`),
-    );
-  }
-
   /** Drops the connection at once; while connecting, aborts the handshake. */
   terminate(): void {
-    const state = this.readyState;
-    if (state === CLOSED) return;
-    if (state === CONNECTING) {
-      abortHandshake(this, this._req, 'WebSocket was closed before the connection was established');
-      return;
-    }
-    this._readyState = CLOSING;
-    this._inner?.terminate();
+    terminateWebSocket(this);
   }
 
   /** Adds a DOM-style listener of 'open', 'message', 'close' or 'error' (other types are ignored, as in ws). */
@@ -446,61 +325,3 @@ for (const name of [
   Object.defineProperty(WebSocket.prototype, name, { enumerable: true });
 }
 defineEventAttributes(WebSocket.prototype);
-
-function noop(): void {}
-
-/**
- * The types ws's users reach through the class (`WebSocket.RawData`, `WebSocket.ServerOptions`...),
- * as @types/ws declares them.
- */
-export declare namespace WebSocket {
-  /** A received message: a Buffer, or as `binaryType` asks. */
-  type RawData = Buffer | ArrayBuffer | Buffer[];
-  /** What may be sent or received. */
-  type Data = string | Buffer | ArrayBuffer | Buffer[];
-  /** A TLS certificate or key. */
-  type CertMeta = string | string[] | Buffer | Buffer[];
-  /** Options of a client. */
-  type ClientOptions = import('./client-handshake.js').ClientOptions;
-  /** Options of a server. */
-  type ServerOptions = import('./server.js').ServerOptions;
-  /** ws's permessage-deflate options. */
-  type PerMessageDeflateOptions = import('./deflate-options.js').WsPerMessageDeflateOptions;
-  /** See the server's `verifyClient`. */
-  type VerifyClientCallbackSync = import('./server.js').VerifyClientCallbackSync;
-  /** See the server's `verifyClient`. */
-  type VerifyClientCallbackAsync = import('./server.js').VerifyClientCallbackAsync;
-  /** The server class, by ws's older name. */
-  type Server = import('./server.js').WebSocketServer;
-  /** The server class. */
-  type WebSocketServer = import('./server.js').WebSocketServer;
-  /** What `on<event>` attributes and `addEventListener` listeners receive (see events.ts). */
-  interface Event {
-    /** The event's name. */
-    type: string;
-    /** The WebSocket that dispatched it (typed by its public members only: see WebSocketLike). */
-    target: WebSocketLike;
-  }
-  /** A message event, as `onmessage` gets it. */
-  interface MessageEvent extends Event {
-    /** The message: a string for text. */
-    data: Data;
-  }
-  /** A close event, as `onclose` gets it. */
-  interface CloseEvent extends Event {
-    /** Whether both close frames crossed. */
-    wasClean: boolean;
-    /** The close code. */
-    code: number;
-    /** The close reason. */
-    reason: string;
-  }
-  /** An error event, as `onerror` gets it. */
-  interface ErrorEvent extends Event {
-    /** What went wrong. */
-    // biome-ignore lint/suspicious/noExplicitAny: whatever was thrown, as @types/ws has it
-    error: any;
-    /** Its message. */
-    message: string;
-  }
-}
