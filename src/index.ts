@@ -3,6 +3,8 @@
  *
  * @module wsx
  */
+
+export { Backoff, type BackoffOptions } from './client/backoff.js';
 export { type ConnectOptions, connect } from './client/connect.js';
 // Client: WHATWG WebSocket, WebSocketStream, reconnection, proxies, unix sockets, redirects.
 export { type DialOptions, dial } from './client/dial.js';
@@ -19,27 +21,21 @@ export {
 } from './client/events.js';
 export { HeartbeatTimeoutError } from './client/heartbeat.js';
 export { ProxyError, type ProxyOption } from './client/proxy.js';
-export {
-  Backoff,
-  type BackoffOptions,
-  type Disconnection,
-  type QueuePolicy,
-  ReconnectingWebSocket,
-  type ReconnectingWebSocketEventMap,
-  type ReconnectingWebSocketOptions,
-  type ReconnectOptions,
-} from './client/reconnect.js';
+export { ReconnectingWebSocket } from './client/reconnect.js';
+export type {
+  Disconnection,
+  QueuePolicy,
+  ReconnectingWebSocketEventMap,
+  ReconnectingWebSocketOptions,
+  ReconnectOptions,
+} from './client/reconnect-options.js';
 export {
   type ChatProtocolMessage,
   ResumableTopics,
   type ResumePosition,
 } from './client/resumable-topics.js';
-export {
-  type BinaryType,
-  WebSocket,
-  type WebSocketEventMap,
-  type WebSocketOptions,
-} from './client/websocket.js';
+export { WebSocket } from './client/websocket.js';
+export type { BinaryType, WebSocketEventMap, WebSocketOptions } from './client/websocket-options.js';
 export {
   type WebSocketCloseInfo,
   type WebSocketOpenInfo,

@@ -1,7 +1,7 @@
 import type { Interface } from 'node:readline';
+import { Backoff } from '../client/backoff.js';
 import { type DialOptions, dial } from '../client/dial.js';
 import { Heartbeat } from '../client/heartbeat.js';
-import { Backoff } from '../client/reconnect.js';
 import type { Socket, SocketHandlers } from '../node/socket.js';
 import { headerOptions, integerOption, parse, usageError } from './args.js';
 import { parseTarget, tlsOptions } from './client-options.js';

@@ -66,3 +66,21 @@ export class Heartbeat {
     this.ping();
   }
 }
+
+/** Starts a heartbeat that pings `socket` (a WebSocket's `pingInterval` option). */
+export function startHeartbeat(
+  socket: { ping(): unknown },
+  interval: number,
+  timeout: number | undefined,
+  dead: (error: HeartbeatTimeoutError) => void,
+): Heartbeat {
+  const heartbeat = new Heartbeat(
+    { interval, timeout },
+    () => {
+      socket.ping();
+    },
+    dead,
+  );
+  heartbeat.start();
+  return heartbeat;
+}

@@ -1,135 +1,18 @@
-import {
-  CloseEvent,
-  DropEvent,
-  ErrorEvent,
-  type EventHandler,
-  HandlerAttributes,
-  MessageEvent,
-  ReconnectEvent,
-  type SendData,
-  TypedEventTarget,
-} from './events.js';
+/** The reconnecting WebSocket: its connections one after another, and its offline send queue. */
+import { Backoff } from './backoff.js';
+import { CloseEvent, DropEvent, ErrorEvent, MessageEvent, ReconnectEvent, type SendData } from './events.js';
 import { CLOSED, CLOSING, CONNECTING, defineReadyStateConstants, OPEN } from './ready-state.js';
 import {
-  type BinaryType,
-  checkCloseArguments,
-  parseProtocols,
-  parseUrl,
-  WebSocket,
-  type WebSocketEventMap,
-  type WebSocketOptions,
-} from './websocket.js';
-
-/** What `send` does while offline and the queue is full. */
-export type QueuePolicy = 'drop-oldest' | 'drop-newest' | 'error';
-
-/** How a lost connection is closed, as `shouldReconnect` sees it. */
-export interface Disconnection {
-  /** The close code (1006 when the connection was lost without a close frame). */
-  readonly code: number;
-  /** The close reason (`''` when none). */
-  readonly reason: string;
-  /** Whether the closing handshake completed. */
-  readonly wasClean: boolean;
-}
-
-/** The retry schedule of {@link Backoff} and {@link ReconnectOptions}. */
-export interface BackoffOptions {
-  /** Wait before the first retry, in ms (default 250). */
-  readonly minDelay?: number;
-  /** Longest wait between retries, in ms (default 30,000). */
-  readonly maxDelay?: number;
-  /** Growth of the wait per failed attempt (default 2). */
-  readonly factor?: number;
-  /** Randomization, 0-1 (default 0.5): each wait is cut by up to this fraction. */
-  readonly jitter?: number;
-}
-
-/** How a {@link ReconnectingWebSocket} retries and what it does with sends while offline. */
-export interface ReconnectOptions extends BackoffOptions {
-  /** Consecutive failed attempts before giving up (`reconnectfailed`). Default: no limit. */
-  readonly maxRetries?: number;
-  /** Messages `send` queues while offline (default 1,000). */
-  readonly maxQueuedMessages?: number;
-  /** Bytes `send` queues while offline (default 1 MiB). */
-  readonly maxQueuedBytes?: number;
-  /** What happens to a send when the queue is full (default 'drop-oldest'). */
-  readonly queuePolicy?: QueuePolicy;
-  /**
-   * Whether to reconnect after a close the application did not ask for. Default: always,
-   * except after a clean close with 1000 (the server meant it) or 1008 (policy violation).
-   */
-  readonly shouldReconnect?: (closed: Disconnection) => boolean;
-  /**
-   * Called on every (re)connection once the socket is open, before queued messages are sent
-   * and before `open` fires: re-authenticate, re-subscribe. Messages sent on `socket` here go
-   * first. When it throws or rejects, the connection is closed (4000) and retried.
-   */
-  readonly onConnect?: (
-    socket: WebSocket,
-    info: { attempt: number; reconnected: boolean },
-  ) => void | Promise<void>;
-}
-
-/** A {@link WebSocket}'s options, plus how to reconnect. */
-export interface ReconnectingWebSocketOptions extends WebSocketOptions {
-  /** Retry schedule, offline queue and hooks; every field has a default. */
-  readonly reconnect?: ReconnectOptions;
-}
-
-/**
- * Exponential backoff with jitter: `min(maxDelay, minDelay × factor^(attempt−1)) × (1 − jitter × random)`.
- *
- * @example
- * ```ts
- * import { Backoff } from 'wsx';
- * const backoff = new Backoff({ minDelay: 100, maxDelay: 5_000 });
- * const wait = backoff.delay(3); // between 200 and 400 ms with the default jitter of 0.5
- * ```
- */
-export class Backoff {
-  /** Wait before the first retry, in ms. */
-  readonly minDelay: number;
-  /** Longest wait, in ms. */
-  readonly maxDelay: number;
-  /** Growth of the wait per attempt. */
-  readonly factor: number;
-  /** Fraction (0-1) by which each wait may be cut at random; clamped into that range. */
-  readonly jitter: number;
-
-  /** @throws RangeError unless 0 <= minDelay <= maxDelay and factor >= 1. */
-  constructor(options: BackoffOptions = {}) {
-    this.minDelay = options.minDelay ?? 250;
-    this.maxDelay = options.maxDelay ?? 30_000;
-    this.factor = options.factor ?? 2;
-    this.jitter = Math.min(1, Math.max(0, options.jitter ?? 0.5));
-    if (!(this.minDelay >= 0) || !(this.maxDelay >= this.minDelay) || !(this.factor >= 1)) {
-      throw new RangeError('backoff needs 0 <= minDelay <= maxDelay and factor >= 1');
-    }
-  }
-
-  /** The wait before attempt number `attempt` (1 for the first retry). */
-  delay(attempt: number, random: () => number = Math.random): number {
-    const base = Math.min(this.maxDelay, this.minDelay * this.factor ** Math.max(0, attempt - 1));
-    return Math.round(base * (1 - this.jitter * random()));
-  }
-}
-
-/** The events a ReconnectingWebSocket fires, by type: a WebSocket's, and its own. */
-export interface ReconnectingWebSocketEventMap extends WebSocketEventMap {
-  /** A connection was lost or could not be made; the next attempt waits `delay` ms. */
-  reconnecting: ReconnectEvent;
-  /** A connection is back (after `onConnect`), before its `open`. */
-  reconnect: ReconnectEvent;
-  /** Retries ran out; `close` follows. */
-  reconnectfailed: ReconnectEvent;
-  /** The offline queue dropped a message. */
-  drop: DropEvent;
-}
-
-function defaultShouldReconnect(closed: Disconnection): boolean {
-  return !(closed.wasClean && (closed.code === 1000 || closed.code === 1008));
-}
+  type Disconnection,
+  defaultShouldReconnect,
+  type ReconnectingWebSocketEventMap,
+  type ReconnectingWebSocketOptions,
+  type ReconnectOptions,
+} from './reconnect-options.js';
+import { WebSocket } from './websocket.js';
+import { WebSocketEventTarget } from './websocket-event-target.js';
+import { type BinaryType, readArguments, type WebSocketOptions } from './websocket-options.js';
+import { checkCloseArguments } from './whatwg-checks.js';
 
 /**
  * A WebSocket that reconnects. It has the WebSocket interface (`send`, `close`, `readyState`,
@@ -148,7 +31,7 @@ function defaultShouldReconnect(closed: Disconnection): boolean {
  * CONNECTING while (re)connecting and CLOSED only then. Messages sent on a connection that is
  * lost before they reach the server are lost: delivery is at most once.
  */
-export class ReconnectingWebSocket extends TypedEventTarget<ReconnectingWebSocketEventMap> {
+export class ReconnectingWebSocket extends WebSocketEventTarget<ReconnectingWebSocketEventMap> {
   /** `readyState` 0: (re)connecting. */
   static readonly CONNECTING = CONNECTING;
   /** `readyState` 1: a connection is open. */
@@ -164,7 +47,6 @@ export class ReconnectingWebSocket extends TypedEventTarget<ReconnectingWebSocke
   readonly #options: WebSocketOptions;
   readonly #reconnect: ReconnectOptions;
   readonly #backoff: Backoff;
-  readonly #handlers = new HandlerAttributes<ReconnectingWebSocket, ReconnectingWebSocketEventMap>(this);
   #state: number = CONNECTING;
   #socket: WebSocket | null = null;
   /** The socket is open, its hook has run and the queue is flushed: sends go straight out. */
@@ -198,15 +80,10 @@ export class ReconnectingWebSocket extends TypedEventTarget<ReconnectingWebSocke
     options?: ReconnectingWebSocketOptions,
   ) {
     super();
-    if (typeof protocols === 'object' && protocols !== null && !(Symbol.iterator in protocols)) {
-      options = protocols as ReconnectingWebSocketOptions;
-      protocols = options.protocols;
-    }
-    const { reconnect = {}, ...socketOptions } = options ?? {};
-    this.url = parseUrl(url).href;
-    this.#protocols = parseProtocols(
-      (protocols as string | Iterable<string> | undefined) ?? socketOptions.protocols,
-    );
+    const args = readArguments(url, protocols, options);
+    const { reconnect = {}, ...socketOptions } = args.options;
+    this.url = args.url.href;
+    this.#protocols = args.protocols;
     this.#options = socketOptions;
     this.#reconnect = reconnect;
     this.#backoff = new Backoff(reconnect);
@@ -297,39 +174,6 @@ export class ReconnectingWebSocket extends TypedEventTarget<ReconnectingWebSocke
         }),
       ),
     );
-  }
-
-  /** Handler of `open` (each connection); null for none. */
-  get onopen(): EventHandler<ReconnectingWebSocket, Event> {
-    return this.#handlers.get('open');
-  }
-  /** Sets the `open` handler; a value that is not a function counts as null. */
-  set onopen(value: EventHandler<ReconnectingWebSocket, Event>) {
-    this.#handlers.set('open', value);
-  }
-  /** Handler of `message`; null for none. */
-  get onmessage(): EventHandler<ReconnectingWebSocket, MessageEvent> {
-    return this.#handlers.get('message');
-  }
-  /** Sets the `message` handler; a value that is not a function counts as null. */
-  set onmessage(value: EventHandler<ReconnectingWebSocket, MessageEvent>) {
-    this.#handlers.set('message', value);
-  }
-  /** Handler of `error`; null for none. */
-  get onerror(): EventHandler<ReconnectingWebSocket, ErrorEvent> {
-    return this.#handlers.get('error');
-  }
-  /** Sets the `error` handler; a value that is not a function counts as null. */
-  set onerror(value: EventHandler<ReconnectingWebSocket, ErrorEvent>) {
-    this.#handlers.set('error', value);
-  }
-  /** Handler of `close` (once, when closed for good); null for none. */
-  get onclose(): EventHandler<ReconnectingWebSocket, CloseEvent> {
-    return this.#handlers.get('close');
-  }
-  /** Sets the `close` handler; a value that is not a function counts as null. */
-  set onclose(value: EventHandler<ReconnectingWebSocket, CloseEvent>) {
-    this.#handlers.set('close', value);
   }
 
   // ---- internals ----

@@ -2,7 +2,7 @@ import type { Socket, SocketHandlers } from '../node/socket.js';
 import { MAX_CLOSE_REASON_BYTES } from '../protocol/close.js';
 import { checkRequestHeaders } from '../protocol/handshake/client.js';
 import { type DialOptions, dial } from './dial.js';
-import { parseProtocols, parseUrl } from './websocket.js';
+import { parseProtocols, parseUrl } from './whatwg-checks.js';
 
 /** What `opened` resolves with. */
 export interface WebSocketOpenInfo {

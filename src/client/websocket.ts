@@ -1,59 +1,19 @@
+/** The WHATWG WebSocket client: its state, and the send and receive paths of each message. */
 import type { Socket, SocketHandlers } from '../node/socket.js';
-import { MAX_CLOSE_REASON_BYTES } from '../protocol/close.js';
 import { checkRequestHeaders } from '../protocol/handshake/client.js';
-import { isToken } from '../protocol/handshake/headers.js';
-import { type DialOptions, dial } from './dial.js';
-import {
-  CloseEvent,
-  ErrorEvent,
-  type EventHandler,
-  HandlerAttributes,
-  type MessageData,
-  MessageEvent,
-  type SendData,
-  TypedEventTarget,
-} from './events.js';
-import { Heartbeat } from './heartbeat.js';
+import { dial } from './dial.js';
+import { type MessageData, MessageEvent, type SendData } from './events.js';
+import { type Heartbeat, startHeartbeat } from './heartbeat.js';
 import { CLOSED, CLOSING, CONNECTING, defineReadyStateConstants, OPEN, type State } from './ready-state.js';
-import { parseClientUrl } from './url.js';
-
-/**
- * How binary messages are delivered: `blob` (the standard's default), `arraybuffer`, or
- * `nodebuffer` (a Node Buffer, without a copy).
- */
-export type BinaryType = 'blob' | 'arraybuffer' | 'nodebuffer';
-
-/** Node-only options: the second (or third) argument of the constructor. */
-export interface WebSocketOptions
-  extends Omit<DialOptions<never>, 'handlers' | 'data' | 'protocols' | 'requireProtocol'> {
-  /**
-   * Subprotocols to offer, as the standard's second argument. As the standard says, the
-   * connection fails when some were offered and the server selected none.
-   */
-  readonly protocols?: string | readonly string[];
-  /** The initial `binaryType` (default 'blob'). */
-  readonly binaryType?: BinaryType;
-  /**
-   * Client heartbeat: send a ping every `pingInterval` ms; when its pong has not come back
-   * within `pongTimeout` ms (default: the interval), the connection is failed as dead
-   * (`error`, then `close` with 1006 and wasClean false). Off by default.
-   */
-  readonly pingInterval?: number;
-  /** With `pingInterval`: ms to wait for each pong before failing the connection (default: the interval). */
-  readonly pongTimeout?: number;
-}
-
-/** The events a WebSocket fires, by type (as lib.dom's WebSocketEventMap). */
-export interface WebSocketEventMap {
-  /** The opening handshake succeeded: `send` may be called. */
-  open: Event;
-  /** A message arrived (`data` as `binaryType` asks for a binary one). */
-  message: MessageEvent;
-  /** The standard fires a plain Event; wsx's ErrorEvent also carries the `error`. */
-  error: ErrorEvent;
-  /** The connection has closed (fired once, last). */
-  close: CloseEvent;
-}
+import { dispatchClose, WebSocketEventTarget } from './websocket-event-target.js';
+import {
+  type BinaryType,
+  forwardAbort,
+  readArguments,
+  type WebSocketEventMap,
+  type WebSocketOptions,
+} from './websocket-options.js';
+import { checkCloseArguments } from './whatwg-checks.js';
 
 /** What waits behind a Blob being read, in order: messages, or the close that followed them. */
 type Outgoing =
@@ -84,7 +44,7 @@ type Outgoing =
  * ws.addEventListener('close', (event) => console.log('closed', event.code, event.reason));
  * ```
  */
-export class WebSocket extends TypedEventTarget<WebSocketEventMap> {
+export class WebSocket extends WebSocketEventTarget<WebSocketEventMap> {
   /** `readyState` 0: the opening handshake is under way. */
   static readonly CONNECTING = CONNECTING;
   /** `readyState` 1: open; messages can be sent. */
@@ -126,7 +86,6 @@ export class WebSocket extends TypedEventTarget<WebSocketEventMap> {
   readonly #outgoing: Outgoing[] = [];
   #outgoingBytes = 0;
   #pumping = false;
-  readonly #handlers = new HandlerAttributes<WebSocket, WebSocketEventMap>(this);
   #releaseSignal: (() => void) | null = null;
 
   /**
@@ -144,15 +103,10 @@ export class WebSocket extends TypedEventTarget<WebSocketEventMap> {
     options?: WebSocketOptions,
   ) {
     super();
-    if (isOptionsObject(protocols)) {
-      options = protocols;
-      protocols = options.protocols;
-    }
-    options ??= {};
-    const parsed = parseUrl(url);
-    this.#url = parsed.href;
-    this.#origin = parsed.origin;
-    const offered = parseProtocols(protocols ?? options.protocols);
+    const args = readArguments(url, protocols, options);
+    options = args.options;
+    this.#url = args.url.href;
+    this.#origin = args.url.origin;
     // A header that cannot be sent is the caller's mistake: throw now, not as a failed connection.
     checkRequestHeaders(options.headers, options.origin);
     if (options.binaryType !== undefined) this.binaryType = options.binaryType;
@@ -165,21 +119,13 @@ export class WebSocket extends TypedEventTarget<WebSocketEventMap> {
       signal,
       ...rest
     } = options;
-    if (signal !== undefined) {
-      if (signal.aborted) this.#abort.abort(signal.reason);
-      else {
-        const onAbort = () => this.#abortHandshake(signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        // The signal only concerns the handshake: let go of it once that is over.
-        this.#releaseSignal = () => signal.removeEventListener('abort', onAbort);
-      }
-    }
+    this.#releaseSignal = forwardAbort(signal, this.#abort, (reason) => this.#abortHandshake(reason));
     const handlers: SocketHandlers<unknown> = {
       open: (socket) => {
         this.#socket = socket;
         this.#releaseSignal?.();
         if (pingInterval !== undefined && pingInterval > 0)
-          this.#startHeartbeat(socket, pingInterval, pongTimeout);
+          this.#heartbeat = startHeartbeat(socket, pingInterval, pongTimeout, (error) => this.#fail(error));
         this.#queue(() => this.#opened(socket));
       },
       message: (socket, data, isBinary) => {
@@ -209,9 +155,9 @@ export class WebSocket extends TypedEventTarget<WebSocketEventMap> {
         }),
     };
     // The WHATWG rule, stricter than RFC 6455: offered subprotocols mean one must be selected.
-    dial(parsed.dialUrl, {
+    dial(args.url.dialUrl, {
       ...rest,
-      protocols: offered,
+      protocols: args.protocols,
       requireProtocol: true,
       handlers,
       signal: this.#abort.signal,
@@ -336,41 +282,6 @@ export class WebSocket extends TypedEventTarget<WebSocketEventMap> {
     this.#startClosing(closeCode, closeReason);
   }
 
-  // ---- event handler attributes ----
-
-  /** Handler of `open`; null for none. */
-  get onopen(): EventHandler<WebSocket, Event> {
-    return this.#handlers.get('open');
-  }
-  /** Sets the `open` handler; a value that is not a function counts as null. */
-  set onopen(value: EventHandler<WebSocket, Event>) {
-    this.#handlers.set('open', value);
-  }
-  /** Handler of `message`; null for none. */
-  get onmessage(): EventHandler<WebSocket, MessageEvent> {
-    return this.#handlers.get('message');
-  }
-  /** Sets the `message` handler; a value that is not a function counts as null. */
-  set onmessage(value: EventHandler<WebSocket, MessageEvent>) {
-    this.#handlers.set('message', value);
-  }
-  /** Handler of `error`; null for none. */
-  get onerror(): EventHandler<WebSocket, ErrorEvent> {
-    return this.#handlers.get('error');
-  }
-  /** Sets the `error` handler; a value that is not a function counts as null. */
-  set onerror(value: EventHandler<WebSocket, ErrorEvent>) {
-    this.#handlers.set('error', value);
-  }
-  /** Handler of `close`; null for none. */
-  get onclose(): EventHandler<WebSocket, CloseEvent> {
-    return this.#handlers.get('close');
-  }
-  /** Sets the `close` handler; a value that is not a function counts as null. */
-  set onclose(value: EventHandler<WebSocket, CloseEvent>) {
-    this.#handlers.set('close', value);
-  }
-
   // ---- internals ----
 
   /** Runs `task` as a task of its own: after the current one, with microtasks in between. */
@@ -402,14 +313,7 @@ export class WebSocket extends TypedEventTarget<WebSocketEventMap> {
     if (this.#readyState === CLOSED) return;
     this.#readyState = CLOSED;
     this.#heartbeat?.stop();
-    const failure = this.#failure;
-    if (failure !== null) {
-      const message = failure instanceof Error ? failure.message : String(failure);
-      this.dispatchEvent(new ErrorEvent('error', { error: failure, message }));
-      this.dispatchEvent(new CloseEvent('close', { wasClean: false, code: 1006, reason: '' }));
-    } else {
-      this.dispatchEvent(new CloseEvent('close', { wasClean, code, reason }));
-    }
+    dispatchClose(this, this.#failure, wasClean, code, reason);
   }
 
   /** _Fail the WebSocket connection_: drop it (or stop the handshake); `error` and `close` follow. */
@@ -423,17 +327,6 @@ export class WebSocket extends TypedEventTarget<WebSocketEventMap> {
     if (this.#readyState !== CONNECTING) return;
     this.#fail(reason);
     this.#readyState = CLOSING;
-  }
-
-  #startHeartbeat(socket: Socket<unknown>, interval: number, timeout: number | undefined): void {
-    this.#heartbeat = new Heartbeat(
-      { interval, timeout },
-      () => {
-        socket.ping();
-      },
-      (error) => this.#fail(error),
-    );
-    this.#heartbeat.start();
   }
 
   #startClosing(code: number | undefined, reason: string | undefined): void {
@@ -501,101 +394,8 @@ export class WebSocket extends TypedEventTarget<WebSocketEventMap> {
 
 defineReadyStateConstants(WebSocket);
 
-function isOptionsObject(value: unknown): value is WebSocketOptions {
-  return typeof value === 'object' && value !== null && !(Symbol.iterator in value);
-}
-
 function isSharedArrayBuffer(value: unknown): value is SharedArrayBuffer {
   return typeof SharedArrayBuffer !== 'undefined' && value instanceof SharedArrayBuffer;
-}
-
-/**
- * The constructor's URL steps: parse (a relative or invalid URL is a SyntaxError, as Node has
- * no base URL), map http(s) to ws(s), accept ws, wss (and ws+unix, wss+unix), refuse fragments.
- */
-export function parseUrl(input: string | URL): { href: string; origin: string; dialUrl: string } {
-  let url: URL;
-  try {
-    url = new URL(String(input));
-  } catch {
-    throw new DOMException(`WebSocket: ${JSON.stringify(String(input))} is not a valid URL`, 'SyntaxError');
-  }
-  if (url.protocol === 'http:') url = new URL(`ws:${url.href.slice(5)}`);
-  else if (url.protocol === 'https:') url = new URL(`wss:${url.href.slice(6)}`);
-  const scheme = url.protocol;
-  if (scheme !== 'ws:' && scheme !== 'wss:' && scheme !== 'ws+unix:' && scheme !== 'wss+unix:') {
-    throw new DOMException(`WebSocket: the URL scheme must be ws: or wss:, not ${scheme}`, 'SyntaxError');
-  }
-  if (url.href.includes('#')) {
-    throw new DOMException('WebSocket: the URL cannot have a fragment', 'SyntaxError');
-  }
-  try {
-    parseClientUrl(url.href); // what dial will do, e.g. with a ws+unix: socket path
-  } catch (error) {
-    throw new DOMException(`WebSocket: ${(error as Error).message}`, 'SyntaxError');
-  }
-  return { href: url.href, origin: url.origin, dialUrl: url.href };
-}
-
-/** The constructor's protocols steps: each a token, none twice (compared case-insensitively). */
-export function parseProtocols(protocols: string | Iterable<string> | undefined): string[] {
-  if (protocols === undefined) return [];
-  const list = typeof protocols === 'string' ? [protocols] : Array.from(protocols, String);
-  const seen = new Set<string>();
-  for (const protocol of list) {
-    if (!isToken(protocol)) {
-      throw new DOMException(
-        `WebSocket: ${JSON.stringify(protocol)} is not a valid subprotocol`,
-        'SyntaxError',
-      );
-    }
-    const key = protocol.toLowerCase();
-    if (seen.has(key))
-      throw new DOMException(`WebSocket: subprotocol ${protocol} is listed twice`, 'SyntaxError');
-    seen.add(key);
-  }
-  return list;
-}
-
-/**
- * The argument checks of `close(code, reason)`: the code (a WebIDL `[Clamp] unsigned short`)
- * must be 1000 or 3000-4999, else InvalidAccessError; the reason at most 123 UTF-8 bytes,
- * else SyntaxError. Absent arguments stay undefined.
- */
-export function checkCloseArguments(
-  code: unknown,
-  reason: unknown,
-): { code: number | undefined; reason: string | undefined } {
-  let closeCode: number | undefined;
-  if (code !== undefined) {
-    closeCode = clampUint16(code);
-    if (closeCode !== 1000 && (closeCode < 3000 || closeCode > 4999)) {
-      throw new DOMException(
-        `close: the code must be 1000 or in 3000-4999; got ${closeCode}`,
-        'InvalidAccessError',
-      );
-    }
-  }
-  let closeReason: string | undefined;
-  if (reason !== undefined) {
-    closeReason = String(reason);
-    if (Buffer.byteLength(closeReason, 'utf8') > MAX_CLOSE_REASON_BYTES) {
-      throw new DOMException('close: the reason is longer than 123 UTF-8 bytes', 'SyntaxError');
-    }
-  }
-  return { code: closeCode, reason: closeReason };
-}
-
-/** WebIDL `[Clamp] unsigned short`. */
-function clampUint16(value: unknown): number {
-  const number = Number(value);
-  if (Number.isNaN(number)) return 0;
-  const clamped = Math.min(Math.max(number, 0), 65535);
-  const floor = Math.floor(clamped);
-  const fraction = clamped - floor;
-  if (fraction > 0.5) return floor + 1;
-  if (fraction < 0.5) return floor;
-  return floor % 2 === 0 ? floor : floor + 1;
 }
 
 function toArrayBuffer(data: Buffer): ArrayBuffer {
