@@ -2,6 +2,7 @@ import type { Socket, SocketHandlers } from '../node/socket.js';
 import { MAX_CLOSE_REASON_BYTES } from '../protocol/close.js';
 import { checkRequestHeaders } from '../protocol/handshake/client.js';
 import { type DialOptions, dial } from './dial.js';
+import { forwardAbort } from './websocket-options.js';
 import { parseProtocols, parseUrl } from './whatwg-checks.js';
 
 /** What `opened` resolves with. */
@@ -139,17 +140,9 @@ export class WebSocketStream {
 
     const { protocols: _protocols, signal, readableHighWaterMark, ...rest } = options;
     const highWaterMark = readableHighWaterMark ?? DEFAULT_READABLE_HIGH_WATER_MARK;
-    if (signal !== undefined) {
-      if (signal.aborted) this.#abort.abort(signal.reason);
-      else {
-        const onAbort = () => {
-          if (this.#socket === null) this.#abort.abort(signal.reason);
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        // The signal only concerns the handshake: let go of it once that is over.
-        this.#releaseSignal = () => signal.removeEventListener('abort', onAbort);
-      }
-    }
+    this.#releaseSignal = forwardAbort(signal, this.#abort, (reason) => {
+      if (this.#socket === null) this.#abort.abort(reason);
+    });
     const handlers: SocketHandlers<unknown> = {
       open: (socket) => this.#open(socket, highWaterMark),
       message: (socket, data, isBinary) => this.#message(socket, data, isBinary),
