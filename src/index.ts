@@ -79,13 +79,8 @@ export { MemoryTopicBus } from './server/memory-topic-bus.js';
 export { PROMETHEUS_CONTENT_TYPE, prometheusText } from './server/metrics.js';
 export { PreparedMessage, type SharedCompression } from './server/prepared.js';
 export type { RealtimeRouteOptions, RealtimeServerOptions, ShutdownReport } from './server/realtime.js';
-export {
-  createServer,
-  type ListenOptions,
-  type RouteOptions,
-  type ServerOptions,
-  WebSocketServer,
-} from './server/server.js';
+export { createServer, WebSocketServer } from './server/server.js';
+export type { ListenOptions, RouteOptions, ServerOptions } from './server/server-options.js';
 export { type ServerHandlers, ServerSocket } from './server/server-socket.js';
 export type { ServerStats } from './server/stats.js';
 export type {

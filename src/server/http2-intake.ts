@@ -9,7 +9,7 @@ import {
 } from 'node:http2';
 import type { Socket as NetSocket } from 'node:net';
 import { incomingMessageFor } from './incoming-message.js';
-import type { UpgradeInput } from './server.js';
+import type { UpgradeInput } from './upgrade-flow.js';
 import { Http2Peer, refuseStream } from './upgrade-peer.js';
 
 /** Limits of what HTTP/2 adds to a WebSocket server; every field has a default. */
