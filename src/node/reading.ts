@@ -1,4 +1,5 @@
-import { Connection, type ConnectionEvents } from '../protocol/connection.js';
+import { Connection } from '../protocol/connection.js';
+import type { ConnectionEvents } from '../protocol/connection-types.js';
 import { bindingOf } from './binding.js';
 import type { SocketInit, SocketSettings } from './socket-types.js';
 import type { Transport } from './transport.js';

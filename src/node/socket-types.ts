@@ -1,4 +1,4 @@
-import type { ConnectionOptions, Role } from '../protocol/connection.js';
+import type { ConnectionOptions, Role } from '../protocol/connection-types.js';
 import type { WebSocketError } from '../protocol/errors.js';
 import type { DeflateParams } from '../protocol/extensions/negotiation.js';
 import type { Socket } from './socket.js';

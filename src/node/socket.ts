@@ -1,5 +1,5 @@
 import type { CloseInfo } from '../protocol/close.js';
-import type { Role } from '../protocol/connection.js';
+import type { Role } from '../protocol/connection-types.js';
 import { InternalError, type ProtocolViolation } from '../protocol/errors.js';
 import { PerMessageDeflate } from '../protocol/extensions/permessage-deflate.js';
 import type { SharedCompression } from '../protocol/extensions/shared-compression.js';

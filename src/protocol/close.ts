@@ -1,8 +1,10 @@
 import { isUtf8 } from 'node:buffer';
 import {
+  CloseCode,
   InvalidCloseCodeError,
   InvalidClosePayloadError,
   InvalidCloseReasonError,
+  type ProtocolViolation,
   UsageError,
 } from './errors.js';
 
@@ -18,6 +20,8 @@ export const NO_STATUS: CloseInfo = Object.freeze({ code: 1005, reason: '' });
 
 /** RFC 6455 §5.5: control frame payloads are at most 125 bytes, so a reason is at most 123. */
 export const MAX_CLOSE_REASON_BYTES = 123;
+
+const MAX_FAILURE_REASON_CHARS = 100;
 
 /**
  * Whether a peer may send this code in a close frame (RFC 6455 §7.4, IANA registry):
@@ -69,4 +73,12 @@ export function encodeClosePayload(code: number, reasonBytes: Uint8Array): Buffe
   payload[1] = code & 0xff;
   payload.set(reasonBytes, 2);
   return payload;
+}
+
+/** The reason sent in the close frame of a failed connection: the violation's message, cut short. */
+export function failureReason(error: ProtocolViolation): Buffer {
+  // Details of internal errors stay here; the peer only learns the code.
+  const reason =
+    error.closeCode === CloseCode.InternalError ? '' : error.message.slice(0, MAX_FAILURE_REASON_CHARS);
+  return Buffer.from(reason, 'utf8');
 }

@@ -4,13 +4,8 @@
  * @module wsx/protocol
  */
 export { type CloseInfo, isValidWireCloseCode, parseClosePayload } from './close.js';
-export {
-  Connection,
-  type ConnectionEvents,
-  type ConnectionOptions,
-  type ConnectionState,
-  type Role,
-} from './connection.js';
+export { Connection } from './connection.js';
+export type { ConnectionEvents, ConnectionOptions, ConnectionState, Role } from './connection-types.js';
 export * from './errors.js';
 export { acceptKey, generateKey, isValidKey } from './handshake/accept.js';
 export {

@@ -16,7 +16,8 @@ import {
 import { fileURLToPath } from 'node:url';
 import { constants, createDeflateRaw, type DeflateRaw, deflateRawSync } from 'node:zlib';
 import WebSocket, { type ClientOptions, type RawData } from 'ws';
-import { Connection, type ConnectionEvents } from '../../src/protocol/connection.js';
+import { Connection } from '../../src/protocol/connection.js';
+import type { ConnectionEvents } from '../../src/protocol/connection-types.js';
 import type { ProtocolViolation } from '../../src/protocol/errors.js';
 import type { DeflateParams } from '../../src/protocol/extensions/negotiation.js';
 import { PerMessageDeflate } from '../../src/protocol/extensions/permessage-deflate.js';

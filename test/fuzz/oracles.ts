@@ -5,12 +5,8 @@
 // always valid UTF-8), and does the same whatever the split of the input into reads.
 import { isUtf8 } from 'node:buffer';
 import type { CloseInfo } from '../../src/protocol/close.js';
-import {
-  Connection,
-  type ConnectionEvents,
-  type ConnectionOptions,
-  type Role,
-} from '../../src/protocol/connection.js';
+import { Connection } from '../../src/protocol/connection.js';
+import type { ConnectionEvents, ConnectionOptions, Role } from '../../src/protocol/connection-types.js';
 import type { ProtocolViolation } from '../../src/protocol/errors.js';
 import { readFrames } from '../shared/frames.js';
 

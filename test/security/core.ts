@@ -4,7 +4,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { CloseInfo } from '../../src/protocol/close.js';
-import { Connection, type ConnectionEvents, type ConnectionOptions } from '../../src/protocol/connection.js';
+import { Connection } from '../../src/protocol/connection.js';
+import type { ConnectionEvents, ConnectionOptions } from '../../src/protocol/connection-types.js';
 import type { ProtocolViolation } from '../../src/protocol/errors.js';
 import { readFrames, type WireFrame } from './helpers.js';
 

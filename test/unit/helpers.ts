@@ -4,7 +4,8 @@
 // Nothing here imports the code under test except types, so the checks stay independent.
 import assert from 'node:assert/strict';
 import type { CloseInfo } from '../../src/protocol/close.js';
-import { Connection, type ConnectionEvents, type ConnectionOptions } from '../../src/protocol/connection.js';
+import { Connection } from '../../src/protocol/connection.js';
+import type { ConnectionEvents, ConnectionOptions } from '../../src/protocol/connection-types.js';
 import type { ProtocolViolation } from '../../src/protocol/errors.js';
 import { prng } from '../shared/random.js';
 
