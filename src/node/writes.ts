@@ -114,7 +114,6 @@ export abstract class WritingSocket {
     if (slabUsed + size > SLAB_SIZE) {
       if (tailOwner !== null) closeRun();
       slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
-      slabMemory = slab.buffer;
       slabUsed = 0;
     }
     if (tailOwner !== this) {
@@ -249,11 +248,6 @@ export abstract class WritingSocket {
 // writes something else or flushes, or when the slab is full; the full slab is left to the
 // views written from it.
 let slab: Buffer = Buffer.allocUnsafeSlow(SLAB_SIZE);
-/**
- * The slab's ArrayBuffer, kept: a run's view is made from it, as `Buffer#subarray` would read
- * it through the `buffer` getter, a call into V8's runtime on every run.
- */
-let slabMemory: ArrayBufferLike = slab.buffer;
 let slabUsed = 0;
 let tailOwner: WritingSocket | null = null;
 let tailStart = 0;
@@ -267,7 +261,7 @@ function closeRun(): void {
 /** Ends the run at the slab's tail: its bytes as a view, null when it has none. */
 function takeRun(): Buffer | null {
   tailOwner = null;
-  return slabUsed > tailStart ? Buffer.from(slabMemory, tailStart, slabUsed - tailStart) : null;
+  return slabUsed > tailStart ? slab.subarray(tailStart, slabUsed) : null;
 }
 
 /** The slab's memory when `view` is a run of it (slabs are the only buffers of exactly this size). */
