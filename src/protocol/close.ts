@@ -80,5 +80,11 @@ export function failureReason(error: ProtocolViolation): Buffer {
   // Details of internal errors stay here; the peer only learns the code.
   const reason =
     error.closeCode === CloseCode.InternalError ? '' : error.message.slice(0, MAX_FAILURE_REASON_CHARS);
-  return Buffer.from(reason, 'utf8');
+  const bytes = Buffer.from(reason, 'utf8');
+  if (bytes.length <= MAX_CLOSE_REASON_BYTES) return bytes;
+  // A message with characters beyond ASCII can exceed what a control frame holds: cut it at the
+  // start of a character (UTF-8 continuation bytes are 10xxxxxx), so the reason stays valid UTF-8.
+  let end = MAX_CLOSE_REASON_BYTES;
+  while ((bytes[end] & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end);
 }

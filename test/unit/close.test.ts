@@ -1,6 +1,7 @@
 // RFC 6455 §5.5.1 (close frames) and §7 (closing the connection): close codes and reasons,
 // the closing handshake for each role, failing the connection, and what is reported after.
 import assert from 'node:assert/strict';
+import { isUtf8 } from 'node:buffer';
 import { describe, it } from 'node:test';
 import {
   encodeClosePayload,
@@ -333,6 +334,23 @@ describe('RFC 6455 §7.1.7 failing the connection', () => {
     assert.equal(rec.failures.length, 1, 'a second fail() does nothing');
     assert.equal(rec.frames.length, 1);
     assert.deepEqual(conn.closeResult(), { code: 1008, reason: error.message, wasClean: false });
+  });
+
+  it('a violation with a long non-ASCII message is sent with a reason cut to 123 bytes of whole characters', () => {
+    const { conn, rec } = server();
+    // Characters of 2 and 3 bytes: the first 100 characters of the message are 175 bytes of UTF-8.
+    const error = new TooManyFragmentsError('é€'.repeat(50));
+    conn.fail(error);
+    assertFailed(rec, 1008, 'WSX_TOO_MANY_FRAGMENTS');
+    const frame = rec.frames[0];
+    assert.ok(frame.payload.length <= 125, `close payload of ${frame.payload.length} bytes`);
+    assert.ok(isUtf8(frame.payload.subarray(2)), 'the reason is cut between characters');
+    const { reason } = closeOf(frame);
+    assert.ok(error.message.startsWith(reason), 'the reason is the start of the message');
+    assert.ok(
+      Buffer.byteLength(reason) >= 121,
+      `reason of ${Buffer.byteLength(reason)} bytes: cut no shorter than needed`,
+    );
   });
 
   it('a client that fails the connection also ends the transport', () => {
