@@ -13,7 +13,7 @@
  * bufferutil), and the CPU used by the server and by the generator.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -23,7 +23,7 @@ import { pairedRatioLines } from './paired.js';
 // ---------------------------------------------------------------- paths
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const LOADGEN_SRC = fileURLToPath(new URL('../../bench/loadgen/loadgen.c', import.meta.url));
+const LOADGEN_BUILD = fileURLToPath(new URL('../../bench/loadgen/build.sh', import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 const LOADGEN_BIN = `${RESULTS_DIR}loadgen`;
 const SERVERS_DIR = fileURLToPath(new URL('./servers/', import.meta.url));
@@ -761,12 +761,8 @@ function table(cells: Cell[]): string {
 // ---------------------------------------------------------------- main
 
 function buildLoadgen(): void {
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  const fresh = existsSync(LOADGEN_BIN) && statSync(LOADGEN_BIN).mtimeMs >= statSync(LOADGEN_SRC).mtimeMs;
-  if (!fresh) {
-    const cc = process.env.CC || 'cc';
-    execFileSync(cc, ['-O2', '-Wall', '-o', LOADGEN_BIN, LOADGEN_SRC], { stdio: 'inherit' });
-  }
+  // The script the cost scripts use too: it builds bench/results/loadgen when missing or stale.
+  execFileSync('bash', [LOADGEN_BUILD], { stdio: ['ignore', 'ignore', 'inherit'] });
   const self = JSON.parse(execFileSync(LOADGEN_BIN, ['--selftest'], { encoding: 'utf8' })) as { ok: boolean };
   if (!self.ok) throw new Error('load generator self-test (SHA-1/accept) failed');
 }

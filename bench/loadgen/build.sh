@@ -7,6 +7,6 @@ SRC=$REPO/bench/loadgen/loadgen.c
 BIN=$REPO/bench/results/loadgen
 if [ ! -x "$BIN" ] || [ "$SRC" -nt "$BIN" ]; then
   mkdir -p "$REPO/bench/results"
-  "${CC:-cc}" -O2 -Wall -o "$BIN" "$SRC"
+  "${CC:-cc}" -O2 -Wall -o "$BIN" "$SRC" >&2
 fi
 echo "$BIN"

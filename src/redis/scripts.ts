@@ -58,11 +58,12 @@ end
 return {last[1][2][2], last[1][1], entries}
 `;
 
-const SCRIPTS = { publish: PUBLISH_SCRIPT, history: HISTORY_SCRIPT };
-const SCRIPT_SHA = {
-  publish: createHash('sha1').update(PUBLISH_SCRIPT).digest('hex'),
-  history: createHash('sha1').update(HISTORY_SCRIPT).digest('hex'),
-};
+/** Each script with the SHA-1 that EVALSHA names it by. */
+const SCRIPTS = { publish: scriptOf(PUBLISH_SCRIPT), history: scriptOf(HISTORY_SCRIPT) };
+
+function scriptOf(source: string): { source: string; sha: string } {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
 
 /**
  * EVALSHA, or EVAL when the node does not have the script yet (first use, restart, failover,
@@ -76,9 +77,9 @@ export async function runScript(
   args: readonly (string | Buffer)[],
 ): Promise<unknown> {
   try {
-    return await link.command(key, ['EVALSHA', SCRIPT_SHA[name], '1', key, ...args]);
+    return await link.command(key, ['EVALSHA', SCRIPTS[name].sha, '1', key, ...args]);
   } catch (error) {
     if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
   }
-  return link.command(key, ['EVAL', SCRIPTS[name], '1', key, ...args]);
+  return link.command(key, ['EVAL', SCRIPTS[name].source, '1', key, ...args]);
 }

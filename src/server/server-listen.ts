@@ -37,13 +37,7 @@ export function createAndListen(
   server.httpServers.push(http);
   if (options.httpParser !== true) {
     // New connections are read by wsx's request-head reader; the HTTP server gets the rest.
-    server.listeners.push(
-      new UpgradeListener(http, options.tls ? 'secureConnection' : 'connection', {
-        handshakeTimeout: server.handshakeTimeout,
-        maxHeaderBytes: DEFAULT_HEAD_LIMITS.maxHeaderBytes,
-        upgrade: (head, socket, rest) => upgradeRead(server, head, socket, rest),
-      }),
-    );
+    readHeads(server, http, options.tls ? 'secureConnection' : 'connection');
   }
   return bind(server, http, options);
 }
@@ -63,15 +57,24 @@ function listenHttp2(
     http1.headersTimeout = server.handshakeTimeout;
     http1.requestTimeout = server.handshakeTimeout;
     // HTTP/1.1 connections of the shared port are read by wsx's request-head reader too.
-    server.listeners.push(
-      new UpgradeListener(http1, 'secureConnection', {
-        handshakeTimeout: server.handshakeTimeout,
-        maxHeaderBytes: DEFAULT_HEAD_LIMITS.maxHeaderBytes,
-        upgrade: (head, socket, rest) => upgradeRead(server, head, socket, rest),
-      }),
-    );
+    readHeads(server, http1, 'secureConnection');
   }
   return bind(server, http2, options);
+}
+
+/** Reads the request heads of `http`'s new connections with wsx's reader, upgrades going to `server`. */
+function readHeads(
+  server: WebSocketServer,
+  http: HttpServer,
+  event: 'connection' | 'secureConnection',
+): void {
+  server.listeners.push(
+    new UpgradeListener(http, event, {
+      handshakeTimeout: server.handshakeTimeout,
+      maxHeaderBytes: DEFAULT_HEAD_LIMITS.maxHeaderBytes,
+      upgrade: (head, socket, rest) => upgradeRead(server, head, socket, rest),
+    }),
+  );
 }
 
 async function bind(
