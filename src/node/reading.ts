@@ -1,6 +1,7 @@
 import { Connection } from '../protocol/connection.js';
 import type { ConnectionEvents } from '../protocol/connection-types.js';
 import { bindingOf } from './binding.js';
+import { scratchReader } from './scratch-read.js';
 import type { SocketInit, SocketSettings } from './socket-types.js';
 import type { Transport } from './transport.js';
 import { Flag, readEnded, readStarted, WritingSocket } from './writes.js';
@@ -68,6 +69,7 @@ export abstract class ReadingSocket extends WritingSocket implements TransportSi
     // The events are the whole socket: `write` is above, the rest in the classes built on this one.
     this.connection = new Connection(init.role, this as unknown as ConnectionEvents, init.limits);
     listenTransport(this.transport, this);
+    readThroughScratch(this.transport);
   }
 
   /** @internal */
@@ -184,6 +186,8 @@ function onTransportData(this: ListenedTransport, chunk: Buffer): void {
     readEnded();
   }
 }
+/** Moves a plain TCP socket's reads off Node's per-read buffers (see `scratch-read.ts`). */
+const readThroughScratch = scratchReader(onTransportData);
 function onTransportEnd(this: ListenedTransport): void {
   this[kSocket]!.onEnd();
 }

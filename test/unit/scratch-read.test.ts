@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { describe, it } from 'node:test';
+import { createServer as createTlsServer, type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { scratchReader } from '../../src/node/scratch-read.js';
+import type { Transport } from '../../src/node/transport.js';
+
+/** A connected pair of real TCP sockets. */
+async function pair(): Promise<{ server: Socket; client: Socket; close: () => void }> {
+  const listener = createServer();
+  listener.listen(0, '127.0.0.1');
+  await once(listener, 'listening');
+  const { port } = listener.address() as { port: number };
+  const client = connect(port, '127.0.0.1');
+  const [server] = (await once(listener, 'connection')) as [Socket];
+  await once(client, 'connect');
+  return { server, client, close: () => listener.close() };
+}
+
+/** `size` bytes where every 4-byte word holds its own offset: any misplaced byte shows. */
+function numbered(size: number): Buffer {
+  const bytes = Buffer.alloc(size);
+  for (let at = 0; at + 4 <= size; at += 4) bytes.writeUInt32LE(at, at);
+  return bytes;
+}
+
+/** Writes `data` in pieces of varying sizes (many reads, some fuller than the scratch). */
+function writeInPieces(socket: Socket, data: Buffer): void {
+  let at = 0;
+  for (let step = 1; at < data.length; step++) {
+    const size = (step * 7919) % 100_000;
+    socket.write(data.subarray(at, at + size));
+    at += size;
+  }
+  socket.end();
+}
+
+describe('reading plain TCP sockets through the shared scratch', () => {
+  it('hands each read on in a buffer of its own, whose bytes later reads leave alone', async () => {
+    const { server, client, close } = await pair();
+    const chunks: Buffer[] = [];
+    function onChunk(this: Transport, chunk: Buffer): void {
+      assert.equal(this, server);
+      chunks.push(chunk);
+    }
+    server.on('data', onChunk);
+    assert.equal(scratchReader(onChunk)(server), true);
+    const sent = numbered(3 * 1024 * 1024);
+    writeInPieces(client, sent);
+    await once(server, 'end');
+    // Every chunk is kept until the end: had one been a view of the reused scratch, the
+    // later reads would have overwritten it.
+    assert.ok(chunks.length > 48, `${chunks.length} reads`);
+    assert.ok(chunks.every((chunk) => chunk.length <= 64 * 1024));
+    assert.ok(Buffer.concat(chunks).equals(sent));
+    server.destroy();
+    close();
+  });
+
+  it('two sockets read through the one scratch keep their bytes apart', async () => {
+    const first = await pair();
+    const second = await pair();
+    const received = new Map<Socket, Buffer[]>([
+      [first.server, []],
+      [second.server, []],
+    ]);
+    function onChunk(this: Transport, chunk: Buffer): void {
+      received.get(this as Socket)!.push(chunk);
+    }
+    const read = scratchReader(onChunk);
+    for (const { server } of [first, second]) {
+      server.on('data', onChunk);
+      assert.equal(read(server), true);
+    }
+    const a = numbered(512 * 1024);
+    const b = Buffer.from(numbered(512 * 1024).map((byte) => byte ^ 0xff));
+    writeInPieces(first.client, a);
+    writeInPieces(second.client, b);
+    await Promise.all([once(first.server, 'end'), once(second.server, 'end')]);
+    assert.ok(Buffer.concat(received.get(first.server)!).equals(a));
+    assert.ok(Buffer.concat(received.get(second.server)!).equals(b));
+    for (const { server, close } of [first, second]) {
+      server.destroy();
+      close();
+    }
+  });
+
+  it("another listener of the socket's data hears every byte too, after the reader", async () => {
+    const { server, client, close } = await pair();
+    const order: string[] = [];
+    const ours: Buffer[] = [];
+    const theirs: Buffer[] = [];
+    function onChunk(this: Transport, chunk: Buffer): void {
+      order.push('ours');
+      ours.push(chunk);
+    }
+    server.on('data', onChunk);
+    assert.equal(scratchReader(onChunk)(server), true);
+    server.on('data', (chunk: Buffer) => {
+      order.push('theirs');
+      theirs.push(chunk);
+    });
+    const sent = numbered(256 * 1024);
+    writeInPieces(client, sent);
+    await once(server, 'end');
+    assert.ok(Buffer.concat(ours).equals(sent));
+    assert.ok(Buffer.concat(theirs).equals(sent));
+    assert.deepEqual(order.slice(0, 2), ['ours', 'theirs']);
+    server.destroy();
+    close();
+  });
+
+  it('reads stop while the socket is paused and go on after resume, with nothing lost', async () => {
+    const { server, client, close } = await pair();
+    const chunks: Buffer[] = [];
+    let reads = 0;
+    function onChunk(this: Transport, chunk: Buffer): void {
+      chunks.push(chunk);
+      // Every fifth read pauses; the resume comes from a later turn of the event loop.
+      if (++reads % 5 === 0) {
+        server.pause();
+        setImmediate(() => server.resume());
+      }
+    }
+    server.on('data', onChunk);
+    assert.equal(scratchReader(onChunk)(server), true);
+    const sent = numbered(1024 * 1024);
+    writeInPieces(client, sent);
+    await once(server, 'end');
+    assert.ok(reads >= 10, `${reads} reads`);
+    assert.ok(Buffer.concat(chunks).equals(sent));
+    server.destroy();
+    close();
+  });
+
+  it('leaves a TLS socket as it was: its data keeps arriving as data events', async () => {
+    const fixtures = new URL('../../../test/fixtures/', import.meta.url);
+    const listener = createTlsServer({
+      key: readFileSync(new URL('key.pem', fixtures)),
+      cert: readFileSync(new URL('cert.pem', fixtures)),
+    });
+    listener.listen(0, '127.0.0.1');
+    await once(listener, 'listening');
+    const { port } = listener.address() as { port: number };
+    const client = tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+    const [server] = (await once(listener, 'secureConnection')) as [TLSSocket];
+    const chunks: Buffer[] = [];
+    const onChunk = (chunk: Buffer) => chunks.push(chunk);
+    server.on('data', onChunk);
+    assert.equal(scratchReader(onChunk)(server), false);
+    client.end('over TLS');
+    await once(server, 'end');
+    assert.equal(Buffer.concat(chunks).toString(), 'over TLS');
+    server.destroy();
+    listener.close();
+  });
+});
