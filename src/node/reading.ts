@@ -22,7 +22,10 @@ export interface TransportSink {
   onDrain(): void;
 }
 
-/** Sends `transport`'s events to `sink`, adding the listeners only if they are not there yet. */
+/**
+ * Sends `transport`'s events to `sink`, adding the listeners only if they are not there yet;
+ * a plain TCP socket then reads through the shared scratch (`scratch-read.ts`).
+ */
 export function listenTransport(transport: Transport, sink: TransportSink): void {
   const listened = transport as ListenedTransport;
   const had = listened[kSocket] !== undefined;
@@ -33,6 +36,7 @@ export function listenTransport(transport: Transport, sink: TransportSink): void
   transport.on('close', onTransportClose);
   transport.on('error', onTransportError);
   transport.on('drain', onTransportDrain);
+  readThroughScratch(transport);
 }
 
 /** Removes what `listenTransport` added (a connection handed to another reader). */
@@ -69,7 +73,6 @@ export abstract class ReadingSocket extends WritingSocket implements TransportSi
     // The events are the whole socket: `write` is above, the rest in the classes built on this one.
     this.connection = new Connection(init.role, this as unknown as ConnectionEvents, init.limits);
     listenTransport(this.transport, this);
-    readThroughScratch(this.transport);
   }
 
   /** @internal */

@@ -67,6 +67,9 @@ export class Http1Peer implements UpgradePeer {
     if (socket.destroyed) return;
     socket.end(buildRejectResponse(error.status, `${body}\n`, error.headers));
     socket.setTimeout(2_000, () => socket.destroy());
+    // Held for a hook, it reads on (the bytes are dropped) to see the peer's close: a socket
+    // read through the scratch stops reading the moment it is paused.
+    if (this.listened) socket.resume();
   }
 
   accept(acceptance: ExtendedConnectAcceptance): Transport {

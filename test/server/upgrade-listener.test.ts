@@ -4,10 +4,11 @@
 // an upgrade later on a kept-alive connection); the upgrade hook's IncomingMessage; and the
 // same statuses as the Node-parser path for a corpus of requests.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Socket as NetSocket, connect as netConnect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createServer, type WebSocketServer } from '../../src/index.js';
+import { createServer, reject, type WebSocketServer } from '../../src/index.js';
 import { sleep, within } from './helpers.js';
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
@@ -89,7 +90,7 @@ function countResponses(text: string): number {
 }
 
 /** A server with an echo route, a hook route, and an HTTP handler that echoes method, url and body. */
-function makeServer(seen: { request?: IncomingMessage }) {
+function makeServer(seen: { request?: IncomingMessage; refused?: NetSocket }) {
   const server = createServer({ handshakeTimeout: 1000 });
   server.route('/echo', {
     message(socket, data, isBinary) {
@@ -113,6 +114,14 @@ function makeServer(seen: { request?: IncomingMessage }) {
       socket.sendText(`${socket.data as string}:${data.toString()}`);
     },
   });
+  // Refuses after a wait, during which the connection is held (not read).
+  server.route('/slow-refusal', {
+    async upgrade(context) {
+      seen.refused = context.request.socket as NetSocket;
+      await sleep(20);
+      return reject(401, { body: 'no' });
+    },
+  });
   const request = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -128,7 +137,7 @@ function makeServer(seen: { request?: IncomingMessage }) {
 describe('listen(): upgrade requests read by wsx', () => {
   let server: WebSocketServer;
   let port: number;
-  const seen: { request?: IncomingMessage } = {};
+  const seen: { request?: IncomingMessage; refused?: NetSocket } = {};
 
   before(async () => {
     const made = makeServer(seen);
@@ -210,6 +219,19 @@ describe('listen(): upgrade requests read by wsx', () => {
     client.socket.end();
     await within(3000, 'the close', client.closed);
     assert.equal(await statusFor(port, upgrade()), 101);
+  });
+
+  it('reads on after an async hook refused, so that the connection ends when the client ends', async () => {
+    const client = new Client(port);
+    client.socket.write(upgrade('/slow-refusal'));
+    await client.until('the answer', (text) => text.includes('\r\n\r\n'));
+    assert.equal(statusOf(client.text), 401);
+    const refused = seen.refused!;
+    const ended = once(refused, 'end').then(() => 'end');
+    // Without reading, the server would only drop the connection at its 2 s cut-off, never seeing the end.
+    const closedFirst = once(refused, 'close').then(() => 'close without end');
+    client.socket.end();
+    assert.equal(await Promise.race([ended, closedFirst]), 'end');
   });
 
   it('gives the upgrade hook an IncomingMessage of the request', async () => {
