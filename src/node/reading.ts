@@ -16,6 +16,8 @@ type ListenedTransport = Transport & { [kSocket]?: TransportSink };
  */
 export interface TransportSink {
   onData(chunk: Buffer): void;
+  /** Bytes of a read buffer that is reused once this returns; absent where the sink keeps views of what it reads. */
+  onLentData?(chunk: Buffer): void;
   onEnd(): void;
   finish(): void;
   onError(error: Error): void;
@@ -126,6 +128,18 @@ export abstract class ReadingSocket extends WritingSocket implements TransportSi
     this.silentSweeps = 0;
     this.policies.counters.bytesIn += chunk.length;
     this.connection.receive(chunk);
+    this.pauseForWrites();
+  }
+
+  /** @internal A large read, as a view of the shared scratch (`scratch-read.ts`). */
+  onLentData(chunk: Buffer): void {
+    this.silentSweeps = 0;
+    this.policies.counters.bytesIn += chunk.length;
+    this.connection.receiveLent(chunk);
+    this.pauseForWrites();
+  }
+
+  private pauseForWrites(): void {
     // A peer that sends but does not read (a ping flood, an echo it never collects) would
     // make us queue replies without bound: stop reading until our writes drain. The replies
     // are offered to the kernel first, so that one large reply it takes at once (a 1 MiB
@@ -189,8 +203,19 @@ function onTransportData(this: ListenedTransport, chunk: Buffer): void {
     readEnded();
   }
 }
+function onTransportLentData(this: ListenedTransport, chunk: Buffer): boolean {
+  const sink = this[kSocket];
+  if (sink?.onLentData === undefined) return false;
+  readStarted();
+  try {
+    sink.onLentData(chunk);
+  } finally {
+    readEnded();
+  }
+  return true;
+}
 /** Moves a plain TCP socket's reads off Node's per-read buffers (see `scratch-read.ts`). */
-const readThroughScratch = scratchReader(onTransportData);
+const readThroughScratch = scratchReader(onTransportData, onTransportLentData);
 function onTransportEnd(this: ListenedTransport): void {
   this[kSocket]!.onEnd();
 }

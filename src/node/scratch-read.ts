@@ -32,6 +32,13 @@ interface UserBufferKeys {
 }
 
 const SCRATCH_SIZE = 64 * 1024;
+/**
+ * Reads from this size on are lent to the reader rather than copied: the core copies only
+ * the messages out (a large message's pieces go to its buffer anyway, so a 1 MiB echo saves
+ * a copy of every byte). Smaller reads are copied whole: one copy of a read of small
+ * messages costs less than a view and a copy per message.
+ */
+const LEND_FROM = 16 * 1024;
 
 /** A transport as Node's socket internals see it, for the fields `onread` sets. */
 type InternalSocket = NetSocket & {
@@ -55,20 +62,31 @@ let scratchMemory: ArrayBuffer | null = null;
 /**
  * Returns a function that moves a transport's reads to the scratch, each read handed in a
  * buffer of its own to `onChunk`, the transport's 'data' listener (with the transport as
- * `this`), or emitted as 'data' where others listen as well. The function returns false where
- * it left the transport as it was.
+ * `this`), or emitted as 'data' where others listen as well. A large read goes to `onLent`
+ * first, as a view of the scratch valid for that call, and is copied only if `onLent` returns
+ * false (its reader keeps views). The function returns false where it left the transport as
+ * it was.
  */
 export function scratchReader(
   onChunk: (this: Transport, chunk: Buffer) => void,
+  onLent: (this: Transport, chunk: Buffer) => boolean,
 ): (transport: Transport) => boolean {
   // Called by Node after each read: `this` is the socket, `read` the bytes now in the scratch.
   function onRead(this: Transport, read: number): void {
+    const alone = (this as { _events?: { data?: unknown } })._events?.data === onChunk;
+    if (
+      read >= LEND_FROM &&
+      alone &&
+      onLent.call(this, read === SCRATCH_SIZE ? scratch! : scratch!.subarray(0, read))
+    ) {
+      return;
+    }
     const chunk = Buffer.allocUnsafe(read);
     // A view of the known memory: `Buffer#subarray` would ask V8 for `.buffer` each time.
     chunk.set(read === SCRATCH_SIZE ? scratch! : new Uint8Array(scratchMemory!, 0, read));
     // Someone else listens to the socket's data too (`ws._socket.once('data')`): all of them
     // get it the way Node would have called them.
-    if ((this as { _events?: { data?: unknown } })._events?.data === onChunk) onChunk.call(this, chunk);
+    if (alone) onChunk.call(this, chunk);
     else (this as unknown as NetSocket).emit('data', chunk);
   }
   return (transport) => {

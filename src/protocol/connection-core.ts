@@ -1,6 +1,7 @@
 // The part of a Connection that every frame goes through: its fields, reading frames in and
 // writing data frames out. The rest of its API builds on it (connection.ts).
 
+import { expectCopies } from './copy-slab.js';
 import { type Extras, newExtras, type Setup, setupOf } from './connection-setup.js';
 import type { ConnectionEvents, ConnectionOptions, Role } from './connection-types.js';
 import { type ProtocolViolation, toViolation, UsageError } from './errors.js';
@@ -133,6 +134,34 @@ export abstract class ConnectionCore implements FrameSink {
       return;
     }
     this.read(chunk);
+  }
+
+  /**
+   * Feeds bytes whose memory the caller reuses once this returns (a binding's read buffer):
+   * whatever outlives the call is copied. A message that arrived whole is copied as it is
+   * unmasked, into a slab cut per read (`copy-slab.ts`); pieces of longer messages are
+   * copied into the message's buffer as always, and held bytes are copied too. Worth it for
+   * large reads, where it saves copying the whole read first; for small ones, a view per
+   * message costs more than one copy of the read.
+   */
+  receiveLent(chunk: Buffer): void {
+    if ((this.bits & Bit.InputHeld) !== 0) {
+      this.receive(chunk);
+      return;
+    }
+    const parser = this.parser ?? this.startParsing();
+    const assembler = parser instanceof FrameParser ? parser.assembler : null;
+    if (assembler === null) {
+      this.read(chunk); // a closed connection's parser, which only discards
+      return;
+    }
+    assembler.lent = true;
+    expectCopies(chunk.length);
+    try {
+      this.read(chunk);
+    } finally {
+      assembler.lent = false;
+    }
   }
 
   /** @internal Runs the parser over `chunk`; what is left when a handler holds input is kept. */

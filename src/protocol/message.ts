@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { copyTarget } from './copy-slab.js';
 import { InvalidUtf8Error, MessageTooBigError } from './errors.js';
 import { xorInPlace, xorInto } from './mask.js';
 import { Utf8Validator } from './utf8.js';
@@ -10,7 +11,8 @@ const EAGER_ALLOCATION = 1024 * 1024;
  * Assembles one message from the payload pieces of its frames.
  *
  * A message that arrives whole in one chunk is unmasked in place and passed on as a view,
- * with no copy. Otherwise bytes are unmasked as they are copied, once, into a buffer sized
+ * with no copy, unless the chunk is lent (its memory reused after the read): then it is
+ * unmasked as it is copied out (`copy-slab.ts`). Otherwise bytes are unmasked as they are copied, once, into a buffer sized
  * from the frame lengths announced so far (a single frame of up to 1 MiB split across reads
  * gets a buffer of exactly its final size; larger frames and fragmented messages grow by
  * doubling), so memory stays
@@ -30,6 +32,11 @@ export class MessageAssembler {
   private first: Buffer | null = null;
   private buffer: Buffer | null = null;
   private size = 0;
+  /**
+   * Set while the pieces are views of a lent chunk (`Connection.receiveLent`): nothing is
+   * then kept or handed on as a view of them.
+   */
+  lent = false;
   /** Bytes promised by the frame headers seen so far. */
   private announced = 0;
   /** Whether the current frame is the message's last one. */
@@ -69,7 +76,7 @@ export class MessageAssembler {
     const length = piece.length;
     if (length === 0) return;
     const whole = this.size === 0 && frameEnd && this.finalFrame;
-    if (this.size === 0 && (whole || mask === 0)) {
+    if (this.size === 0 && (whole || mask === 0) && !this.lent) {
       // Kept as a view: the whole message, or unmasked bytes that may turn out to be all of it.
       xorInPlace(piece, 0, length, mask);
       if (this.text && !whole) this.validate(piece);
@@ -97,7 +104,13 @@ export class MessageAssembler {
    * unmasked in place and returned as it is, with nothing kept here.
    */
   takeWhole(piece: Buffer, mask: number): Buffer {
-    xorInPlace(piece, 0, piece.length, mask);
+    if (this.lent) {
+      const own = copyTarget(piece.length);
+      xorInto(own, 0, piece, 0, piece.length, mask);
+      piece = own;
+    } else {
+      xorInPlace(piece, 0, piece.length, mask);
+    }
     if (this.text && !isUtf8(piece)) throw new InvalidUtf8Error();
     this.announced = 0;
     return piece;

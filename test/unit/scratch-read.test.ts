@@ -37,6 +37,9 @@ function writeInPieces(socket: Socket, data: Buffer): void {
   socket.end();
 }
 
+/** A reader that keeps views of what it reads: large reads are copied for it too. */
+const keepsViews = () => false;
+
 describe('reading plain TCP sockets through the shared scratch', () => {
   it('hands each read on in a buffer of its own, whose bytes later reads leave alone', async () => {
     const { server, client, close } = await pair();
@@ -46,7 +49,7 @@ describe('reading plain TCP sockets through the shared scratch', () => {
       chunks.push(chunk);
     }
     server.on('data', onChunk);
-    assert.equal(scratchReader(onChunk)(server), true);
+    assert.equal(scratchReader(onChunk, keepsViews)(server), true);
     const sent = numbered(3 * 1024 * 1024);
     writeInPieces(client, sent);
     await once(server, 'end');
@@ -69,7 +72,7 @@ describe('reading plain TCP sockets through the shared scratch', () => {
     function onChunk(this: Transport, chunk: Buffer): void {
       received.get(this as Socket)!.push(chunk);
     }
-    const read = scratchReader(onChunk);
+    const read = scratchReader(onChunk, keepsViews);
     for (const { server } of [first, second]) {
       server.on('data', onChunk);
       assert.equal(read(server), true);
@@ -97,7 +100,7 @@ describe('reading plain TCP sockets through the shared scratch', () => {
       ours.push(chunk);
     }
     server.on('data', onChunk);
-    assert.equal(scratchReader(onChunk)(server), true);
+    assert.equal(scratchReader(onChunk, keepsViews)(server), true);
     server.on('data', (chunk: Buffer) => {
       order.push('theirs');
       theirs.push(chunk);
@@ -125,12 +128,42 @@ describe('reading plain TCP sockets through the shared scratch', () => {
       }
     }
     server.on('data', onChunk);
-    assert.equal(scratchReader(onChunk)(server), true);
+    assert.equal(scratchReader(onChunk, keepsViews)(server), true);
     const sent = numbered(1024 * 1024);
     writeInPieces(client, sent);
     await once(server, 'end');
     assert.ok(reads >= 10, `${reads} reads`);
     assert.ok(Buffer.concat(chunks).equals(sent));
+    server.destroy();
+    close();
+  });
+
+  it('lends reads of 16 KiB and more as views of one scratch, and copies the rest', async () => {
+    const { server, client, close } = await pair();
+    const pieces: Buffer[] = [];
+    const lentMemory = new Set<ArrayBufferLike>();
+    let lent = 0;
+    let copied = 0;
+    function onChunk(this: Transport, chunk: Buffer): void {
+      copied++;
+      assert.ok(chunk.length < 16 * 1024);
+      pieces.push(chunk);
+    }
+    function onLent(this: Transport, chunk: Buffer): boolean {
+      lent++;
+      assert.ok(chunk.length >= 16 * 1024);
+      lentMemory.add(chunk.buffer);
+      pieces.push(Buffer.from(chunk)); // the reader's copy: the view is valid for this call only
+      return true;
+    }
+    server.on('data', onChunk);
+    assert.equal(scratchReader(onChunk, onLent)(server), true);
+    const sent = numbered(4 * 1024 * 1024);
+    writeInPieces(client, sent);
+    await once(server, 'end');
+    assert.ok(Buffer.concat(pieces).equals(sent));
+    assert.ok(lent > 0 && copied > 0, `${lent} lent, ${copied} copied`);
+    assert.equal(lentMemory.size, 1, 'every lent read is a view of the same memory');
     server.destroy();
     close();
   });
@@ -149,7 +182,7 @@ describe('reading plain TCP sockets through the shared scratch', () => {
     const chunks: Buffer[] = [];
     const onChunk = (chunk: Buffer) => chunks.push(chunk);
     server.on('data', onChunk);
-    assert.equal(scratchReader(onChunk)(server), false);
+    assert.equal(scratchReader(onChunk, keepsViews)(server), false);
     client.end('over TLS');
     await once(server, 'end');
     assert.equal(Buffer.concat(chunks).toString(), 'over TLS');

@@ -1,0 +1,32 @@
+/**
+ * Where whole messages read from a lent chunk (`Connection.receiveLent`) are copied to: one
+ * slab per read at most, sized by the read, cut in the order the messages arrive. A message
+ * then keeps alive what Node's own read buffer would have kept (the bytes of its read), and a
+ * read of many messages costs one allocation, not one per message (a 4 KiB buffer each, from
+ * malloc, made 4 KiB echoes about a fifth slower). Reads under 4 KiB take their slab from
+ * Node's shared pool, as `Buffer.allocUnsafe` does.
+ */
+
+let slab: Buffer | null = null;
+let used = 0;
+/** Bytes the current read may still copy out: a new slab, when one is needed, gets this size. */
+let wanted = 0;
+
+/** A lent read of `length` bytes begins: the copies of its messages add up to fewer bytes. */
+export function expectCopies(length: number): void {
+  wanted = length;
+}
+
+/** `length` bytes of slab for one message's copy. */
+export function copyTarget(length: number): Buffer {
+  if (slab === null || slab.length - used < length) {
+    // A handler may read another connection's held bytes in the middle of a read, so the
+    // copies may outgrow what the read announced: then a slab of just the rest is made.
+    slab = Buffer.allocUnsafe(Math.max(length, wanted));
+    used = 0;
+  }
+  const target = slab.subarray(used, used + length);
+  used += length;
+  wanted -= length;
+  return target;
+}
