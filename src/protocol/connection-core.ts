@@ -1,9 +1,9 @@
 // The part of a Connection that every frame goes through: its fields, reading frames in and
 // writing data frames out. The rest of its API builds on it (connection.ts).
 
-import { expectCopies } from './copy-slab.js';
 import { type Extras, newExtras, type Setup, setupOf } from './connection-setup.js';
 import type { ConnectionEvents, ConnectionOptions, Role } from './connection-types.js';
+import { expectCopies } from './copy-slab.js';
 import { type ProtocolViolation, toViolation, UsageError } from './errors.js';
 import { nextMaskingKey, xorInPlace } from './mask.js';
 import { MessageAssembler } from './message.js';
