@@ -2,26 +2,27 @@ import { Socket as NetSocket } from 'node:net';
 import type { Transport } from './transport.js';
 
 /**
- * Reads of plain TCP sockets through one scratch buffer shared by all of them, each read
- * then copied to a buffer of its exact size.
+ * Reads of plain TCP sockets through one scratch buffer shared by all of them.
  *
  * By default Node gives every read a fresh 64 KiB buffer: allocated, zero-filled, read into,
  * cut to the read's size, and pushed through the readable stream to 'data'. With a
  * caller-owned buffer (`net.Socket`'s `onread` option) the kernel reads into the scratch and
- * Node calls back with the byte count; what is left is one copy, into a buffer the protocol
- * core then owns as it owned Node's chunks (messages are views of it). Reads under 4 KiB take
- * that buffer from Node's shared pool, as `Buffer.allocUnsafe` does. Measured with callgrind
- * on 32 B echoes, 100 connections x 16 in flight: 3,300 instructions per message against
- * 3,725 through 'data'.
+ * Node calls back with the byte count: no allocation, no zeroing, no stream machinery.
  *
- * Lending the scratch itself to the core, with each message copied out as it is unmasked,
- * was tried: one view per message (and its copy) cost more than the copy per read.
+ * What the reader keeps must not be the scratch, which the next read overwrites. A small read
+ * is copied whole into a buffer of its size (from Node's shared pool under 4 KiB, as
+ * `Buffer.allocUnsafe` does), which the protocol core then owns as it owned Node's chunks:
+ * callgrind, 32 B echoes, 100 connections x 16 in flight, 3,300 instructions per message
+ * against 3,725 through 'data'. A large read is lent (`Connection.receiveLent`): the core
+ * copies each message out as it unmasks it, and a long message's pieces go to its own buffer
+ * anyway, so no byte is copied twice. Lending small reads too cost more (3,990): a view and
+ * a copy per message instead of one copy per read.
  *
  * `onread` is a constructor option, which a server's accepted sockets never get, so the same
  * fields the constructor sets are set here. Where this Node does not have them (or the
  * transport is TLS, an HTTP/2 stream, or anything but a plain `net.Socket`), nothing changes
  * and reads keep arriving as 'data'. One scratch serves every socket because each read is
- * copied out before the next one can happen.
+ * handed on, synchronously, before the next one can happen.
  */
 
 /** Node's keys for a socket's caller-owned read buffer, its callback and its generator. */
@@ -32,12 +33,7 @@ interface UserBufferKeys {
 }
 
 const SCRATCH_SIZE = 64 * 1024;
-/**
- * Reads from this size on are lent to the reader rather than copied: the core copies only
- * the messages out (a large message's pieces go to its buffer anyway, so a 1 MiB echo saves
- * a copy of every byte). Smaller reads are copied whole: one copy of a read of small
- * messages costs less than a view and a copy per message.
- */
+/** Reads from this size on are lent rather than copied (see above). */
 const LEND_FROM = 16 * 1024;
 
 /** A transport as Node's socket internals see it, for the fields `onread` sets. */

@@ -12,11 +12,11 @@ const EAGER_ALLOCATION = 1024 * 1024;
  *
  * A message that arrives whole in one chunk is unmasked in place and passed on as a view,
  * with no copy, unless the chunk is lent (its memory reused after the read): then it is
- * unmasked as it is copied out (`copy-slab.ts`). Otherwise bytes are unmasked as they are copied, once, into a buffer sized
- * from the frame lengths announced so far (a single frame of up to 1 MiB split across reads
- * gets a buffer of exactly its final size; larger frames and fragmented messages grow by
- * doubling), so memory stays
- * within twice the message size and no per-fragment objects are kept.
+ * unmasked as it is copied out (`copy-slab.ts`). Otherwise bytes are unmasked as they are
+ * copied, once, into a buffer sized from the frame lengths announced so far (a single frame
+ * of up to 1 MiB split across reads gets a buffer of exactly its final size; larger frames
+ * and fragmented messages grow by doubling), so memory stays within twice the message size
+ * and no per-fragment objects are kept.
  *
  * Text is validated as it arrives: the whole-message case with the native validator, every
  * other case piece by piece, so invalid UTF-8 fails before the rest of the message arrives.

@@ -144,10 +144,12 @@ describe('reading plain TCP sockets through the shared scratch', () => {
     const lentMemory = new Set<ArrayBufferLike>();
     let lent = 0;
     let copied = 0;
+    let firstArrived: () => void = () => {};
     function onChunk(this: Transport, chunk: Buffer): void {
       copied++;
       assert.ok(chunk.length < 16 * 1024);
       pieces.push(chunk);
+      firstArrived();
     }
     function onLent(this: Transport, chunk: Buffer): boolean {
       lent++;
@@ -158,10 +160,20 @@ describe('reading plain TCP sockets through the shared scratch', () => {
     }
     server.on('data', onChunk);
     assert.equal(scratchReader(onChunk, onLent)(server), true);
-    const sent = numbered(4 * 1024 * 1024);
-    writeInPieces(client, sent);
+    // A small write arrives as a small read...
+    const small = numbered(100);
+    await new Promise<void>((resolve) => {
+      firstArrived = resolve;
+      client.write(small);
+    });
+    // ...and a large one, queued in the kernel while the server is paused, as full reads.
+    server.pause();
+    const large = numbered(1024 * 1024);
+    await new Promise((resolve) => client.write(large, resolve));
+    server.resume();
+    client.end();
     await once(server, 'end');
-    assert.ok(Buffer.concat(pieces).equals(sent));
+    assert.ok(Buffer.concat(pieces).equals(Buffer.concat([small, large])));
     assert.ok(lent > 0 && copied > 0, `${lent} lent, ${copied} copied`);
     assert.equal(lentMemory.size, 1, 'every lent read is a view of the same memory');
     server.destroy();
