@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { createServer as createTlsServer, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { scratchReader } from '../../src/node/scratch-read.js';
 import type { Transport } from '../../src/node/transport.js';
 
-/** A connected pair of real TCP sockets. */
-async function pair(): Promise<{ server: Socket; client: Socket; close: () => void }> {
+/** A connected pair of real TCP sockets, closed when the test `t` ends (whether or not it passed). */
+async function pair(t: TestContext): Promise<{ server: Socket; client: Socket }> {
   const listener = createServer();
   listener.listen(0, '127.0.0.1');
   await once(listener, 'listening');
@@ -16,7 +16,12 @@ async function pair(): Promise<{ server: Socket; client: Socket; close: () => vo
   const client = connect(port, '127.0.0.1');
   const [server] = (await once(listener, 'connection')) as [Socket];
   await once(client, 'connect');
-  return { server, client, close: () => listener.close() };
+  t.after(() => {
+    server.destroy();
+    client.destroy();
+    listener.close();
+  });
+  return { server, client };
 }
 
 /** `size` bytes where every 4-byte word holds its own offset: any misplaced byte shows. */
@@ -41,8 +46,8 @@ function writeInPieces(socket: Socket, data: Buffer): void {
 const keepsViews = () => false;
 
 describe('reading plain TCP sockets through the shared scratch', () => {
-  it('hands each read on in a buffer of its own, whose bytes later reads leave alone', async () => {
-    const { server, client, close } = await pair();
+  it('hands each read on in a buffer of its own, whose bytes later reads leave alone', async (t) => {
+    const { server, client } = await pair(t);
     const chunks: Buffer[] = [];
     function onChunk(this: Transport, chunk: Buffer): void {
       assert.equal(this, server);
@@ -58,13 +63,11 @@ describe('reading plain TCP sockets through the shared scratch', () => {
     assert.ok(chunks.length > 48, `${chunks.length} reads`);
     assert.ok(chunks.every((chunk) => chunk.length <= 64 * 1024));
     assert.ok(Buffer.concat(chunks).equals(sent));
-    server.destroy();
-    close();
   });
 
-  it('two sockets read through the one scratch keep their bytes apart', async () => {
-    const first = await pair();
-    const second = await pair();
+  it('two sockets read through the one scratch keep their bytes apart', async (t) => {
+    const first = await pair(t);
+    const second = await pair(t);
     const received = new Map<Socket, Buffer[]>([
       [first.server, []],
       [second.server, []],
@@ -84,14 +87,10 @@ describe('reading plain TCP sockets through the shared scratch', () => {
     await Promise.all([once(first.server, 'end'), once(second.server, 'end')]);
     assert.ok(Buffer.concat(received.get(first.server)!).equals(a));
     assert.ok(Buffer.concat(received.get(second.server)!).equals(b));
-    for (const { server, close } of [first, second]) {
-      server.destroy();
-      close();
-    }
   });
 
-  it("another listener of the socket's data hears every byte too, after the reader", async () => {
-    const { server, client, close } = await pair();
+  it("another listener of the socket's data hears every byte too, after the reader", async (t) => {
+    const { server, client } = await pair(t);
     const order: string[] = [];
     const ours: Buffer[] = [];
     const theirs: Buffer[] = [];
@@ -111,12 +110,10 @@ describe('reading plain TCP sockets through the shared scratch', () => {
     assert.ok(Buffer.concat(ours).equals(sent));
     assert.ok(Buffer.concat(theirs).equals(sent));
     assert.deepEqual(order.slice(0, 2), ['ours', 'theirs']);
-    server.destroy();
-    close();
   });
 
-  it('reads stop while the socket is paused and go on after resume, with nothing lost', async () => {
-    const { server, client, close } = await pair();
+  it('reads stop while the socket is paused and go on after resume, with nothing lost', async (t) => {
+    const { server, client } = await pair(t);
     const chunks: Buffer[] = [];
     let reads = 0;
     function onChunk(this: Transport, chunk: Buffer): void {
@@ -134,12 +131,10 @@ describe('reading plain TCP sockets through the shared scratch', () => {
     await once(server, 'end');
     assert.ok(reads >= 10, `${reads} reads`);
     assert.ok(Buffer.concat(chunks).equals(sent));
-    server.destroy();
-    close();
   });
 
-  it('lends reads of 16 KiB and more as views of one scratch, and copies the rest', async () => {
-    const { server, client, close } = await pair();
+  it('lends reads of 16 KiB and more as views of one scratch, and copies the rest', async (t) => {
+    const { server, client } = await pair(t);
     const pieces: Buffer[] = [];
     const lentMemory = new Set<ArrayBufferLike>();
     let lent = 0;
@@ -176,11 +171,9 @@ describe('reading plain TCP sockets through the shared scratch', () => {
     assert.ok(Buffer.concat(pieces).equals(Buffer.concat([small, large])));
     assert.ok(lent > 0 && copied > 0, `${lent} lent, ${copied} copied`);
     assert.equal(lentMemory.size, 1, 'every lent read is a view of the same memory');
-    server.destroy();
-    close();
   });
 
-  it('leaves a TLS socket as it was: its data keeps arriving as data events', async () => {
+  it('leaves a TLS socket as it was: its data keeps arriving as data events', async (t) => {
     const fixtures = new URL('../../../test/fixtures/', import.meta.url);
     const listener = createTlsServer({
       key: readFileSync(new URL('key.pem', fixtures)),
@@ -191,6 +184,11 @@ describe('reading plain TCP sockets through the shared scratch', () => {
     const { port } = listener.address() as { port: number };
     const client = tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false });
     const [server] = (await once(listener, 'secureConnection')) as [TLSSocket];
+    t.after(() => {
+      server.destroy();
+      client.destroy();
+      listener.close();
+    });
     const chunks: Buffer[] = [];
     const onChunk = (chunk: Buffer) => chunks.push(chunk);
     server.on('data', onChunk);
@@ -198,7 +196,5 @@ describe('reading plain TCP sockets through the shared scratch', () => {
     client.end('over TLS');
     await once(server, 'end');
     assert.equal(Buffer.concat(chunks).toString(), 'over TLS');
-    server.destroy();
-    listener.close();
   });
 });
