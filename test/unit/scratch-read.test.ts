@@ -2,27 +2,11 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { createServer as createTlsServer, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { scratchReader } from '../../src/node/scratch-read.js';
 import type { Transport } from '../../src/node/transport.js';
-
-/** A connected pair of real TCP sockets, closed when the test `t` ends (whether or not it passed). */
-async function pair(t: TestContext): Promise<{ server: Socket; client: Socket }> {
-  const listener = createServer();
-  listener.listen(0, '127.0.0.1');
-  await once(listener, 'listening');
-  const { port } = listener.address() as { port: number };
-  const client = connect(port, '127.0.0.1');
-  const [server] = (await once(listener, 'connection')) as [Socket];
-  await once(client, 'connect');
-  t.after(() => {
-    server.destroy();
-    client.destroy();
-    listener.close();
-  });
-  return { server, client };
-}
+import { tcpPair } from './tcp-pair.js';
 
 /** `size` bytes where every 4-byte word holds its own offset: any misplaced byte shows. */
 function numbered(size: number): Buffer {
@@ -47,7 +31,7 @@ const keepsViews = () => false;
 
 describe('reading plain TCP sockets through the shared scratch', () => {
   it('hands each read on in a buffer of its own, whose bytes later reads leave alone', async (t) => {
-    const { server, client } = await pair(t);
+    const { server, client } = await tcpPair(t);
     const chunks: Buffer[] = [];
     function onChunk(this: Transport, chunk: Buffer): void {
       assert.equal(this, server);
@@ -66,8 +50,8 @@ describe('reading plain TCP sockets through the shared scratch', () => {
   });
 
   it('two sockets read through the one scratch keep their bytes apart', async (t) => {
-    const first = await pair(t);
-    const second = await pair(t);
+    const first = await tcpPair(t);
+    const second = await tcpPair(t);
     const received = new Map<Socket, Buffer[]>([
       [first.server, []],
       [second.server, []],
@@ -90,7 +74,7 @@ describe('reading plain TCP sockets through the shared scratch', () => {
   });
 
   it("another listener of the socket's data hears every byte too, after the reader", async (t) => {
-    const { server, client } = await pair(t);
+    const { server, client } = await tcpPair(t);
     const order: string[] = [];
     const ours: Buffer[] = [];
     const theirs: Buffer[] = [];
@@ -113,7 +97,7 @@ describe('reading plain TCP sockets through the shared scratch', () => {
   });
 
   it('reads stop while the socket is paused and go on after resume, with nothing lost', async (t) => {
-    const { server, client } = await pair(t);
+    const { server, client } = await tcpPair(t);
     const chunks: Buffer[] = [];
     let reads = 0;
     function onChunk(this: Transport, chunk: Buffer): void {
@@ -134,7 +118,7 @@ describe('reading plain TCP sockets through the shared scratch', () => {
   });
 
   it('lends reads of 16 KiB and more as views of one scratch, and copies the rest', async (t) => {
-    const { server, client } = await pair(t);
+    const { server, client } = await tcpPair(t);
     const pieces: Buffer[] = [];
     const lentMemory = new Set<ArrayBufferLike>();
     let lent = 0;

@@ -3,18 +3,7 @@ import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { listenTransport, type TransportSink, unlistenTransport } from '../../src/node/reading.js';
-
-/** A connected pair of real TCP sockets. */
-async function pair(): Promise<{ server: Socket; client: Socket; close: () => void }> {
-  const listener = createServer();
-  listener.listen(0, '127.0.0.1');
-  await once(listener, 'listening');
-  const { port } = listener.address() as { port: number };
-  const client = connect(port, '127.0.0.1');
-  const [server] = (await once(listener, 'connection')) as [Socket];
-  await once(client, 'connect');
-  return { server, client, close: () => listener.close() };
-}
+import { tcpPair } from './tcp-pair.js';
 
 function sink(events: string[]): TransportSink {
   return {
@@ -27,8 +16,8 @@ function sink(events: string[]): TransportSink {
 }
 
 describe('transport listeners handed to another reader', () => {
-  it('a socket given back after someone else listened for its end reaches its end cleanly', async () => {
-    const { server, client, close } = await pair();
+  it('a socket given back after someone else listened for its end reaches its end cleanly', async (t) => {
+    const { server, client } = await tcpPair(t);
     const events: string[] = [];
     listenTransport(server, sink(events));
     // Another reader (Node's HTTP server, an application) listens for 'end' too.
@@ -42,11 +31,10 @@ describe('transport listeners handed to another reader', () => {
     await once(server, 'close');
     assert.equal(othersEnd, 1);
     assert.deepEqual(events, []);
-    close();
   });
 
-  it('a socket given back with nobody else listening reaches its end cleanly too', async () => {
-    const { server, client, close } = await pair();
+  it('a socket given back with nobody else listening reaches its end cleanly too', async (t) => {
+    const { server, client } = await tcpPair(t);
     const events: string[] = [];
     listenTransport(server, sink(events));
     unlistenTransport(server);
@@ -54,17 +42,15 @@ describe('transport listeners handed to another reader', () => {
     client.end();
     await once(server, 'close');
     assert.deepEqual(events, []);
-    close();
   });
 
-  it('while listened, the end reaches the sink', async () => {
-    const { server, client, close } = await pair();
+  it('while listened, the end reaches the sink', async (t) => {
+    const { server, client } = await tcpPair(t);
     const events: string[] = [];
     listenTransport(server, sink(events));
     client.write('x');
     client.end();
     await once(server, 'close');
     assert.deepEqual(events, ['data', 'end', 'finish']);
-    close();
   });
 });
