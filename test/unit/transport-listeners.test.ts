@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect, createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { listenTransport, type TransportSink, unlistenTransport } from '../../src/node/reading.js';
 import { tcpPair } from './tcp-pair.js';
