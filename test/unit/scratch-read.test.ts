@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { createServer as createTlsServer, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { scratchReader } from '../../src/node/scratch-read.js';
@@ -155,6 +155,40 @@ describe('reading plain TCP sockets through the shared scratch', () => {
     assert.ok(Buffer.concat(pieces).equals(Buffer.concat([small, large])));
     assert.ok(lent > 0 && copied > 0, `${lent} lent, ${copied} copied`);
     assert.equal(lentMemory.size, 1, 'every lent read is a view of the same memory');
+  });
+
+  it("leaves a socket made with its own onread buffer as it was: the owner's callback keeps every read", async (t) => {
+    const listener = createServer();
+    listener.listen(0, '127.0.0.1');
+    await once(listener, 'listening');
+    const { port } = listener.address() as { port: number };
+    const own = Buffer.alloc(1024);
+    const received: Buffer[] = [];
+    const client = connect({
+      port,
+      host: '127.0.0.1',
+      onread: {
+        buffer: own,
+        callback: (bytes: number, buffer: Uint8Array): boolean => {
+          received.push(Buffer.from(buffer.subarray(0, bytes)));
+          return true;
+        },
+      },
+    });
+    const [server] = (await once(listener, 'connection')) as [Socket];
+    t.after(() => {
+      server.destroy();
+      client.destroy();
+      listener.close();
+    });
+    await once(client, 'connect');
+    const onChunk = () => assert.fail('the scratch reader took a read');
+    client.on('data', onChunk);
+    assert.equal(scratchReader(onChunk, keepsViews)(client), false);
+    const sent = numbered(64 * 1024);
+    server.end(sent);
+    await once(client, 'end');
+    assert.ok(Buffer.concat(received).equals(sent));
   });
 
   it('leaves a TLS socket as it was: its data keeps arriving as data events', async (t) => {
