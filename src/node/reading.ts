@@ -125,21 +125,19 @@ export abstract class ReadingSocket extends WritingSocket implements TransportSi
 
   /** @internal */
   onData(chunk: Buffer): void {
-    this.silentSweeps = 0;
-    this.policies.counters.bytesIn += chunk.length;
-    this.connection.receive(chunk);
-    this.pauseForWrites();
+    this.take(chunk, false);
   }
 
   /** @internal A large read, as a view of the shared scratch (`scratch-read.ts`). */
   onLentData(chunk: Buffer): void {
-    this.silentSweeps = 0;
-    this.policies.counters.bytesIn += chunk.length;
-    this.connection.receiveLent(chunk);
-    this.pauseForWrites();
+    this.take(chunk, true);
   }
 
-  private pauseForWrites(): void {
+  private take(chunk: Buffer, lent: boolean): void {
+    this.silentSweeps = 0;
+    this.policies.counters.bytesIn += chunk.length;
+    if (lent) this.connection.receiveLent(chunk);
+    else this.connection.receive(chunk);
     // A peer that sends but does not read (a ping flood, an echo it never collects) would
     // make us queue replies without bound: stop reading until our writes drain. The replies
     // are offered to the kernel first, so that one large reply it takes at once (a 1 MiB
@@ -196,23 +194,22 @@ function onStreamEnd(this: ListenedTransport): void {
   this[kSocket]?.onEnd();
 }
 function onTransportData(this: ListenedTransport, chunk: Buffer): void {
-  readStarted();
-  try {
-    this[kSocket]!.onData(chunk);
-  } finally {
-    readEnded();
-  }
+  deliver(this[kSocket]!, chunk, false);
 }
 function onTransportLentData(this: ListenedTransport, chunk: Buffer): boolean {
   const sink = this[kSocket];
   if (sink?.onLentData === undefined) return false;
+  deliver(sink, chunk, true);
+  return true;
+}
+function deliver(sink: TransportSink, chunk: Buffer, lent: boolean): void {
   readStarted();
   try {
-    sink.onLentData(chunk);
+    if (lent) sink.onLentData!(chunk);
+    else sink.onData(chunk);
   } finally {
     readEnded();
   }
-  return true;
 }
 /** Moves a plain TCP socket's reads off Node's per-read buffers (see `scratch-read.ts`). */
 const readThroughScratch = scratchReader(onTransportData, onTransportLentData);

@@ -96,7 +96,7 @@ describe('reading plain TCP sockets through the shared scratch', () => {
     assert.deepEqual(order.slice(0, 2), ['ours', 'theirs']);
   });
 
-  it('reads stop while the socket is paused and go on after resume, with nothing lost', async (t) => {
+  it('loses nothing when the reader pauses the socket and resumes it a turn later, again and again', async (t) => {
     const { server, client } = await tcpPair(t);
     const chunks: Buffer[] = [];
     let reads = 0;
