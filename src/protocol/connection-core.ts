@@ -5,7 +5,7 @@ import { type Extras, newExtras, type Setup, setupOf } from './connection-setup.
 import type { ConnectionEvents, ConnectionOptions, Role } from './connection-types.js';
 import { expectCopies } from './copy-slab.js';
 import { type ProtocolViolation, toViolation, UsageError } from './errors.js';
-import { nextMaskingKey, xorInPlace } from './mask.js';
+import { inKernelReadMemory, nextMaskingKey } from './mask.js';
 import { MessageAssembler } from './message.js';
 import type { MessageExtension } from './message-extension.js';
 import { Opcode } from './opcodes.js';
@@ -156,11 +156,13 @@ export abstract class ConnectionCore implements FrameSink {
       return;
     }
     assembler.lent = true;
+    assembler.inKernel = inKernelReadMemory(chunk);
     expectCopies(chunk.length);
     try {
       this.read(chunk);
     } finally {
       assembler.lent = false;
+      assembler.inKernel = false;
     }
   }
 
@@ -206,7 +208,7 @@ export abstract class ConnectionCore implements FrameSink {
     const messageEnd = frameEnd && (bits & Bit.FrameFin) !== 0;
     const assembler = this.assembler;
     if ((bits & Bit.MessageCompressed) !== 0) {
-      xorInPlace(piece, 0, piece.length, mask);
+      assembler.unmaskInPlace(piece, mask);
       this.extension!.decode(piece, messageEnd, assembler);
     } else if (messageEnd && assembler.isEmpty) {
       // A message that arrived whole: handed on from the piece, never stored.

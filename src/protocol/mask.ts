@@ -47,6 +47,36 @@ export function advanceMask(word: number, count: number): number {
   return shift === 0 ? word : (word >>> shift) | (word << (32 - shift));
 }
 
+/**
+ * 64 KiB for a binding to read the network into, where frames are unmasked as they lie
+ * (`xorReadInPlace`): the SIMD kernel's own memory. Null where there is no kernel.
+ */
+export function kernelReadMemory(): Buffer | null {
+  return simdKernel()?.readMemory ?? null;
+}
+
+/** Whether `chunk` is a view of `kernelReadMemory()` (one look at `.buffer`, a call into V8: once per read). */
+export function inKernelReadMemory(chunk: Uint8Array): boolean {
+  const kernel = simdKernel();
+  return kernel !== null && chunk.buffer === kernel.memory;
+}
+
+/**
+ * XORs `data`, a view of `kernelReadMemory()`, in place with the mask `word`: the SIMD
+ * kernel works on it where it lies, with no copy in or out.
+ */
+export function xorReadInPlace(data: Uint8Array, word: number): void {
+  if (word === 0) return;
+  const length = data.length;
+  let done = 0;
+  if (length >= SIMD_THRESHOLD) {
+    done = length & ~63;
+    simdKernel()!.xorMemory(data.byteOffset, data.byteOffset + done, word);
+  }
+  // Whole 64-byte rounds leave the mask's phase where it was.
+  if (done < length) xorWords(data, done, length, word);
+}
+
 /** XORs `data[start, end)` in place with the mask `word`. */
 export function xorInPlace(data: Uint8Array, start: number, end: number, word: number): void {
   if (word === 0) return;

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { copyTarget } from './copy-slab.js';
 import { InvalidUtf8Error, MessageTooBigError } from './errors.js';
-import { xorInPlace, xorInto } from './mask.js';
+import { xorInPlace, xorInto, xorReadInPlace } from './mask.js';
 import { Utf8Validator } from './utf8.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -37,6 +37,11 @@ export class MessageAssembler {
    * then kept or handed on as a view of them.
    */
   lent = false;
+  /**
+   * Set with `lent` when the chunk lies in the SIMD kernel's read memory
+   * (`kernelReadMemory`): pieces are then unmasked where they lie and copied once.
+   */
+  inKernel = false;
   /** Bytes promised by the frame headers seen so far. */
   private announced = 0;
   /** Whether the current frame is the message's last one. */
@@ -88,7 +93,7 @@ export class MessageAssembler {
     const needed = at + length;
     if (this.buffer === null || this.buffer.length < needed) this.grow(needed);
     const buffer = this.buffer!;
-    xorInto(buffer, at, piece, 0, length, mask);
+    this.copyOut(buffer, at, piece, mask);
     this.work += length;
     if (this.text) this.validate(buffer.subarray(at, needed));
     this.size = needed;
@@ -106,7 +111,7 @@ export class MessageAssembler {
   takeWhole(piece: Buffer, mask: number): Buffer {
     if (this.lent) {
       const own = copyTarget(piece.length);
-      xorInto(own, 0, piece, 0, piece.length, mask);
+      this.copyOut(own, 0, piece, mask);
       piece = own;
     } else {
       xorInPlace(piece, 0, piece.length, mask);
@@ -114,6 +119,22 @@ export class MessageAssembler {
     if (this.text && !isUtf8(piece)) throw new InvalidUtf8Error();
     this.announced = 0;
     return piece;
+  }
+
+  /** Unmasks a piece where it lies (one the caller reads from there, a compressed one). */
+  unmaskInPlace(piece: Buffer, mask: number): void {
+    if (this.inKernel) xorReadInPlace(piece, mask);
+    else xorInPlace(piece, 0, piece.length, mask);
+  }
+
+  /** `target[offset, ...)` = `piece` unmasked with `mask`: one copy wherever the piece lies. */
+  private copyOut(target: Buffer, offset: number, piece: Buffer, mask: number): void {
+    if (this.inKernel) {
+      xorReadInPlace(piece, mask);
+      target.set(piece, offset);
+    } else {
+      xorInto(target, offset, piece, 0, piece.length, mask);
+    }
   }
 
   /** Checks text that arrives in pieces as it comes (a whole message is checked natively when taken). */
