@@ -41,7 +41,7 @@ interface UserBufferKeys {
 
 const SCRATCH_SIZE = 64 * 1024;
 /** Reads from this size on are lent rather than copied (see above). */
-const LEND_FROM = 2 * 1024;
+export const LEND_FROM = 2 * 1024;
 
 /** A transport as Node's socket internals see it, for the fields `onread` sets. */
 type InternalSocket = NetSocket & {

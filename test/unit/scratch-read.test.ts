@@ -4,8 +4,9 @@ import { readFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { createServer as createTlsServer, type TLSSocket, connect as tlsConnect } from 'node:tls';
-import { scratchReader } from '../../src/node/scratch-read.js';
+import { LEND_FROM, scratchReader } from '../../src/node/scratch-read.js';
 import type { Transport } from '../../src/node/transport.js';
+import { kernelReadMemory } from '../../src/protocol/mask.js';
 import { tcpPair } from './tcp-pair.js';
 
 /** `size` bytes where every 4-byte word holds its own offset: any misplaced byte shows. */
@@ -117,7 +118,7 @@ describe('reading plain TCP sockets through the shared scratch', () => {
     assert.ok(Buffer.concat(chunks).equals(sent));
   });
 
-  it('lends reads of 16 KiB and more as views of one scratch, and copies the rest', async (t) => {
+  it("lends reads of 2 KiB and more as views of one scratch (the masking kernel's memory), and copies the rest", async (t) => {
     const { server, client } = await tcpPair(t);
     const pieces: Buffer[] = [];
     const lentMemory = new Set<ArrayBufferLike>();
@@ -126,13 +127,13 @@ describe('reading plain TCP sockets through the shared scratch', () => {
     let firstArrived: () => void = () => {};
     function onChunk(this: Transport, chunk: Buffer): void {
       copied++;
-      assert.ok(chunk.length < 16 * 1024);
+      assert.ok(chunk.length < LEND_FROM);
       pieces.push(chunk);
       firstArrived();
     }
     function onLent(this: Transport, chunk: Buffer): boolean {
       lent++;
-      assert.ok(chunk.length >= 16 * 1024);
+      assert.ok(chunk.length >= LEND_FROM);
       lentMemory.add(chunk.buffer);
       pieces.push(Buffer.from(chunk)); // the reader's copy: the view is valid for this call only
       return true;
@@ -155,6 +156,7 @@ describe('reading plain TCP sockets through the shared scratch', () => {
     assert.ok(Buffer.concat(pieces).equals(Buffer.concat([small, large])));
     assert.ok(lent > 0 && copied > 0, `${lent} lent, ${copied} copied`);
     assert.equal(lentMemory.size, 1, 'every lent read is a view of the same memory');
+    assert.equal([...lentMemory][0], kernelReadMemory()!.buffer, "the masking kernel's read memory");
   });
 
   it("leaves a socket made with its own onread buffer as it was: the owner's callback keeps every read", async (t) => {
