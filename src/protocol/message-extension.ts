@@ -8,8 +8,11 @@ export type MessageEncoding = 'compressed' | 'stored' | 'plain';
 
 /** Where an extension's decoded bytes go: an object, so that a connection needs no closure for it. */
 export interface DecodedSink {
-  /** Decoded bytes, in order. */
-  appendDecoded(decoded: Buffer): void;
+  /**
+   * Decoded bytes, in order. `transient`: they are valid only during the call (an inflater's
+   * output buffer), so they are copied rather than kept as a view.
+   */
+  appendDecoded(decoded: Buffer, transient?: boolean): void;
 }
 
 /** A permessage extension that claims RSV1 (permessage-deflate). */

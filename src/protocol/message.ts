@@ -75,13 +75,14 @@ export class MessageAssembler {
   /**
    * Adds payload bytes, masked with `mask` (0: not masked; see `maskWord`); `frameEnd` is
    * true for the current frame's last piece. Masked bytes are unmasked as they are copied,
-   * or in place in the piece when the piece is the whole message.
+   * or in place in the piece when the piece is the whole message. A `transient` piece is
+   * always copied (see `DecodedSink`).
    */
-  append(piece: Buffer, mask: number, frameEnd: boolean): void {
+  append(piece: Buffer, mask: number, frameEnd: boolean, transient = false): void {
     const length = piece.length;
     if (length === 0) return;
     const whole = this.size === 0 && frameEnd && this.finalFrame;
-    if (this.size === 0 && (whole || mask === 0) && !this.lent) {
+    if (this.size === 0 && (whole || mask === 0) && !this.lent && !transient) {
       // Kept as a view: the whole message, or unmasked bytes that may turn out to be all of it.
       xorInPlace(piece, 0, length, mask);
       if (this.text && !whole) this.validate(piece);
@@ -145,11 +146,11 @@ export class MessageAssembler {
   }
 
   /** Appends bytes produced elsewhere (an inflater): checked against the limit as they come. */
-  appendDecoded(piece: Buffer): void {
+  appendDecoded(piece: Buffer, transient = false): void {
     if (this.size + piece.length > this.maxMessageSize) {
       throw new MessageTooBigError(`over ${this.maxMessageSize} bytes`);
     }
-    this.append(piece, 0, false);
+    this.append(piece, 0, false, transient);
   }
 
   /** Ends the message and returns its bytes; text is fully validated by now. */

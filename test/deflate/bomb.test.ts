@@ -45,9 +45,9 @@ class CountingDeflate implements MessageExtension {
   constructor(private readonly inner: PerMessageDeflate) {}
   decode(piece: Buffer, end: boolean, output: DecodedSink): void {
     this.inner.decode(piece, end, {
-      appendDecoded: (decoded) => {
+      appendDecoded: (decoded, transient) => {
         this.inflated += decoded.length;
-        output.appendDecoded(decoded);
+        output.appendDecoded(decoded, transient);
       },
     });
   }

@@ -673,9 +673,9 @@ class RecordingExtension implements MessageExtension {
   decode(piece: Buffer, end: boolean, output: DecodedSink): void {
     this.calls++;
     this.inner.decode(piece, end, {
-      appendDecoded: (decoded) => {
+      appendDecoded: (decoded, transient) => {
         if (!end) this.decodedBeforeEnd += decoded.length;
-        output.appendDecoded(decoded);
+        output.appendDecoded(decoded, transient);
       },
     });
   }

@@ -109,7 +109,9 @@ describe('hibernate: contexts freed between messages, context takeover kept', ()
     const tailCopy = big.subarray(-8 * KiB);
     for (const message of [big, tailCopy, Buffer.from(jsonText(1000, 4)), tailCopy]) {
       const parts: Buffer[] = [];
-      codec.decode(await peer.message(message), true, { appendDecoded: (piece) => parts.push(piece) });
+      codec.decode(await peer.message(message), true, {
+        appendDecoded: (piece, transient) => parts.push(transient ? Buffer.from(piece) : piece),
+      });
       decoded.push(Buffer.concat(parts));
       codec.hibernate();
     }
@@ -126,10 +128,14 @@ describe('hibernate: contexts freed between messages, context takeover kept', ()
     peer.close();
     const parts: Buffer[] = [];
     const half = payload.length >> 1;
-    codec.decode(payload.subarray(0, half), false, { appendDecoded: (piece) => parts.push(piece) });
+    codec.decode(payload.subarray(0, half), false, {
+      appendDecoded: (piece, transient) => parts.push(transient ? Buffer.from(piece) : piece),
+    });
     assert.equal(codec.hibernate(), false, 'nothing freed mid-message');
     assert.equal(codec.holdsContexts, true);
-    codec.decode(payload.subarray(half), true, { appendDecoded: (piece) => parts.push(piece) });
+    codec.decode(payload.subarray(half), true, {
+      appendDecoded: (piece, transient) => parts.push(transient ? Buffer.from(piece) : piece),
+    });
     assert.deepEqual(Buffer.concat(parts), message);
     assert.equal(codec.hibernate(), true);
     codec.release();
@@ -143,7 +149,9 @@ describe('hibernate: contexts freed between messages, context takeover kept', ()
     for (let i = 0; i < 4; i++) {
       const message = Buffer.from(jsonText(3000, i));
       const parts: Buffer[] = [];
-      codec.decode(codec.encode(message), true, { appendDecoded: (piece) => parts.push(piece) });
+      codec.decode(codec.encode(message), true, {
+        appendDecoded: (piece, transient) => parts.push(transient ? Buffer.from(piece) : piece),
+      });
       assert.deepEqual(Buffer.concat(parts), message);
       assert.equal(codec.holdsContexts, false, 'nothing is held between messages');
       assert.equal(codec.hibernate(), false);

@@ -5,6 +5,7 @@
 // own, and with the masking kernel's read memory, where frames are unmasked where they lie.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { constants, deflateRawSync } from 'node:zlib';
 import type { Connection } from '../../src/protocol/connection.js';
 import { kernelReadMemory } from '../../src/protocol/mask.js';
 import { Harness, params } from '../deflate/helpers.js';
@@ -116,6 +117,29 @@ for (const inKernel of [false, true]) {
       conn.releaseInput();
       assert.equal(rec.failures.length, 0);
       assert.deepEqual(delivered.map(String), [...sent.map(String), 'fourth']);
+    });
+
+    it('delivers inflated messages intact, each inflated piece copied once from the inflater', () => {
+      const random = prng(17);
+      const sent = [70_000, 5_000, 300].map((size) =>
+        Buffer.from(Array.from({ length: size }, () => 'abcdefgh'[Math.floor(random() * 8)]).join('')),
+      );
+      const harness = new Harness('server', params({ remoteNoContextTakeover: true }));
+      const delivered: Buffer[] = [];
+      const conn = harness.connection;
+      const events = (
+        conn as unknown as { events: { messageReceived: (data: Buffer, isBinary: boolean) => void } }
+      ).events;
+      events.messageReceived = (message) => delivered.push(message);
+      const wire = Buffer.concat(
+        sent.map((payload) => {
+          const compressed = deflateRawSync(payload, { finishFlush: constants.Z_SYNC_FLUSH });
+          return clientFrame(Op.Binary, compressed.subarray(0, compressed.length - 4), { rsv: 4 });
+        }),
+      );
+      feedLent(conn, wire, randomCuts(wire.length, random, 700));
+      assert.equal(harness.failure, null);
+      assert.deepEqual(delivered, sent);
     });
 
     it('copies a compressed message of stored blocks, whose pieces are views of the payload', () => {

@@ -167,7 +167,8 @@ export class PerMessageDeflate {
         limit,
         (decoded) => {
           history?.add(decoded);
-          output.appendDecoded(Buffer.from(decoded));
+          // Copied once, by the message (a copy here would be copied again from a lent read).
+          output.appendDecoded(decoded, true);
         },
         length,
       );
