@@ -11,6 +11,18 @@ import { kernelReadMemory } from '../../src/protocol/mask.js';
 import { Harness, params } from '../deflate/helpers.js';
 import { client, clientFrame, Op, prng, randomBytes, randomCuts, server, serverFrame } from './helpers.js';
 
+/** A server agreed to permessage-deflate, and the buffers it delivers themselves (the harness records copies). */
+function deflateServer(): { harness: Harness; conn: Connection; delivered: Buffer[] } {
+  const harness = new Harness('server', params({ remoteNoContextTakeover: true }));
+  const delivered: Buffer[] = [];
+  const conn = harness.connection;
+  const events = (
+    conn as unknown as { events: { messageReceived: (data: Buffer, isBinary: boolean) => void } }
+  ).events;
+  events.messageReceived = (message) => delivered.push(message);
+  return { harness, conn, delivered };
+}
+
 const KERNEL_MEMORY = kernelReadMemory();
 
 for (const inKernel of [false, true]) {
@@ -124,13 +136,7 @@ for (const inKernel of [false, true]) {
       const sent = [70_000, 5_000, 300].map((size) =>
         Buffer.from(Array.from({ length: size }, () => 'abcdefgh'[Math.floor(random() * 8)]).join('')),
       );
-      const harness = new Harness('server', params({ remoteNoContextTakeover: true }));
-      const delivered: Buffer[] = [];
-      const conn = harness.connection;
-      const events = (
-        conn as unknown as { events: { messageReceived: (data: Buffer, isBinary: boolean) => void } }
-      ).events;
-      events.messageReceived = (message) => delivered.push(message);
+      const { harness, conn, delivered } = deflateServer();
       const wire = Buffer.concat(
         sent.map((payload) => {
           const compressed = deflateRawSync(payload, { finishFlush: constants.Z_SYNC_FLUSH });
@@ -155,14 +161,7 @@ for (const inKernel of [false, true]) {
         data,
         Buffer.from([0x00]),
       ]);
-      const harness = new Harness('server', params({ remoteNoContextTakeover: true }));
-      // The harness copies what it records: look at the delivered buffers themselves.
-      const delivered: Buffer[] = [];
-      const conn = harness.connection;
-      const events = (
-        conn as unknown as { events: { messageReceived: (data: Buffer, isBinary: boolean) => void } }
-      ).events;
-      events.messageReceived = (message) => delivered.push(message);
+      const { harness, conn, delivered } = deflateServer();
       const wire = Buffer.concat([
         clientFrame(Op.Text, stored, { rsv: 4 }),
         clientFrame(Op.Text, stored, { rsv: 4 }),
