@@ -1,6 +1,6 @@
 import { Socket as NetSocket } from 'node:net';
 import { kernelReadMemory } from '../protocol/mask.js';
-import type { Transport } from './transport.js';
+import { isPlainTcpSocket, type Transport } from './transport.js';
 
 /**
  * Reads of plain TCP sockets through one scratch buffer shared by all of them.
@@ -94,8 +94,7 @@ export function scratchReader(
     else (this as unknown as NetSocket).emit('data', chunk);
   }
   return (transport) => {
-    if (!(transport instanceof NetSocket) || Object.getPrototypeOf(transport) !== NetSocket.prototype)
-      return false;
+    if (!isPlainTcpSocket(transport)) return false;
     const socket = transport as InternalSocket;
     const handle = socket._handle;
     if (handle === null || typeof handle.useUserBuffer !== 'function') return false;

@@ -65,3 +65,12 @@ export function disableNagle(transport: Transport): void {
 export function closesWithDescriptor(transport: Transport): boolean {
   return transport instanceof NetSocket && (transport as Transport).encrypted !== true;
 }
+
+/**
+ * A plain `net.Socket`, not TLS nor any subclass: one whose reads and writes are Node's own,
+ * so that what it reads is handed on at once and what it writes is held only while queued
+ * (`writableLength`).
+ */
+export function isPlainTcpSocket(transport: Transport): boolean {
+  return transport instanceof NetSocket && Object.getPrototypeOf(transport) === NetSocket.prototype;
+}

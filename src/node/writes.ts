@@ -1,7 +1,7 @@
 import { emptyList } from '../protocol/reused-list.js';
 import type { SocketBinding } from './binding.js';
 import type { SocketPolicies } from './socket-types.js';
-import type { Transport } from './transport.js';
+import { isPlainTcpSocket, type Transport } from './transport.js';
 
 /** Frames up to this size are gathered (encoded in place, or collected); larger ones are written as they are. */
 const GATHER_FRAME_LIMIT = 4 * 1024 + 16;
@@ -115,6 +115,7 @@ export abstract class WritingSocket {
       if (tailOwner !== null) closeRun();
       slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
       slabUsed = 0;
+      slabPinned = false;
     }
     if (tailOwner !== this) {
       if (tailOwner !== null) closeRun();
@@ -225,6 +226,17 @@ export abstract class WritingSocket {
     );
   }
 
+  /**
+   * @internal Whether the kernel has taken everything written so far, so that no stream or
+   * libuv request holds a view of the slab: a plain TCP socket with nothing queued (TLS and
+   * HTTP/2 streams may hold their input after a write returns).
+   */
+  sentEverything(): boolean {
+    const gathered = this.gathered;
+    if (gathered !== null && (!Array.isArray(gathered) || gathered.length > 0)) return false;
+    return isPlainTcpSocket(this.transport) && this.transport.writableLength === 0;
+  }
+
   /** Bytes written but not yet handed to the operating system. */
   protected buffered(): number {
     return this.transport.writableLength + this.gatheredBytes;
@@ -249,6 +261,12 @@ export abstract class WritingSocket {
 // views written from it.
 let slab: Buffer = Buffer.allocUnsafeSlow(SLAB_SIZE);
 let slabUsed = 0;
+/**
+ * Set once a view of the slab may outlive its flush (a write the kernel did not take whole,
+ * or a transport that may keep what it is given): from then on the slab is only replaced when
+ * full, never reused.
+ */
+let slabPinned = false;
 let tailOwner: WritingSocket | null = null;
 let tailStart = 0;
 
@@ -300,13 +318,23 @@ function flushAll(): void {
   // socket already flushed has nothing left: `flushNow` returns). One socket's failure must
   // not keep the others' bytes back: it is thrown once they are out.
   let failure: { error: unknown } | null = null;
+  // Whether every view of the slab given out in this tick has gone to the kernel (nothing
+  // queued, nothing gathered): then, unless an earlier tick left one behind, the slab is reused
+  // from its start, and the next frames are encoded into memory still in the cache rather than
+  // into a fresh 64 KiB (4 KiB echoes: 1.29x the messages per second).
+  let slabFree = true;
   for (let i = 0; i < toFlush.length; i++) {
+    const socket = toFlush[i];
     try {
-      toFlush[i].flushNow();
+      socket.flushNow();
+      if (slabFree && !socket.sentEverything()) slabFree = false;
     } catch (error) {
       failure ??= { error };
+      slabFree = false;
     }
   }
   emptyList(toFlush);
+  if (!slabFree) slabPinned = true;
+  else if (!slabPinned && tailOwner === null) slabUsed = 0;
   if (failure !== null) throw failure.error;
 }

@@ -135,6 +135,54 @@ describe('Socket write gathering', () => {
     }
   });
 
+  it('frames queued for a peer that does not read keep their bytes while other sockets write many ticks', async () => {
+    // The slab small frames are encoded into is reused from its start after a tick whose
+    // writes the kernel took whole; a write it took only in part leaves a view of the slab
+    // queued, and then the slab must not be written over.
+    const slow = await pair();
+    const fast = await pair();
+    try {
+      slow.peer.pause();
+      const sent: Buffer[] = [];
+      const message = (n: number) => {
+        const bytes = Buffer.alloc(1000, n & 0xff);
+        bytes.writeUInt32BE(n, 0);
+        return bytes;
+      };
+      while (slow.transport.writableLength === 0) {
+        for (let i = 0; i < 64; i++) {
+          const bytes = message(sent.length);
+          sent.push(bytes);
+          slow.socket.sendBinary(bytes);
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // One frame more each tick, so that a slab written over from its start would reach
+      // wherever in it the queued view lies.
+      for (let tick = 1; tick <= 60; tick++) {
+        for (let i = 0; i < tick; i++) fast.socket.sendBinary(Buffer.alloc(1000, 0xee));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await until(
+        30_000,
+        'the other peer to get its frames',
+        () => fast.received().length === ((60 * 61) / 2) * 1004,
+      );
+      slow.peer.resume();
+      await until(
+        30_000,
+        'the slow peer to get every frame',
+        () => slow.received().length === sent.length * 1004,
+      );
+      const payloads = decodeFrames(slow.received()).map((frame) => frame.payload);
+      assert.equal(payloads.length, sent.length);
+      for (let n = 0; n < sent.length; n++) assert.ok(payloads[n].equals(sent[n]), `message ${n} intact`);
+    } finally {
+      await slow.close();
+      await fast.close();
+    }
+  });
+
   it('a single small frame is written as it is, without a copy', async () => {
     const p = await pair();
     try {
