@@ -642,25 +642,35 @@ async function idleSample(w: Workload, server: RunningServer, common: string[], 
 
 // ---------------------------------------------------------------- stats and report
 
-/**
- * The idle figures again without V8's young generation (RSS minus new space's physical size,
- * after minus before): medians, and each server's ratio to `net`.
- */
-function outsideYoungLines(cells: Cell[]): string[] {
-  const idle = cells.filter((c) => c.unit === 'B/conn');
+/** Each idle server's median of one number of its samples' details. */
+function idleMedians(cells: Cell[], key: string): Map<string, number> {
   const medians = new Map<string, number>();
-  for (const cell of idle) {
-    const values = cell.samples
-      .map((s) => s.detail.rss_outside_young_per_conn)
-      .filter((v): v is number => typeof v === 'number');
+  for (const cell of cells.filter((c) => c.unit === 'B/conn')) {
+    const values = cell.samples.map((s) => s.detail[key]).filter((v): v is number => typeof v === 'number');
     if (values.length) medians.set(cell.server, median(values));
   }
+  return medians;
+}
+
+/**
+ * The idle figures again without V8's young generation (RSS minus new space's physical size,
+ * after minus before): medians, and each server's ratio to `net`. Then how long each burst of
+ * connections took: the young generation grows with the burst's pace, so the bursts must match.
+ */
+function outsideYoungLines(cells: Cell[]): string[] {
+  const medians = idleMedians(cells, 'rss_outside_young_per_conn');
   if (medians.size === 0) return [];
   const net = medians.get('net');
   const parts = [...medians].map(
     ([server, v]) => `${server} ${fmtValue(v, 'B/conn')}${net ? ` (${(v / net).toFixed(2)}x net)` : ''}`,
   );
-  return [`idle-memory outside V8's young generation (RSS minus new space, medians): ${parts.join(', ')}`];
+  const bursts = [...idleMedians(cells, 'connect_seconds')].map(
+    ([server, s]) => `${server} ${s.toFixed(2)} s`,
+  );
+  return [
+    `idle-memory outside V8's young generation (RSS minus new space, medians): ${parts.join(', ')}`,
+    `idle-memory connection burst (all connections open, medians): ${bursts.join(', ')}`,
+  ];
 }
 
 function median(xs: number[]): number {

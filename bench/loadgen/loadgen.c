@@ -759,6 +759,7 @@ static void hs_feed(conn *c, const uint8_t *p, size_t n) {
     c->hs_have += (int)n;
     if (c->hs_have == c->hs_reqlen) {
       on_open(c);
+      if (cfg.mode == MODE_IDLE) return; /* held open, as an upgraded connection is */
       shutdown(c->fd, SHUT_WR);
       c->state = ST_CLOSING;
       c->got_close = 1;
@@ -846,7 +847,11 @@ static void on_readable(conn *c) {
 static void on_connected(conn *c) {
   c->state = ST_HS;
   c->hs_have = 0;
-  if (cfg.proto == PROTO_RAW && cfg.mode != MODE_HANDSHAKE) {
+  /* Raw idle connections also wait for their request's echo: a connection counts once the
+     server has accepted and read it, so --concurrency bounds the burst for every server alike
+     (counted at connect(), a burst overflows the accept queue and the kernel's SYN retries
+     spread it over seconds). */
+  if (cfg.proto == PROTO_RAW && cfg.mode != MODE_HANDSHAKE && cfg.mode != MODE_IDLE) {
     on_open(c);
     return;
   }
