@@ -7,6 +7,12 @@
  * Node's shared pool, as `Buffer.allocUnsafe` does.
  */
 
+/**
+ * Fewer bytes than this left in a read after a message are at most its frame's header: then the
+ * message is the read's only copy, and gets a buffer of its own size (the slab is the message).
+ */
+const HEADER_ROOM = 16;
+
 let slab: Buffer | null = null;
 let used = 0;
 /** Bytes the current read may still copy out: a new slab, when one is needed, gets this size. */
@@ -22,10 +28,12 @@ export function copyTarget(length: number): Buffer {
   if (slab === null || slab.length - used < length) {
     // A handler may read another connection's held bytes in the middle of a read, so the
     // copies may outgrow what the read announced: then a slab of just the rest is made.
-    slab = Buffer.allocUnsafe(Math.max(length, wanted));
+    slab = Buffer.allocUnsafe(wanted - length < HEADER_ROOM ? length : wanted);
     used = 0;
   }
-  const target = slab.subarray(used, used + length);
+  // A read of one message (the usual case when a client writes each frame with its own system
+  // call) hands its slab over whole, with no view made of it.
+  const target = used === 0 && length === slab.length ? slab : slab.subarray(used, used + length);
   used += length;
   wanted -= length;
   return target;

@@ -100,6 +100,31 @@ for (const inKernel of [false, true]) {
       }
     });
 
+    it('a message alone in its read keeps only its own bytes; messages of one read share one copy', () => {
+      const random = prng(19);
+      // From 4 KiB up Node gives a buffer memory of its own (smaller ones come from its pool).
+      // Room left in the slab of an earlier read (at most 64 KiB) takes the first few.
+      const alone = [...Array.from({ length: 40 }, () => 4096), 10_000, 65_000].map((size) =>
+        randomBytes(size, random),
+      );
+      const { conn, rec } = server();
+      const delivered = capture(rec);
+      for (const payload of alone) feedLent(conn, clientFrame(Op.Binary, payload));
+      const pair = [randomBytes(5000, random), randomBytes(6000, random)];
+      feedLent(conn, Buffer.concat(pair.map((payload) => clientFrame(Op.Binary, payload))));
+      assert.equal(rec.failures.length, 0);
+      assert.deepEqual(delivered, [...alone, ...pair]);
+      for (const message of delivered.slice(20, alone.length)) {
+        assert.equal(
+          message.buffer.byteLength,
+          message.length,
+          `a ${message.length} B message keeps only itself`,
+        );
+      }
+      const [first, second] = delivered.slice(alone.length);
+      assert.equal(first!.buffer, second!.buffer, 'the two messages of one read share one allocation');
+    });
+
     it('on a client, unmasked messages (kept as views when owned) are copied too', () => {
       const random = prng(13);
       const sent = payloads(random);
