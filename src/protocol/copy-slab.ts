@@ -32,8 +32,8 @@ export function copyTarget(length: number): Buffer {
     used = 0;
   }
   // A read of one message (the usual case when a client writes each frame with its own system
-  // call) hands its slab over whole, with no view made of it.
-  const target = used === 0 && length === slab.length ? slab : slab.subarray(used, used + length);
+  // call) hands its slab over whole, with no view made of it (room for all of it means none is used).
+  const target = length === slab.length ? slab : slab.subarray(used, used + length);
   used += length;
   wanted -= length;
   return target;
