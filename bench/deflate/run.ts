@@ -39,13 +39,28 @@ const RATIOS: Array<[string, string]> = [
   ['wsx', 'uws-shared'],
   ['wsx', 'uws-dedicated'],
   ['wsx-takeover', 'uws-dedicated'],
+  ['wsx', 'net-deflate'],
+  ['net-deflate', 'uws-shared'],
 ];
 
 function echoName(o: Options): string {
   return `compressed echo ${o.size} B JSON, ${o.echoConns}x${o.inflight}`;
 }
 
-const SERVERS = ['wsx', 'wsx-takeover', 'ws', 'uws-shared', 'uws-dedicated', 'uws-shared-nct', 'net'];
+const SERVERS = [
+  'wsx',
+  'wsx-takeover',
+  'ws',
+  'uws-shared',
+  'uws-dedicated',
+  'uws-shared-nct',
+  'net',
+  'net-deflate',
+];
+/** Floors that only echo (no memory rows): net-deflate keeps nothing a server would for a quiet socket. */
+const ECHO_ONLY = ['net-deflate'];
+/** Floors that only hold sockets (no echo row): net reflects frames without zlib. */
+const MEMORY_ONLY = ['net'];
 
 interface Options {
   runs: number;
@@ -427,7 +442,7 @@ async function main(): Promise<void> {
   for (let run = 0; run < o.runs; run++) {
     const order = o.servers.map((_, i) => o.servers[(i + run) % o.servers.length]);
     if (o.only.includes('memory-plain')) {
-      for (const name of order) {
+      for (const name of order.filter((n) => !ECHO_ONLY.includes(n))) {
         const sample = await memorySample(name, o, true);
         memory.push(sample);
         process.stdout.write(
@@ -436,7 +451,7 @@ async function main(): Promise<void> {
       }
     }
     if (o.only.includes('memory')) {
-      for (const name of order) {
+      for (const name of order.filter((n) => !ECHO_ONLY.includes(n))) {
         const sample = await memorySample(name, o, false);
         memory.push(sample);
         process.stdout.write(
@@ -445,8 +460,7 @@ async function main(): Promise<void> {
       }
     }
     if (o.only.includes('echo')) {
-      // net only reflects frames: it is a memory floor, not a compressing server
-      for (const name of order.filter((n) => n !== 'net')) {
+      for (const name of order.filter((n) => !MEMORY_ONLY.includes(n))) {
         const sample = await echoSample(name, o);
         echo.push(sample);
         process.stdout.write(
@@ -615,7 +629,9 @@ async function main(): Promise<void> {
       'uws-shared: uWS.SHARED_COMPRESSOR | DEDICATED_DECOMPRESSOR, agrees to what wsx agrees to; uws-dedicated:\n' +
       '  DEDICATED_COMPRESSOR_256KB (15-bit window, memLevel 8) | DEDICATED_DECOMPRESSOR, context kept both ways;\n' +
       '  uws-shared-nct: SHARED_COMPRESSOR alone (uWS then asks clients for client_no_context_takeover).\n' +
-      'net (floor): node:net holding the same sockets, no WebSocket library and no zlib (memory rows only).\n',
+      'net (floor): node:net holding the same sockets, no WebSocket library and no zlib (memory rows only).\n' +
+      "net-deflate (floor): node:net and Node's zlib (its handle's writeSync), agreeing to what wsx agrees to,\n" +
+      '  no checks and no history: the cheapest compressed echo Node allows (echo row only).\n',
   );
   for (const [row, what] of [
     [echoName(o), 'echoes/s'],
@@ -629,6 +645,20 @@ async function main(): Promise<void> {
         `target (${what} at least 1x uWS), ${key}: ${ratio >= 1 ? 'met' : 'NOT met'} (${ratio.toFixed(2)})\n`,
       );
     }
+  }
+  // Where Node's floor stands: how far the goal against uWS is reachable from Node at all.
+  const perCpu = (
+    summary['echoes per second of server CPU (1 / CPU per echo)'] as
+      | { ratios: Record<string, number> }
+      | undefined
+  )?.ratios;
+  if (perCpu?.['net-deflate/uws-shared'] !== undefined) {
+    process.stdout.write(
+      `floor, echoes per CPU second: net-deflate/uws-shared ${perCpu['net-deflate/uws-shared'].toFixed(2)}` +
+        (perCpu['wsx/net-deflate'] === undefined
+          ? '\n'
+          : `, wsx/net-deflate ${perCpu['wsx/net-deflate'].toFixed(2)}\n`),
+    );
   }
   if (deflateMemory.length > 0 && names.includes('wsx') && names.includes('ws')) {
     for (const m of metrics.filter((m) => m.samples === deflateMemory && !m.name.includes('heap'))) {

@@ -19,6 +19,8 @@
  *   net: the floor for memory, not a WebSocket implementation: node:net, a hand-made 101 (which
  *        agrees to permessage-deflate when offered) and frames reflected as they came (unmasked,
  *        RSV1 kept), so a client's first compressed message comes back valid without zlib here.
+ *   net-deflate: the floor for the echo, not a WebSocket implementation: node:net and Node's zlib,
+ *        agreeing to what wsx agrees to, with nothing a library adds (net-deflate.ts).
  *
  * Prints `READY port=<port> pid=<pid>`; on SIGUSR2 runs a full GC (with --expose-gc) and prints
  * `GC rss=<bytes>`; the wsx servers print `COUNT <echoes>` on SIGHUP (bench/message-cost.sh);
@@ -29,6 +31,7 @@ import { createServer as createNetServer, type Socket as NetSocket } from 'node:
 import { WebSocketServer } from 'ws';
 import { createServer } from '../../src/index.js';
 import { counted, reportCountOnHangup } from '../servers/common.js';
+import { listenNetDeflate } from './net-deflate.js';
 
 const HOST = '127.0.0.1';
 const MAX = 64 * 1024 * 1024;
@@ -109,6 +112,8 @@ if (impl === 'wsx' || impl === 'wsx-takeover') {
     const address = server.address();
     ready(typeof address === 'object' && address !== null ? address.port : 0);
   });
+} else if (impl === 'net-deflate') {
+  ready(await listenNetDeflate(HOST, port));
 } else {
   process.stderr.write(`unknown --impl=${impl}\n`);
   process.exit(2);

@@ -1,0 +1,142 @@
+/**
+ * The floor of a compressed echo in Node: `node:net` and Node's zlib, with nothing a
+ * WebSocket library adds. It agrees to what wsx agrees to by default (`permessage-deflate;
+ * server_no_context_takeover`), inflates each message with the socket's own decompressor (the
+ * clients keep their context), compresses the echo through one compressor shared by every
+ * socket, ended with a full flush, and writes each read's echoes with one `socket.write`.
+ *
+ * It is not a WebSocket server: it checks nothing (no UTF-8 validation, no limits, no control
+ * frames, no fragments), keeps no history for freeing a quiet socket's decompressor, and
+ * handles only the frames the bench's clients send. zlib runs synchronously through the
+ * stream's handle (`writeSync`), the cheapest way Node offers to call it with a context kept
+ * between calls: its public `*Sync` functions start from a fresh context each time.
+ */
+import { createHash } from 'node:crypto';
+import { createServer, type Socket } from 'node:net';
+import { constants, createDeflateRaw, createInflateRaw } from 'node:zlib';
+
+interface ZlibHandle {
+  writeSync(
+    flush: number,
+    input: Uint8Array,
+    inOffset: number,
+    inLength: number,
+    output: Uint8Array,
+    outOffset: number,
+    outLength: number,
+  ): void;
+}
+
+interface RawZlib {
+  _handle: ZlibHandle;
+  /** [available output after, available input after] of the last write. */
+  _writeState: Uint32Array;
+  on(event: 'error', listener: (error: Error) => void): void;
+  close(): void;
+}
+
+const SETTINGS = { windowBits: 15, memLevel: 8, level: 6, chunkSize: constants.Z_MIN_CHUNK };
+/** The bench's messages are 1 KiB; anything that does not fit in these fails loudly. */
+const SCRATCH_SIZE = 256 * 1024;
+const compressedIn = Buffer.allocUnsafe(SCRATCH_SIZE);
+const inflated = Buffer.allocUnsafe(SCRATCH_SIZE);
+const deflated = Buffer.allocUnsafe(SCRATCH_SIZE);
+const replies = Buffer.allocUnsafe(SCRATCH_SIZE);
+const shared = createDeflateRaw(SETTINGS) as unknown as RawZlib;
+shared.on('error', fail);
+
+function fail(error: Error): never {
+  process.stderr.write(`net-deflate: ${error.message}\n`);
+  process.exit(1);
+}
+
+/** Runs `length` bytes of `input` through zlib in one call; the output's length. */
+function run(stream: RawZlib, flush: number, input: Buffer, length: number, output: Buffer): number {
+  stream._handle.writeSync(flush, input, 0, length, output, 0, output.length);
+  const [outLeft, inLeft] = stream._writeState;
+  if (outLeft === 0 || inLeft !== 0) fail(new Error('a message did not fit in one zlib call'));
+  return output.length - outLeft;
+}
+
+/** Echoes one compressed, masked text or binary frame's message, compressed; returns where `replies` now ends. */
+function echo(
+  inflater: RawZlib,
+  data: Buffer,
+  maskAt: number,
+  length: number,
+  first: number,
+  out: number,
+): number {
+  for (let i = 0; i < length; i++) compressedIn[i] = data[maskAt + 4 + i] ^ data[maskAt + (i & 3)];
+  compressedIn.set([0x00, 0x00, 0xff, 0xff], length);
+  const plain = run(inflater, constants.Z_SYNC_FLUSH, compressedIn, length + 4, inflated);
+  // the full flush's empty stored block ends the output; RFC 7692 has the sender strip it
+  const packed = run(shared, constants.Z_FULL_FLUSH, inflated, plain, deflated) - 4;
+  replies[out++] = first;
+  if (packed < 126) replies[out++] = packed;
+  else {
+    replies[out++] = 126;
+    replies.writeUInt16BE(packed, out);
+    out += 2;
+  }
+  deflated.copy(replies, out, 0, packed);
+  return out + packed;
+}
+
+function connection(socket: Socket): void {
+  let pending: Buffer | null = null;
+  let upgraded = false;
+  const inflater = createInflateRaw(SETTINGS) as unknown as RawZlib;
+  inflater.on('error', fail);
+  socket.on('error', () => {});
+  socket.on('close', () => inflater.close());
+  socket.on('data', (chunk: Buffer) => {
+    let data = pending === null ? chunk : Buffer.concat([pending, chunk]);
+    pending = null;
+    if (!upgraded) {
+      const end = data.indexOf('\r\n\r\n');
+      if (end < 0) {
+        pending = data;
+        return;
+      }
+      const head = data.subarray(0, end).toString('latin1');
+      const key = /^sec-websocket-key:\s*(\S+)/im.exec(head)?.[1] ?? '';
+      const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+      socket.write(
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n` +
+          'Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n\r\n',
+      );
+      upgraded = true;
+      data = data.subarray(end + 4);
+    }
+    let pos = 0;
+    let out = 0;
+    while (data.length - pos >= 6) {
+      let length = data[pos + 1] & 0x7f;
+      let maskAt = pos + 2;
+      if (length === 126) {
+        length = data.readUInt16BE(maskAt);
+        maskAt += 2;
+      } else if (length === 127) {
+        length = data.readUInt32BE(maskAt + 4);
+        maskAt += 8;
+      }
+      if (data.length < maskAt + 4 + length) break;
+      out = echo(inflater, data, maskAt, length, data[pos], out);
+      pos = maskAt + 4 + length;
+    }
+    if (out > 0) socket.write(Buffer.from(replies.subarray(0, out)));
+    if (pos < data.length) pending = Buffer.from(data.subarray(pos));
+  });
+}
+
+/** Listens on `port` of `host`; resolves with the port it got. */
+export function listenNetDeflate(host: string, port: number): Promise<number> {
+  const server = createServer(connection);
+  return new Promise((resolve) =>
+    server.listen(port, host, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : 0);
+    }),
+  );
+}
