@@ -3,7 +3,7 @@
  *
  *   npm run bench -- [--quick] [--only=w1,w2] [--servers=s1,s2] [--runs=N]
  *                    [--duration=S] [--warmup=S] [--server-cpu=N] [--gen-cpu=N] [--out=FILE]
- *                    [--wait-quiet=S] [--cpu-prof=DIR]
+ *                    [--wait-quiet=S] [--cpu-prof=DIR] [--node-flags=a,b]
  *
  * Every server is a small script in bench/servers/, started fresh for every
  * sample and pinned to one core; the C load generator (bench/loadgen) is
@@ -43,6 +43,8 @@ interface Options {
   waitQuiet: number;
   /** Where servers write V8 CPU profiles (`--cpu-prof`), one per sample; null: none. */
   cpuProf: string | null;
+  /** Flags for every server's node process (`--node-flags`), e.g. V8 heap settings. */
+  nodeFlags: string[];
 }
 
 function parseOptions(argv: string[]): Options {
@@ -58,6 +60,7 @@ function parseOptions(argv: string[]): Options {
     out: `${RESULTS_DIR}latest.json`,
     waitQuiet: 0,
     cpuProf: null,
+    nodeFlags: [],
   };
   let runsGiven = false;
   let durationGiven = false;
@@ -103,6 +106,9 @@ function parseOptions(argv: string[]): Options {
       case '--cpu-prof':
         if (value === '') throw new Error('--cpu-prof needs a directory');
         o.cpuProf = value;
+        break;
+      case '--node-flags':
+        o.nodeFlags = value.split(',').filter(Boolean);
         break;
       case '--help':
       case '-h':
@@ -436,6 +442,7 @@ async function startServer(def: ServerDef, o: Options, profileName: string): Pro
   const argv = pinned(o.serverCpu, [
     process.execPath,
     '--expose-gc',
+    ...o.nodeFlags,
     ...profiling,
     isAbsolute(def.script) ? def.script : `${SERVERS_DIR}${def.script}`,
     '--port=0',
@@ -818,7 +825,8 @@ async function main(): Promise<void> {
   const started = Date.now();
   process.stderr.write(
     `bench: ${workloads.length} workloads x ${servers.length} servers x ${o.runs} runs` +
-      ` (duration ${o.duration}s, warmup ${o.warmup}s${o.quick ? ', quick' : ''});` +
+      ` (duration ${o.duration}s, warmup ${o.warmup}s${o.quick ? ', quick' : ''}` +
+      `${o.nodeFlags.length > 0 ? `, servers run with ${o.nodeFlags.join(' ')}` : ''});` +
       (taskset ? ` server on cpu ${o.serverCpu}, generator on cpu ${o.genCpu}\n` : ' no CPU pinning\n'),
   );
 
