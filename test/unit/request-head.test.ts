@@ -58,6 +58,27 @@ describe('RequestHeadReader: well-formed heads', () => {
     assert.deepEqual(head.rawHeaders, ['A', 'x  y', 'B', '', 'C', '', 'D', 'caf\xe9']);
   });
 
+  it('trims trailing white space the same way when it arrives in another read than its value', () => {
+    const text = 'GET / HTTP/1.1\r\nA: x \t y \t \r\nB:  \t\r\nC: z\r\n\r\n';
+    for (let cut = 1; cut < text.length; cut++) {
+      const reader = new RequestHeadReader();
+      assert.equal(reader.push(Buffer.from(text.slice(0, cut), 'latin1')), null);
+      const head = reader.push(Buffer.from(text.slice(cut), 'latin1'))!;
+      assert.deepEqual(head.rawHeaders, ['A', 'x \t y', 'B', '', 'C', 'z'], `cut ${cut}`);
+    }
+  });
+
+  it('reads methods and targets of every length as written, and the version as sent', () => {
+    for (const method of ['GET', 'GE', 'GETS', 'get', 'PUT', 'POST']) {
+      for (const target of ['/', '/abcdefghijk', '/abcdefghijkl', '/abcdefghijklm', `/${'t'.repeat(300)}`]) {
+        for (const version of ['1.0', '1.1']) {
+          const head = read(`${method} ${target} HTTP/${version}\r\nHost: a\r\n\r\n`)!;
+          assert.deepEqual([head.method, head.target, head.httpVersion], [method, target, version]);
+        }
+      }
+    }
+  });
+
   it('skips empty lines before the request line (RFC 9112 §2.2)', () => {
     assert.equal(read(`\r\n\r\n${UPGRADE}`)?.method, 'GET');
   });

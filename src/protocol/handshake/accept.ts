@@ -15,7 +15,7 @@ export function generateKey(): string {
 
 /** Whether a Sec-WebSocket-Key is base64 of exactly 16 bytes (24 characters, "==" padding). */
 export function isValidKey(key: string): boolean {
-  if (key.length !== 24 || !key.endsWith('==')) return false;
+  if (key.length !== 24 || key.charCodeAt(22) !== 0x3d || key.charCodeAt(23) !== 0x3d) return false;
   for (let i = 0; i < 22; i++) {
     const c = key.charCodeAt(i);
     const base64 =

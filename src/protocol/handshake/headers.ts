@@ -112,12 +112,22 @@ export class HeaderMap {
 
 const NONE: readonly string[] = Object.freeze([]);
 
+/**
+ * Names found to be in lower case: a server asks for the same few absent fields (origin,
+ * subprotocols, extensions...) on every request, and a set lookup costs less than reading
+ * each name again. Only so many are kept, whatever names callers make up.
+ */
+const lowerCaseNames = new Set<string>();
+const MAX_LOWER_CASE_NAMES = 64;
+
 /** Whether `toLowerCase` would leave `name` as it is: no A-Z, nothing beyond ASCII. */
 function isLowerCase(name: string): boolean {
+  if (lowerCaseNames.has(name)) return true;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     if ((c >= 0x41 && c <= 0x5a) || c > 0x7f) return false;
   }
+  if (lowerCaseNames.size < MAX_LOWER_CASE_NAMES) lowerCaseNames.add(name);
   return true;
 }
 
@@ -188,7 +198,12 @@ export function parseTokenList(value: string): string[] {
  */
 export function listHasToken(value: string | undefined, token: string): boolean {
   if (value === undefined) return false;
-  const wanted = token.toLowerCase();
+  const wanted = token;
+  // Most values are the token alone ("websocket", "Upgrade"): one comparison, no list walk.
+  if (value.length === wanted.length && sameLetters(value, 0, wanted)) {
+    steps += value.length;
+    return true;
+  }
   let start = 0;
   let n = 0;
   for (let i = 0; i <= value.length; i++) {
@@ -209,11 +224,13 @@ export function listHasToken(value: string | undefined, token: string): boolean 
   return false;
 }
 
-/** Whether `value` from `at` spells lower-case ASCII `wanted`, letters in either case. */
+/** Whether `value` from `at` spells ASCII `wanted`, letters compared in either case. */
 function sameLetters(value: string, at: number, wanted: string): boolean {
   for (let j = 0; j < wanted.length; j++) {
     const c = value.charCodeAt(at + j);
-    if ((c >= 0x41 && c <= 0x5a ? c + 0x20 : c) !== wanted.charCodeAt(j)) return false;
+    const w = wanted.charCodeAt(j);
+    if (c !== w && (c >= 0x41 && c <= 0x5a ? c + 0x20 : c) !== (w >= 0x41 && w <= 0x5a ? w + 0x20 : w))
+      return false;
   }
   return true;
 }

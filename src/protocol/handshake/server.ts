@@ -53,10 +53,8 @@ export function validateUpgradeRequest(head: RequestHead): UpgradeRequest {
       throw new HandshakeError(400, 'Connection header does not include Upgrade');
     }
     requireVersion13(headers, 'Sec-WebSocket-Version');
-    const key = headers.single('sec-websocket-key')?.trim();
-    if (key === undefined || !isValidKey(key)) {
-      throw new HandshakeError(400, 'Sec-WebSocket-Key is not base64 of 16 bytes');
-    }
+    const key = validKey(headers.single('sec-websocket-key'));
+    if (key === undefined) throw new HandshakeError(400, 'Sec-WebSocket-Key is not base64 of 16 bytes');
     return offeredRequest(headers, key);
   } catch (error) {
     throw asBadRequest(error);
@@ -69,7 +67,7 @@ export function validateUpgradeRequest(head: RequestHead): UpgradeRequest {
  */
 export function requireVersion13(headers: HeaderMap, answerHeader: string): void {
   const version = headers.single('sec-websocket-version');
-  if (version?.trim() === '13') return;
+  if (version === '13' || version?.trim() === '13') return;
   throw new HandshakeError(
     426,
     version === undefined ? `missing ${answerHeader}` : `unsupported version ${version}`,
@@ -94,6 +92,16 @@ export function asBadRequest(error: unknown): unknown {
   return error instanceof HeaderSyntaxError
     ? new HandshakeError(400, error.message, { cause: error })
     : error;
+}
+
+/**
+ * The key if it is valid once trimmed, else undefined. Both head readers hand values over
+ * without surrounding white space already, so the trim is left for a key that fails as it is.
+ */
+function validKey(sent: string | undefined): string | undefined {
+  if (sent === undefined || isValidKey(sent)) return sent;
+  const trimmed = sent.trim();
+  return isValidKey(trimmed) ? trimmed : undefined;
 }
 
 /** `listHasToken` over a field's values (the list they make together), without joining them. */
