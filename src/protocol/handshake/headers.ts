@@ -115,10 +115,11 @@ const NONE: readonly string[] = Object.freeze([]);
 /**
  * Names found to be in lower case: a server asks for the same few absent fields (origin,
  * subprotocols, extensions...) on every request, and a set lookup costs less than reading
- * each name again. Only so many are kept, whatever names callers make up.
+ * each name again. Only so many, and only short ones, are kept, whatever names callers make up.
  */
 const lowerCaseNames = new Set<string>();
 const MAX_LOWER_CASE_NAMES = 64;
+const MAX_REMEMBERED_NAME = 64;
 
 /** Whether `toLowerCase` would leave `name` as it is: no A-Z, nothing beyond ASCII. */
 function isLowerCase(name: string): boolean {
@@ -127,7 +128,8 @@ function isLowerCase(name: string): boolean {
     const c = name.charCodeAt(i);
     if ((c >= 0x41 && c <= 0x5a) || c > 0x7f) return false;
   }
-  if (lowerCaseNames.size < MAX_LOWER_CASE_NAMES) lowerCaseNames.add(name);
+  if (lowerCaseNames.size < MAX_LOWER_CASE_NAMES && name.length <= MAX_REMEMBERED_NAME)
+    lowerCaseNames.add(name);
   return true;
 }
 
