@@ -11,29 +11,10 @@
  * stream's handle (`writeSync`), the cheapest way Node offers to call it with a context kept
  * between calls: its public `*Sync` functions start from a fresh context each time.
  */
-import { createHash } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
 import { constants, createDeflateRaw, createInflateRaw } from 'node:zlib';
-
-interface ZlibHandle {
-  writeSync(
-    flush: number,
-    input: Uint8Array,
-    inOffset: number,
-    inLength: number,
-    output: Uint8Array,
-    outOffset: number,
-    outLength: number,
-  ): void;
-}
-
-interface RawZlib {
-  _handle: ZlibHandle;
-  /** [available output after, available input after] of the last write. */
-  _writeState: Uint32Array;
-  on(event: 'error', listener: (error: Error) => void): void;
-  close(): void;
-}
+import type { ZlibStream as RawZlib } from '../../src/protocol/extensions/sync-zlib.js';
+import { serveHandFrames } from './hand-frames.js';
 
 const SETTINGS = { windowBits: 15, memLevel: 8, level: 6, chunkSize: constants.Z_MIN_CHUNK };
 /** The bench's messages are 1 KiB; anything that does not fit in these fails loudly. */
@@ -52,7 +33,7 @@ function fail(error: Error): never {
 
 /** Runs `length` bytes of `input` through zlib in one call; the output's length. */
 function run(stream: RawZlib, flush: number, input: Buffer, length: number, output: Buffer): number {
-  stream._handle.writeSync(flush, input, 0, length, output, 0, output.length);
+  stream._handle!.writeSync(flush, input, 0, length, output, 0, output.length);
   const [outLeft, inLeft] = stream._writeState;
   if (outLeft === 0 || inLeft !== 0) fail(new Error('a message did not fit in one zlib call'));
   return output.length - outLeft;
@@ -84,49 +65,18 @@ function echo(
 }
 
 function connection(socket: Socket): void {
-  let pending: Buffer | null = null;
-  let upgraded = false;
   const inflater = createInflateRaw(SETTINGS) as unknown as RawZlib;
   inflater.on('error', fail);
-  socket.on('error', () => {});
   socket.on('close', () => inflater.close());
-  socket.on('data', (chunk: Buffer) => {
-    let data = pending === null ? chunk : Buffer.concat([pending, chunk]);
-    pending = null;
-    if (!upgraded) {
-      const end = data.indexOf('\r\n\r\n');
-      if (end < 0) {
-        pending = data;
-        return;
-      }
-      const head = data.subarray(0, end).toString('latin1');
-      const key = /^sec-websocket-key:\s*(\S+)/im.exec(head)?.[1] ?? '';
-      const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
-      socket.write(
-        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n` +
-          'Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n\r\n',
-      );
-      upgraded = true;
-      data = data.subarray(end + 4);
-    }
-    let pos = 0;
-    let out = 0;
-    while (data.length - pos >= 6) {
-      let length = data[pos + 1] & 0x7f;
-      let maskAt = pos + 2;
-      if (length === 126) {
-        length = data.readUInt16BE(maskAt);
-        maskAt += 2;
-      } else if (length === 127) {
-        length = data.readUInt32BE(maskAt + 4);
-        maskAt += 8;
-      }
-      if (data.length < maskAt + 4 + length) break;
-      out = echo(inflater, data, maskAt, length, data[pos], out);
-      pos = maskAt + 4 + length;
-    }
-    if (out > 0) socket.write(Buffer.from(replies.subarray(0, out)));
-    if (pos < data.length) pending = Buffer.from(data.subarray(pos));
+  let out = 0;
+  serveHandFrames(socket, () => 'permessage-deflate; server_no_context_takeover', {
+    frame(data, first, maskAt, length) {
+      out = echo(inflater, data, maskAt, length, first, out);
+    },
+    readDone() {
+      if (out > 0) socket.write(Buffer.from(replies.subarray(0, out)));
+      out = 0;
+    },
   });
 }
 

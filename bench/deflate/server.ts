@@ -26,11 +26,11 @@
  * `GC rss=<bytes>`; the wsx servers print `COUNT <echoes>` on SIGHUP (bench/message-cost.sh);
  * SIGTERM/SIGINT exit.
  */
-import { createHash } from 'node:crypto';
 import { createServer as createNetServer, type Socket as NetSocket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { createServer } from '../../src/index.js';
 import { counted, reportCountOnHangup } from '../servers/common.js';
+import { serveHandFrames } from './hand-frames.js';
 import { listenNetDeflate } from './net-deflate.js';
 
 const HOST = '127.0.0.1';
@@ -121,51 +121,18 @@ if (impl === 'wsx' || impl === 'wsx-takeover') {
 
 /** The `net` floor: upgrade by hand, then send every frame back unmasked. */
 function reflect(socket: NetSocket): void {
-  let pending: Buffer | null = null;
-  let upgraded = false;
-  socket.on('error', () => {});
-  socket.on('data', (chunk: Buffer) => {
-    let data = pending === null ? chunk : Buffer.concat([pending, chunk]);
-    pending = null;
-    if (!upgraded) {
-      const end = data.indexOf('\r\n\r\n');
-      if (end < 0) {
-        pending = data;
-        return;
-      }
-      const head = data.subarray(0, end).toString('latin1');
-      const key = /^sec-websocket-key:\s*(\S+)/im.exec(head)?.[1] ?? '';
-      const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
-      const deflate = /^sec-websocket-extensions:.*permessage-deflate/im.test(head);
-      socket.write(
-        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n` +
-          (deflate ? 'Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n' : '\r\n'),
-      );
-      upgraded = true;
-      data = data.subarray(end + 4);
-    }
-    let pos = 0;
-    while (data.length - pos >= 6) {
-      let length = data[pos + 1] & 0x7f;
-      let at = pos + 2;
-      if (length === 126) {
-        length = data.readUInt16BE(at);
-        at += 2;
-      } else if (length === 127) {
-        length = data.readUInt32BE(at + 4);
-        at += 8;
-      }
-      if (data.length < at + 4 + length) break;
-      const key = data.subarray(at, at + 4);
-      const payload = Buffer.from(data.subarray(at + 4, at + 4 + length));
-      for (let i = 0; i < length; i++) payload[i] ^= key[i & 3];
-      const header =
-        length < 126
-          ? Buffer.from([data[pos], length])
-          : Buffer.from([data[pos], 126, length >> 8, length & 0xff]);
-      socket.write(Buffer.concat([header, payload]));
-      pos = at + 4 + length;
-    }
-    if (pos < data.length) pending = Buffer.from(data.subarray(pos));
-  });
+  serveHandFrames(
+    socket,
+    (head) => (/^sec-websocket-extensions:.*permessage-deflate/im.test(head) ? 'permessage-deflate' : null),
+    {
+      frame(data, first, maskAt, length) {
+        const key = data.subarray(maskAt, maskAt + 4);
+        const payload = Buffer.from(data.subarray(maskAt + 4, maskAt + 4 + length));
+        for (let i = 0; i < length; i++) payload[i] ^= key[i & 3];
+        const header =
+          length < 126 ? Buffer.from([first, length]) : Buffer.from([first, 126, length >> 8, length & 0xff]);
+        socket.write(Buffer.concat([header, payload]));
+      },
+    },
+  );
 }
