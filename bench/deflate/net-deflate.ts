@@ -14,6 +14,7 @@
 import { createServer, type Socket } from 'node:net';
 import { constants, createDeflateRaw, createInflateRaw } from 'node:zlib';
 import type { ZlibStream as RawZlib } from '../../src/protocol/extensions/sync-zlib.js';
+import { TAIL } from './common.js';
 import { serveHandFrames } from './hand-frames.js';
 
 const SETTINGS = { windowBits: 15, memLevel: 8, level: 6, chunkSize: constants.Z_MIN_CHUNK };
@@ -49,10 +50,10 @@ function echo(
   out: number,
 ): number {
   for (let i = 0; i < length; i++) compressedIn[i] = data[maskAt + 4 + i] ^ data[maskAt + (i & 3)];
-  compressedIn.set([0x00, 0x00, 0xff, 0xff], length);
-  const plain = run(inflater, constants.Z_SYNC_FLUSH, compressedIn, length + 4, inflated);
+  compressedIn.set(TAIL, length);
+  const plain = run(inflater, constants.Z_SYNC_FLUSH, compressedIn, length + TAIL.length, inflated);
   // the full flush's empty stored block ends the output; RFC 7692 has the sender strip it
-  const packed = run(shared, constants.Z_FULL_FLUSH, inflated, plain, deflated) - 4;
+  const packed = run(shared, constants.Z_FULL_FLUSH, inflated, plain, deflated) - TAIL.length;
   replies[out++] = first;
   if (packed < 126) replies[out++] = packed;
   else {

@@ -200,9 +200,8 @@ export function parseTokenList(value: string): string[] {
  */
 export function listHasToken(value: string | undefined, token: string): boolean {
   if (value === undefined) return false;
-  const wanted = token;
   // Most values are the token alone ("websocket", "Upgrade"): one comparison, no list walk.
-  if (value.length === wanted.length && sameLetters(value, 0, wanted)) {
+  if (value.length === token.length && sameLetters(value, 0, token)) {
     steps += value.length;
     return true;
   }
@@ -216,7 +215,7 @@ export function listHasToken(value: string | undefined, token: string): boolean 
     while (a < b && isOws(value.charCodeAt(a))) a++;
     while (b > a && isOws(value.charCodeAt(b - 1))) b--;
     n += a - start + (i - b);
-    if (b - a === wanted.length && sameLetters(value, a, wanted)) {
+    if (b - a === token.length && sameLetters(value, a, token)) {
       steps += n;
       return true;
     }
