@@ -14,7 +14,7 @@
 #                                            time (no batching of events, which varies with timing);
 #                                            node runs --single-threaded so GC and compiler work is counted
 #
-# SERVER: wsx, wsx-http, ws, net-handshake. ROOT=/other/checkout measures that checkout's build.
+# SERVER: wsx, wsx-http, ws, net-handshake, net-handshake-checked. ROOT=/other/checkout measures that checkout's build.
 # Every run first makes WARM (15,000) unmeasured handshakes, so that the JIT has settled. The
 # instruction counts still move by a few % from run to run (a major GC in the window or not):
 # take the median of several.
@@ -28,6 +28,7 @@ case $S in
   wsx-http) SCRIPT=wsx.js; ENV=(WSX_HTTP_PARSER=1) ;;
   ws) SCRIPT=ws.js; ENV=(WS_NO_BUFFER_UTIL=1) ;;
   net-handshake) SCRIPT=net-handshake.js ;;
+  net-handshake-checked) SCRIPT=net-handshake-checked.js ;;
   *) echo "unknown server $S" >&2; exit 2 ;;
 esac
 SCRIPT=$ROOT/.build/bench/servers/$SCRIPT
@@ -47,8 +48,11 @@ PID=$(grep -o 'pid=[0-9]*' "$OUT/srv.out" | cut -d= -f2)
 gen() { taskset -c 1 "$LG" --port="$PORT" --mode=handshake --warm-total=0 --timeout=600 "$@"; }
 gen --total="${WARM:-15000}" --concurrency=200 >/dev/null
 if [ "$MODE" = ir ]; then
-  # The one-at-a-time pattern gives the JIT other feedback: let it settle on that too.
-  gen --total=1000 --concurrency=1 >/dev/null
+  # The one-at-a-time pattern gives the JIT other feedback: functions deoptimize when it
+  # starts and are compiled again over the next few thousand handshakes. After 1,000 of them
+  # a window still held ~17k instructions of compiler work per handshake for wsx (Node 20);
+  # after 6,000, none.
+  gen --total=6000 --concurrency=1 >/dev/null
   callgrind_control -i on "$PID" >/dev/null 2>&1
   gen --total="$N" --concurrency=1 >"$OUT/gen.json"
   callgrind_control -i off "$PID" >/dev/null 2>&1

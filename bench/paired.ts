@@ -27,7 +27,7 @@ export interface PairedRatio {
 }
 
 /** Peers wsx is compared with, in the order the report lists them. */
-const PEERS = ['uws', 'net', 'net-handshake', 'net-broadcast', 'ws'];
+const PEERS = ['uws', 'net', 'net-handshake', 'net-handshake-checked', 'net-broadcast', 'ws'];
 
 /** wsx against each peer present, per workload; runs where either sample failed are left out. */
 export function pairedRatios(cells: PairableCell[], subject = 'wsx'): PairedRatio[] {

@@ -175,6 +175,14 @@ const SERVERS: ServerDef[] = [
     kinds: ['handshake'],
   },
   {
+    name: 'net-handshake-checked',
+    label: 'node:net (handshake, RFC checks)',
+    script: 'net-handshake-checked.js',
+    env: {},
+    raw: false,
+    kinds: ['handshake'],
+  },
+  {
     name: 'net-broadcast',
     label: 'node:net (bare broadcast)',
     script: 'net-broadcast.js',
@@ -934,6 +942,8 @@ async function main(): Promise<void> {
     'node:net (raw) echoes bytes without WebSocket framing: the ceiling for a Node server (idle-memory: net.Socket floor).',
     'net-handshake answers the handshake workload with its bytes only (101 with the accept hash, the close reply),',
     '  checking nothing: the floor of that exchange on Node sockets.',
+    'net-handshake-checked is net-handshake plus the checks RFC 6455 asks of a server (strict head grammar and',
+    '  limit, the upgrade validated, the close frame unmasked and checked), with wsx's own functions for them.',
     'net-broadcast writes one frame, made once, to every bare connection with socket.write: the floor of a',
     '  broadcast on Node sockets (one stream write per delivery).',
     ...outsideYoungLines(cells),

@@ -17,17 +17,29 @@ export interface PeerEndpoint {
 export function peerOf(transport: Transport): PeerEndpoint {
   const internals = transport as Transport & {
     _peername?: object;
-    _handle?: { getpeername?(out: { address?: string; port?: number }): number } | null;
+    _handle?: { getpeername?(out: PeerOut): number } | null;
   };
   const handle = internals._handle;
   if (internals._peername === undefined && typeof handle?.getpeername === 'function') {
-    const out: { address?: string; port?: number } = {};
+    // Node's binding sets the three fields on `out`; on an object that already has them it
+    // only overwrites (a fresh `{}` took a map transition per field: about half the call's
+    // 6,800 instructions per handshake in callgrind).
+    const out = PEER_OUT;
+    out.address = undefined;
     if (handle.getpeername(out) === 0 && typeof out.address === 'string') {
       return { address: out.address, port: out.port ?? 0 };
     }
   }
   return { address: transport.remoteAddress ?? '', port: transport.remotePort ?? 0 };
 }
+
+/** What Node's `getpeername` binding writes: one object for every call (see `peerOf`). */
+interface PeerOut {
+  address: string | undefined;
+  family: string | undefined;
+  port: number | undefined;
+}
+const PEER_OUT: PeerOut = { address: undefined, family: undefined, port: undefined };
 
 /**
  * An address as a socket keeps it: a dotted IPv4 address as one 32-bit integer (a small
