@@ -943,7 +943,7 @@ async function main(): Promise<void> {
     'net-handshake answers the handshake workload with its bytes only (101 with the accept hash, the close reply),',
     '  checking nothing: the floor of that exchange on Node sockets.',
     'net-handshake-checked is net-handshake plus the checks RFC 6455 asks of a server (strict head grammar and',
-    '  limit, the upgrade validated, the close frame unmasked and checked), with wsx's own functions for them.',
+    '  limit, the upgrade validated, the close frame unmasked and checked), made with wsx functions.',
     'net-broadcast writes one frame, made once, to every bare connection with socket.write: the floor of a',
     '  broadcast on Node sockets (one stream write per delivery).',
     ...outsideYoungLines(cells),
