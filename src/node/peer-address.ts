@@ -21,9 +21,9 @@ export function peerOf(transport: Transport): PeerEndpoint {
   };
   const handle = internals._handle;
   if (internals._peername === undefined && typeof handle?.getpeername === 'function') {
-    // Node's binding sets the three fields on `out`; on an object that already has them it
-    // only overwrites (a fresh `{}` took a map transition per field: about half the call's
-    // 6,800 instructions per handshake in callgrind).
+    // Node's binding sets three fields on `out`. On an object that already has them it only
+    // overwrites them; a fresh `{}` took a map transition per field (callgrind: 6,800
+    // instructions per call against 4,800).
     const out = PEER_OUT;
     out.address = undefined;
     if (handle.getpeername(out) === 0 && typeof out.address === 'string') {
