@@ -1,10 +1,11 @@
 /**
  * The handshake floor of a server that checks what RFC 6455 asks it to check: `net-handshake`
  * (node:net, one listener, no library) plus wsx's sans-I/O functions for the work a conforming
- * server cannot skip. It reads the request head with a strict HTTP/1.1 grammar and a size limit,
- * in however many reads it comes. It validates the upgrade (§4.2.1: GET, HTTP/1.1, Host,
- * Upgrade, Connection, a 16-byte key, version 13) and refuses a body. It unmasks the client's
- * close frame and checks its code and reason (§5.5.1, §7.4) before answering it.
+ * server cannot skip. It reads the request head with a strict HTTP/1.1 grammar and wsx's limits
+ * on its size and field count, in however many reads it comes. It validates the upgrade
+ * (§4.2.1: GET, HTTP/1.1, Host, Upgrade, Connection, a 16-byte key, version 13) and refuses a
+ * body. It unmasks the client's close frame and checks its code and reason (§5.5.1, §7.4)
+ * before answering it.
  *
  * What it still leaves out, and wsx does: the peer's address, routes, origins, subprotocols and
  * extensions, connection limits and statistics, timeouts, a socket object per connection with
@@ -14,6 +15,7 @@
 import net from 'node:net';
 import { parseClosePayload } from '../../src/protocol/close.js';
 import { HandshakeError } from '../../src/protocol/errors.js';
+import { DEFAULT_HEAD_LIMITS } from '../../src/protocol/handshake/http-head.js';
 import {
   asksForUpgrade,
   RequestHeadReader,
@@ -33,15 +35,21 @@ installHooks();
 const server = net.createServer({ noDelay: true }, (socket) => {
   const reader = new RequestHeadReader();
   let open = false;
+  let refused = false;
   socket.on('error', () => {});
   socket.on('data', (chunk: Buffer) => {
     if (open) {
       closeFrame(socket, chunk);
       return;
     }
+    // After a refusal, whatever the client still sends is dropped.
+    if (refused) return;
     try {
       const head = reader.push(chunk);
       if (head === null) return;
+      if (head.fieldCount > DEFAULT_HEAD_LIMITS.maxHeaders) {
+        throw new HandshakeError(431, `more than ${DEFAULT_HEAD_LIMITS.maxHeaders} header fields`);
+      }
       if (!asksForUpgrade(head)) throw new HandshakeError(426, 'upgrade required');
       const offer = validateUpgradeRequest(head);
       const body = upgradeBodyRefusal(head.headers);
@@ -51,7 +59,8 @@ const server = net.createServer({ noDelay: true }, (socket) => {
       if (head.headLength < head.received.length) closeFrame(socket, head.received.subarray(head.headLength));
     } catch (error) {
       if (!(error instanceof HandshakeError)) throw error;
-      socket.end(buildRejectResponse(error.status, `${error.message}\n`));
+      refused = true;
+      socket.end(buildRejectResponse(error.status, `${error.message}\n`, error.headers));
     }
   });
 });

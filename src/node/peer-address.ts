@@ -26,6 +26,7 @@ export function peerOf(transport: Transport): PeerEndpoint {
     // instructions per call against 4,800).
     const out = PEER_OUT;
     out.address = undefined;
+    out.port = undefined;
     if (handle.getpeername(out) === 0 && typeof out.address === 'string') {
       return { address: out.address, port: out.port ?? 0 };
     }
