@@ -27,9 +27,11 @@ import {
   validateUpgradeRequest,
 } from '../../src/protocol/handshake/server.js';
 import { unmaskInPlace } from '../../src/protocol/mask.js';
+import { Opcode } from '../../src/protocol/opcodes.js';
 import { HOST, installHooks, portFromArgs, ready } from './common.js';
 
-const OPCODE_CLOSE = 0x8;
+/** The first byte's FIN bit: every frame here is a whole message. */
+const FIN = 0x80;
 
 installHooks();
 const server = net.createServer({ noDelay: true }, (socket) => {
@@ -73,7 +75,7 @@ function closeFrame(socket: net.Socket, frame: Buffer): void {
   const length = frame[1] & 0x7f;
   let code = 1002;
   if (
-    frame[0] === (0x80 | OPCODE_CLOSE) &&
+    frame[0] === (FIN | Opcode.Close) &&
     (frame[1] & 0x80) !== 0 &&
     length <= 125 &&
     frame.length === 6 + length
@@ -86,7 +88,7 @@ function closeFrame(socket: net.Socket, frame: Buffer): void {
       code = 1002;
     }
   }
-  socket.write(Buffer.from([0x88, 0x02, code >> 8, code & 0xff]));
+  socket.write(Buffer.from([FIN | Opcode.Close, 0x02, code >> 8, code & 0xff]));
   socket.destroy();
 }
 
